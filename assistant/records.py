@@ -1,0 +1,150 @@
+"""Typed records passed between stages. Frozen; checked on construction."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+SECTION_SEP = " › "
+
+
+def content_id(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Section:
+    heading_path: tuple[str, ...]
+    text: str
+    page: int | None = None  # 1-based PDF page the section (piece) is on
+    start: int = 0  # offset of the section text in the article's body text
+
+    def __post_init__(self):
+        if not isinstance(self.heading_path, tuple):
+            object.__setattr__(self, "heading_path", tuple(self.heading_path))
+        if self.page is not None and self.page < 1:
+            raise ValueError("page numbers start at 1")
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    source: str  # path relative to the corpus folder, with forward slashes
+    sections: tuple[Section, ...]
+    sha256: str = ""
+
+    def __post_init__(self):
+        if not self.title.strip():
+            raise ValueError(f"{self.source}: article without a title")
+        object.__setattr__(self, "sections", tuple(self.sections))
+
+
+def section_label(title: str, heading_path: tuple[str, ...]) -> str:
+    """How a section is named to people: the heading path, or the article title for the lead."""
+    return SECTION_SEP.join(heading_path) if heading_path else title
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    article_id: str
+    section_index: int
+    heading_path: tuple[str, ...]
+    text: str
+    start: int  # offsets of `text` inside the section text
+    end: int
+    sentences: tuple[tuple[int, int], ...]  # sentence spans, relative to the section text
+    page: int | None = None
+    ntokens: int = 0
+
+    def __post_init__(self):
+        if self.end - self.start != len(self.text):
+            raise ValueError("chunk offsets do not match its text")
+        for s, e in self.sentences:
+            if not (self.start <= s < e <= self.end):
+                raise ValueError("sentence outside its chunk")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with what is needed to cite it."""
+
+    chunk: Chunk
+    article_title: str
+    source: str
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+    row: int = -1
+
+    @property
+    def section(self) -> str:
+        return section_label(self.article_title, self.chunk.heading_path)
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    article: str
+    section: str
+    heading_path: tuple[str, ...]
+    page: int | None
+    source: str
+    passage: str
+    quote: str
+    quote_start: int  # offsets of the quote inside the section text
+    quote_end: int
+    score: float
+    article_id: str = ""
+    section_index: int = 0
+    chunk_id: str = ""
+
+    def __post_init__(self):
+        if self.n < 1:
+            raise ValueError("citation numbers start at 1")
+        if self.quote and self.quote not in self.passage:
+            raise ValueError("a quote must come from its passage")
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "article": self.article,
+            "section": self.section,
+            "page": self.page,
+            "source": self.source,
+            "quote": self.quote,
+            "passage": self.passage,
+            "score": round(float(self.score), 4),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    confidence: float = 0.0
+    passages: tuple[Passage, ...] = ()  # the closest passages (shown on abstention)
+    timings_ms: dict = field(default_factory=dict)
+    build_id: str = ""
+    notice: str = ""  # a one-line reply for questions that could not be asked (empty, ...)
+
+    def __post_init__(self):
+        numbers = [c.n for c in self.citations]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError("citations must be numbered 1..N")
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
+        }
