@@ -56,7 +56,9 @@ class Embedder:
                 if self._tokenizer is None:
                     from transformers import AutoTokenizer
 
-                    self._tokenizer = AutoTokenizer.from_pretrained(model_path())
+                    tok = AutoTokenizer.from_pretrained(model_path())
+                    tok.model_max_length = 1 << 30  # counting long texts is not an error
+                    self._tokenizer = tok
         return self._tokenizer
 
     @property
@@ -65,7 +67,11 @@ class Embedder:
             with self._lock:
                 if self._model is None:
                     import torch
+                    import transformers
                     from sentence_transformers import SentenceTransformer
+
+                    transformers.logging.set_verbosity_error()
+                    transformers.utils.logging.disable_progress_bar()
 
                     torch.set_num_threads(self.threads)
                     model = SentenceTransformer(model_path(), device="cpu")
@@ -86,7 +92,7 @@ class Embedder:
         return np.asarray(vecs, dtype=np.float32)
 
     def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
-                      progress: bool | None = None) -> EncodedChunks:
+                      progress: bool | None = None, on_progress=None) -> EncodedChunks:
         """Embed texts in batches sorted by length (little padding). `sentence_spans` gives, per
         text, character spans whose pooled token vectors are returned as sentence vectors."""
         import torch
@@ -139,5 +145,7 @@ class Embedder:
                         sv[k] = v / max(float(np.linalg.norm(v)), 1e-9)
                     sent_vecs[i] = sv
                 bar.update(len(idx))
+                if on_progress is not None:
+                    on_progress(min(b0 + len(idx), n), n)
         bar.close()
         return EncodedChunks(vectors, sent_vecs, total_tokens)

@@ -108,7 +108,9 @@ def settings_fingerprint(settings: Settings, embedder: Embedder) -> dict:
 
 
 def build(settings: Settings, full: bool = False, embedder: Embedder | None = None,
-          log: Callable[[str], None] = _stderr, progress: bool | None = None) -> BuildReport:
+          log: Callable[[str], None] = _stderr, progress: bool | None = None,
+          on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Build or update the index. `on_progress(done, total)` follows the embedding."""
     t0 = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     if not corpus_dir.is_dir():
@@ -185,54 +187,78 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
             report.seconds = time.perf_counter() - t0
             return report
 
-        # Embed what the previous build does not already have.
-        flat: list[tuple[Article, Chunk]] = [(a, c) for a, cs in zip(articles, chunks) for c in cs]
-        todo = [i for i, (_, c) in enumerate(flat) if c.id not in old_vectors]
-        vectors = np.zeros((len(flat), embedder.dim), dtype=np.float32)
-        sent_vecs: list[np.ndarray] = [None] * len(flat)  # type: ignore[list-item]
-        for i, (_, c) in enumerate(flat):
-            if c.id in old_vectors:
-                vectors[i], sent_vecs[i] = old_vectors[c.id]
-        if todo:
-            texts, spans = [], []
-            for i in todo:
-                art, c = flat[i]
-                prefix = embed_prefix(art.title, c.heading_path)
-                texts.append(prefix + c.text)
-                shift = len(prefix) - c.start
-                spans.append([(s + shift, e + shift) for s, e in c.sentences])
-            te = time.perf_counter()
-            enc = embedder.encode_chunks(texts, spans, progress=progress)
-            report.embed_seconds = time.perf_counter() - te
-            vectors[todo] = enc.vectors
-            for k, i in enumerate(todo):
-                sent_vecs[i] = enc.sentence_vectors[k]
-            report.embedded_chunks = len(todo)
-            report.embedded_tokens = enc.tokens
-        lex = lexical.build_index([embed_prefix(a.title, c.heading_path) + c.text for a, c in flat])
-        _count(report, articles, chunks)
-        manifest = {
-            **fingerprint,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "corpus_dir": str(corpus_dir),
-            "sources": sources,
-            "skipped": skipped,
-            "counts": {"articles": report.articles, "sections": report.sections,
-                       "chunks": report.chunks, "tokens": report.tokens,
-                       "sentences": sum(len(c.sentences) for _, c in flat)},
-        }
-        tmp = store.new_build_dir(index_dir)
-        try:
-            content = store.BuildContent(articles, chunks, vectors, sent_vecs)
-            store.write_build(tmp, content, manifest, lex)
-            report.build_dir = store.publish(index_dir, tmp, settings.keep_builds)
-        except BaseException:
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        _write_new_build(settings, embedder, fingerprint, articles, chunks, sources, skipped,
+                         old_vectors, report, progress, on_progress)
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def build_articles(articles: list[Article], settings: Settings, embedder: Embedder | None = None,
+                   progress: bool | None = None) -> BuildReport:
+    """Index ready-made articles (evaluation sets) into settings.index_dir, from scratch."""
+    t0 = time.perf_counter()
+    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    chunks = [chunk_article(a, embedder.count_tokens, settings.chunk_tokens) for a in articles]
+    report = BuildReport(None, parsed_files=len(articles))
+    with build_lock(Path(settings.index_dir), _stderr):
+        _write_new_build(settings, embedder, settings_fingerprint(settings, embedder), articles,
+                         chunks, {a.source: a.sha256 for a in articles}, [], {}, report, progress)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _write_new_build(settings, embedder, fingerprint, articles, chunks, sources, skipped,
+                     old_vectors, report, progress, on_progress=None) -> None:
+    index_dir = Path(settings.index_dir)
+    corpus_dir = Path(settings.corpus_dir)
+    # Embed what the previous build does not already have.
+    flat: list[tuple[Article, Chunk]] = [(a, c) for a, cs in zip(articles, chunks) for c in cs]
+    todo = [i for i, (_, c) in enumerate(flat) if c.id not in old_vectors]
+    vectors = np.zeros((len(flat), embedder.dim), dtype=np.float32)
+    sent_vecs: list[np.ndarray] = [None] * len(flat)  # type: ignore[list-item]
+    for i, (_, c) in enumerate(flat):
+        if c.id in old_vectors:
+            vectors[i], sent_vecs[i] = old_vectors[c.id]
+    if todo:
+        texts, spans = [], []
+        for i in todo:
+            art, c = flat[i]
+            prefix = embed_prefix(art.title, c.heading_path)
+            texts.append(prefix + c.text)
+            shift = len(prefix) - c.start
+            spans.append([(s + shift, e + shift) for s, e in c.sentences])
+        te = time.perf_counter()
+        enc = embedder.encode_chunks(texts, spans, progress=progress, on_progress=on_progress)
+        report.embed_seconds = time.perf_counter() - te
+        vectors[todo] = enc.vectors
+        for k, i in enumerate(todo):
+            sent_vecs[i] = enc.sentence_vectors[k]
+        report.embedded_chunks = len(todo)
+        report.embedded_tokens = enc.tokens
+    lex = lexical.build_index([embed_prefix(a.title, c.heading_path) + c.text for a, c in flat])
+    _count(report, articles, chunks)
+    manifest = {
+        **fingerprint,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "corpus_dir": str(corpus_dir),
+        "sources": sources,
+        "skipped": skipped,
+        "counts": {"articles": report.articles, "sections": report.sections,
+                   "chunks": report.chunks, "tokens": report.tokens,
+                   "sentences": sum(len(c.sentences) for _, c in flat)},
+    }
+    tmp = store.new_build_dir(index_dir)
+    try:
+        content = store.BuildContent(articles, chunks, vectors, sent_vecs)
+        store.write_build(tmp, content, manifest, lex)
+        report.build_dir = store.publish(index_dir, tmp, settings.keep_builds)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 
 
 def _count(report: BuildReport, articles: list[Article], chunks: list[list[Chunk]]) -> None:

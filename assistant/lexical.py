@@ -18,10 +18,20 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
+@lru_cache(maxsize=1)
+def _query_stopwords() -> list[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return sorted(set(STOPWORDS_EN_PLUS) | {"tell", "say", "said", "says", "according"})
+
+
+def tokenize(texts: Sequence[str], query: bool = False) -> list[list[str]]:
+    """Stemmed terms. Documents drop the short Lucene stop list; questions drop a longer one
+    ("what", "did", "who", ...), whose words say what is asked, not what it is about."""
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False,
+    stop = _query_stopwords() if query else "en"
+    return bm25s.tokenize(list(texts), stopwords=stop, stemmer=_stemmer(), return_ids=False,
                           show_progress=False)
 
 

@@ -69,7 +69,10 @@ def _title_from_name(path: Path) -> str:
 
 def decode_text(data: bytes, source: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableSource(source, "invalid UTF-16 text") from None
     else:
         if _looks_binary(data):
             raise UnreadableSource(source, "binary content, not text")
@@ -98,7 +101,8 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def _clean_line(line: str) -> str:
-    return re.sub(r"[ \t\u00a0]+", " ", line).strip()
+    # Line breaks too: titles and headings from HTML or PDF metadata may span lines.
+    return re.sub(r"[ \t\r\n\u00a0]+", " ", line).strip()
 
 
 def _paragraphs_text(lines: list[str]) -> str:
@@ -253,6 +257,7 @@ _BLOCK_TAGS = ["p", "div", "li", "ul", "ol", "td", "th", "tr", "table", "pre", "
                "address", "caption", "details", "summary"]
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 _MARK = "\x1e"
+_HEADING_MARK = re.compile(f"{_MARK}([1-6]){_MARK}(.*)")
 
 
 def parse_html(text: str, source: str) -> tuple[str, list[Section]]:
@@ -274,14 +279,16 @@ def parse_html(text: str, source: str) -> tuple[str, list[Section]]:
         flat = soup.get_text("")
     except RecursionError:
         raise UnreadableSource(source, "HTML nested too deeply to parse") from None
-    lines = [_clean_line(x) for x in flat.split("\n")]
     blocks: list[tuple[int, str] | str] = []
-    for line in lines:
-        if line.startswith(_MARK):
-            _, level, heading = line.split(_MARK, 2)
-            blocks.append((int(level), heading))
-        elif line:
-            blocks.append(line.replace(_MARK, ""))
+    for raw in flat.split("\n"):
+        # Match the mark on the raw line: str.strip() treats "\x1e" as white space.
+        m = _HEADING_MARK.match(raw)
+        if m:
+            blocks.append((int(m.group(1)), _clean_line(m.group(2).replace(_MARK, ""))))
+        else:
+            line = _clean_line(raw.replace(_MARK, ""))
+            if line:
+                blocks.append(line)
     headings = [b for b in blocks if isinstance(b, tuple)]
     h1s = [h for h in headings if h[0] == 1]
     if len(h1s) == 1 and headings[0] == h1s[0]:
@@ -347,6 +354,8 @@ def parse_pdf(data: bytes, source: str) -> tuple[str, list[Section]]:
         meta_title = (reader.metadata or {}).get("/Title")
         title = _clean_line(str(meta_title)) if meta_title else ""
     except Exception:  # noqa: BLE001
+        title = ""
+    if title.lower() == "untitled":  # a generator's placeholder (reportlab's default)
         title = ""
     outline = _pdf_outline(reader)
     if outline:

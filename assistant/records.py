@@ -134,6 +134,8 @@ class Answer:
     timings_ms: dict = field(default_factory=dict)
     build_id: str = ""
     notice: str = ""  # a one-line reply for questions that could not be asked (empty, ...)
+    features: dict = field(default_factory=dict)  # the evidence signals behind `confidence`
+    considered: tuple[str, ...] = ()  # the sentences chosen, also when the answer abstained
 
     def __post_init__(self):
         numbers = [c.n for c in self.citations]

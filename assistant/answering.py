@@ -1,0 +1,206 @@
+"""Extractive answers: sentences copied verbatim from retrieved passages, each with its citation,
+or an abstention when the evidence is weak. No language model, so nothing can be invented."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import lexical
+from .records import Answer, Citation, Passage
+
+_NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|" \
+    r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|half"
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+_RE_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+_RE_DATE = re.compile(rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\bcentur(y|ies)\b|\b\d+(st|nd|rd|th)\b",
+                      re.I)
+_RE_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’.-]+")
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for, when it asks for a specific kind."""
+    q = question.strip().lower()
+    if re.match(r"^(how (many|much|long|far|old|big|large|tall|often|high|fast|heavy))|"
+                r"^(what|which) (percentage|percent|number|amount|proportion|fraction)", q) or \
+            re.search(r"\bhow (many|much)\b", q):
+        return "number"
+    if re.match(r"^(when|(in |during |by )?(what|which) (year|date|month|decade|century|day|period|time))",
+                q) or re.search(r"\bwhat year\b|\bwhen did\b|\bwhen was\b|\bwhen were\b", q):
+        return "date"
+    if re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(who|whom)\b", q):
+        return "person"
+    if re.match(r"^where\b", q):
+        return "place"
+    return None
+
+
+def has_type(sentence: str, kind: str | None, question: str = "") -> bool:
+    if kind is None:
+        return True
+    if kind == "number":
+        return bool(_RE_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_RE_DATE.search(sentence))
+    # person / place: a capitalized name that the question does not already contain
+    qwords = {w.lower() for w in re.findall(r"[A-Za-z'’.-]+", question)}
+    return any(m.group(0).lower() not in qwords for m in _RE_CAPITAL.finditer(sentence))
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Weights for choosing sentences and for the abstention model. The abstention weights are
+    fitted on SQuAD v2 (benchmarks/calibrate_abstention.py) and the threshold chosen there."""
+
+    max_sentences: int = 3
+    passages_considered: int = 4
+    w_dense: float = 1.0
+    w_overlap: float = 0.8
+    w_passage: float = 0.2
+    w_type: float = 0.15
+    keep_ratio: float = 0.8  # a further sentence must score at least this share of the best
+    duplicate_cos: float = 0.9
+    # Logistic abstention model over `features()`: intercept first.
+    coef: tuple[float, ...] = (-9.0, 8.0, 4.0, 3.0, 1.5, -3.0)
+    threshold: float = 0.5
+
+
+DEFAULT_ANSWER_SETTINGS = AnswerSettings()
+
+FEATURES = ("top_dense", "best_sentence_dense", "best_sentence_overlap", "type_found",
+            "unknown_terms")
+
+
+@dataclass
+class Candidate:
+    passage_rank: int
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    dense: float
+    overlap: float
+    typed: bool
+    score: float
+    vector: np.ndarray
+
+
+def _coverage(q_terms: dict[str, float], tokens: set[str]) -> float:
+    total = sum(q_terms.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in q_terms.items() if t in tokens) / total
+
+
+def question_terms(question: str, idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    """Stemmed content words of the question with idf weights, and the share of idf mass of
+    words the corpus never uses (a strong sign the question is off-corpus)."""
+    toks = lexical.tokenize([question], query=True)[0]
+    max_idf = max(idf.values()) if idf else 1.0
+    weights = {}
+    unknown = 0.0
+    for t in toks:
+        w = idf.get(t)
+        if w is None:
+            weights[t] = max_idf
+            unknown += max_idf
+        else:
+            weights[t] = w
+    total = sum(weights.values())
+    return weights, (unknown / total if total else 0.0)
+
+
+def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentence_vectors,
+               sent_rows: list[tuple[int, int]], idf: dict[str, float],
+               s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) -> tuple[list[Candidate], dict]:
+    q_terms, unknown = question_terms(question, idf)
+    kind = answer_type(question)
+    top = passages[: s.passages_considered]
+    if not top:
+        return [], {"top_dense": 0.0, "unknown_terms": unknown}
+    best_fused = max(p.score for p in top) or 1.0
+    texts, metas = [], []
+    seen = set()
+    for rank, (p, (lo, hi)) in enumerate(zip(top, sent_rows)):
+        vecs = np.asarray(sentence_vectors[lo:hi], dtype=np.float32)
+        for (a, b), vec in zip(p.chunk.sentences, vecs):
+            key = (p.chunk.article_id, p.chunk.section_index, a)
+            if key in seen:  # the overlap sentence of two neighbouring chunks
+                continue
+            seen.add(key)
+            text = p.chunk.text[a - p.chunk.start: b - p.chunk.start]
+            texts.append(text)
+            metas.append((rank, p, a, b, vec))
+    token_sets = [set(t) for t in lexical.tokenize(texts)] if texts else []
+    out = []
+    for text, toks, (rank, p, a, b, vec) in zip(texts, token_sets, metas):
+        dense = float(vec @ qvec)
+        overlap = _coverage(q_terms, toks)
+        typed = has_type(text, kind, question)
+        score = (s.w_dense * dense + s.w_overlap * overlap + s.w_passage * (p.score / best_fused)
+                 + (s.w_type if (kind and typed) else 0.0))
+        out.append(Candidate(rank, p, a, b, text, dense, overlap, typed, score, vec))
+    out.sort(key=lambda c: -c.score)
+    feats = {
+        "top_dense": max(p.dense for p in top),
+        "best_sentence_dense": max((c.dense for c in out), default=0.0),
+        "best_sentence_overlap": out[0].overlap if out else 0.0,
+        "type_found": 1.0 if (kind is None or any(c.typed and c.overlap > 0 for c in out[:5])) else 0.0,
+        "unknown_terms": unknown,
+    }
+    return out, feats
+
+
+def confidence(feats: dict, s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) -> float:
+    z = s.coef[0] + sum(w * float(feats.get(name, 0.0)) for w, name in zip(s.coef[1:], FEATURES))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def select(cands: list[Candidate], s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) -> list[Candidate]:
+    if not cands:
+        return []
+    chosen = [cands[0]]
+    for c in cands[1:]:
+        if len(chosen) >= s.max_sentences:
+            break
+        if c.score < s.keep_ratio * cands[0].score:
+            break
+        if any(float(c.vector @ x.vector) > s.duplicate_cos or _jaccard(c.text, x.text) > 0.6
+               for x in chosen):
+            continue
+        chosen.append(c)
+    # Read in a sensible order: by passage rank, then by position in the section.
+    chosen.sort(key=lambda c: (c.passage_rank, c.start))
+    return chosen
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(a.lower().split()), set(b.lower().split())
+    return len(x & y) / max(1, len(x | y))
+
+
+def compose(question: str, chosen: list[Candidate], passages: list[Passage], conf: float,
+            s: AnswerSettings = DEFAULT_ANSWER_SETTINGS, timings: dict | None = None,
+            build_id: str = "", notice: str = "", features: dict | None = None) -> Answer:
+    considered = tuple(c.text for c in chosen)
+    features = features or {}
+    if not chosen or conf < s.threshold:
+        text = ("The articles do not say. The closest passages are listed below, "
+                "but none of them clearly answers the question.")
+        return Answer(question, text, (), True, conf, tuple(passages[:3]), timings or {}, build_id,
+                      notice, features, considered)
+    citations = []
+    parts = []
+    for n, c in enumerate(chosen, start=1):
+        p = c.passage
+        citations.append(Citation(
+            n=n, article=p.article_title, section=p.section, heading_path=p.chunk.heading_path,
+            page=p.chunk.page, source=p.source, passage=p.chunk.text.strip(), quote=c.text,
+            quote_start=c.start, quote_end=c.end, score=c.score, article_id=p.chunk.article_id,
+            section_index=p.chunk.section_index, chunk_id=p.chunk.id))
+        parts.append(f"{c.text} [{n}]")
+    return Answer(question, " ".join(parts), tuple(citations), False, conf, tuple(passages),
+                  timings or {}, build_id, notice, features, considered)

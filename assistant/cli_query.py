@@ -1,0 +1,109 @@
+"""`assistant ask` and `assistant eval ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .config import Settings
+from .records import SECTION_SEP  # noqa: F401  (re-exported for readers of the JSON format)
+
+
+def _settings(args) -> Settings:
+    return Settings().replace(index_dir=Path(args.index) if getattr(args, "index", None) else None)
+
+
+def cmd_ask(args) -> int:
+    from .service import Assistant
+
+    settings = _settings(args)
+    assistant = Assistant.open(settings=settings)
+    answer = assistant.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    if answer.notice:
+        print(answer.notice)
+    print(answer.text)
+    print()
+    if answer.citations:
+        print("Sources:")
+        for c in answer.citations:
+            page = f", p. {c.page}" if c.page else ""
+            print(f"[{c.n}] {c.article} › {c.section}{page}  ({c.source})" if c.section != c.article
+                  else f"[{c.n}] {c.article}{page}  ({c.source})")
+            print(f"    “{c.quote}”")
+    elif answer.passages:
+        print("Closest passages:")
+        for p in answer.passages[:3]:
+            print(f"- {p.section} ({p.source}): {p.chunk.text.strip()[:200]}")
+    t = answer.timings_ms
+    print(f"\n({t.get('total', 0):.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def _pct(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def cmd_eval_beir(args) -> int:
+    from .evaluation import run_beir
+
+    res = run_beir(Path(args.dir), split=args.split, settings=Settings(),
+                   index_dir=Path(args.work) if args.work else None)
+    if args.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    print(f"{Path(args.dir).name} ({args.split}): {res['queries']} queries, {res['documents']} documents")
+    print(f"{'':8} {'nDCG@10':>8} {'R@10':>8} {'R@100':>8} {'MRR@10':>8}")
+    for mode in ("dense", "lexical", "hybrid"):
+        m = res[mode]
+        print(f"{mode:8} {m['ndcg@10']:8.4f} {m['recall@10']:8.4f} {m['recall@100']:8.4f} {m['mrr@10']:8.4f}")
+    return 0
+
+
+def cmd_eval_squad(args) -> int:
+    from .evaluation import squad_features, squad_report
+
+    data = squad_features(Path(args.file), Settings(), work_dir=Path(args.work) if args.work else None)
+    rep = squad_report(data)
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    a, o, i = rep["answerable"], rep["out_of_corpus"], rep["in_paragraph"]
+    print(f"Answerable questions ({a['questions']}, all {data['paragraphs']} paragraphs indexed):")
+    print(f"  gold paragraph recall@5       {a['gold_paragraph_recall@5']:.3f}")
+    print(f"  first cited sentence has gold {a['first_sentence_has_answer']:.3f}")
+    print(f"  whole answer has gold         {a['answer_has_answer']:.3f}")
+    print(f"Out of corpus (half the articles indexed; reporting half, {o['questions']} questions):")
+    print(f"  AUROC {o['auroc']:.3f}; answered {o['answered_share']:.3f} of answerable, "
+          f"abstained on {o['abstained_share']:.3f} of the rest (threshold {rep['fitted']['threshold']:.3f})")
+    print(f"In the paragraph (SQuAD's unanswerable questions; reporting half, {i['questions']}):")
+    print(f"  AUROC {i['auroc']:.3f}")
+    print(f"Latency per question (batched encoding): p50 {rep['latency_ms']['p50']:.1f} ms, "
+          f"p95 {rep['latency_ms']['p95']:.1f} ms")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ask", help="ask a question and print the cited answer")
+    p.add_argument("question")
+    p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
+    p.add_argument("--k", type=int, default=None, help="number of passages to retrieve")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="measure retrieval and answer quality")
+    evs = ev.add_subparsers(dest="eval_command", required=True)
+    p = evs.add_parser("beir", help="retrieval metrics on a BEIR folder (builds a temporary index)")
+    p.add_argument("dir")
+    p.add_argument("--split", default="test")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--work", help="keep the evaluation index in this folder (reused when unchanged)")
+    p.set_defaults(func=cmd_eval_beir)
+    p = evs.add_parser("squad", help="answer and abstention figures on a SQuAD v2 json file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--work", help="keep the evaluation indexes in this folder (reused when unchanged)")
+    p.set_defaults(func=cmd_eval_squad)

@@ -1,0 +1,268 @@
+"""`assistant eval`: retrieval quality on BEIR folders and answer/abstention quality on SQuAD v2."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .config import Settings
+from .records import Article, Section, content_id
+
+METRICS = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
+
+
+def load_beir(beir_dir: Path, split: str = "test"):
+    beir_dir = Path(beir_dir)
+    docs = [json.loads(line) for line in open(beir_dir / "corpus.jsonl", encoding="utf-8")]
+    queries = {q["_id"]: q["text"] for q in map(json.loads, open(beir_dir / "queries.jsonl", encoding="utf-8"))}
+    qrels: dict[str, dict[str, int]] = {}
+    with open(beir_dir / "qrels" / f"{split}.tsv", encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            qid, did, score = line.rstrip("\n").split("\t")
+            if int(score) > 0:
+                qrels.setdefault(qid, {})[did] = int(score)
+    queries = {qid: queries[qid] for qid in qrels if qid in queries}
+    return docs, queries, qrels
+
+
+def beir_articles(docs) -> list[Article]:
+    out = []
+    for d in docs:
+        text = (d.get("text") or "").strip() or (d.get("title") or d["_id"])
+        title = (d.get("title") or "").strip() or d["_id"]
+        out.append(Article(id=content_id(d["_id"]), title=title, source=d["_id"],
+                           sections=(Section((), " ".join(text.split())),), sha256=content_id(text)))
+    return out
+
+
+def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, embedder=None,
+                 progress: bool | None = None):
+    """Build an index of `articles` in index_dir unless one for the same articles is there."""
+    from . import store
+    from .indexing import build_articles
+
+    sig = content_id(*(a.source + a.sha256 for a in articles), str(settings.chunk_tokens))
+    marker = Path(index_dir) / "EVAL_SIGNATURE"
+    if store.current_name(index_dir) and marker.is_file() and marker.read_text() == sig:
+        return
+    build_articles(articles, settings.replace(index_dir=Path(index_dir)), embedder, progress)
+    marker.write_text(sig)
+
+
+def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = None,
+             index_dir: Path | None = None, fusion=None, modes=("dense", "lexical", "hybrid"),
+             embedder=None, progress: bool | None = None) -> dict:
+    from ranx import Qrels, Run, evaluate
+
+    from .embedding import Embedder
+    from .retrieval import DEFAULT_FUSION, Retriever
+    from .store import Build
+
+    settings = settings or Settings()
+    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    docs, queries, qrels = load_beir(beir_dir, split)
+    tmp = None
+    if index_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="assistant-beir-")
+        index_dir = Path(tmp.name)
+    try:
+        ensure_index(beir_articles(docs), Path(index_dir), settings, embedder, progress)
+        build = Build(Path(index_dir), embedder.name, embedder.dim)
+        fusion = fusion or DEFAULT_FUSION
+        import dataclasses
+
+        retriever = Retriever(build, dataclasses.replace(fusion, candidates=max(fusion.candidates, 300)))
+        qids = list(queries)
+        qvecs = embedder.encode_queries([queries[q] for q in qids])
+        from . import lexical
+
+        qtoks = lexical.tokenize([queries[q] for q in qids])
+        sources = build.chunk_article
+        results = {}
+        for mode in modes:
+            run: dict[str, dict[str, float]] = {}
+            for qid, qv, qt in zip(qids, qvecs, qtoks):
+                ranked = retriever.search(qv, qt, k=300, mode=mode)
+                per_doc: dict[str, float] = {}
+                for row, fused, _, _ in ranked:
+                    did = build.articles[sources[row]]["source"]
+                    if did not in per_doc:  # ranked best first: first hit is the max
+                        per_doc[did] = fused
+                run[qid] = dict(list(per_doc.items())[:100]) or {"__none__": 0.0}
+            scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
+            results[mode] = {m: float(v) for m, v in scores.items()}
+        results["queries"] = len(qids)
+        results["documents"] = len(docs)
+        return results
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+# ---------------------------------------------------------------------------------- SQuAD v2
+
+def load_squad(path: Path):
+    """[(wiki title, [(paragraph text, [qa...])...])] from a SQuAD v2 json file."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    return [(a["title"].replace("_", " "), [(p["context"], p["qas"]) for p in a["paragraphs"]])
+            for a in data]
+
+
+def squad_articles(wiki, keep: set[int] | None = None) -> list[Article]:
+    out = []
+    for ai, (title, paras) in enumerate(wiki):
+        if keep is not None and ai not in keep:
+            continue
+        for pi, (ctx, _) in enumerate(paras):
+            source = f"{title}#p{pi:03d}"
+            out.append(Article(id=content_id(source), title=title, source=source,
+                               sections=(Section((), " ".join(ctx.split())),), sha256=content_id(ctx)))
+    return out
+
+
+def _half(qid: str) -> int:
+    """A fixed split of the questions into a fitting half (0) and a reporting half (1)."""
+    import hashlib
+
+    return hashlib.sha256(qid.encode()).digest()[0] & 1
+
+
+def _ask_all(assistant, questions: list[str], batch: int = 256):
+    from .service import clean_question
+
+    out = []
+    for i in range(0, len(questions), batch):
+        qs = [clean_question(q)[0] or q for q in questions[i:i + batch]]
+        vecs = assistant.embedder.encode_queries(qs)
+        loaded = assistant.current()
+        for q, v in zip(qs, vecs):
+            out.append(assistant.answer_with(q, v, q, v, k=5, loaded=loaded))
+    return out
+
+
+def _contains_answer(text: str, answers: list[str]) -> bool:
+    t = " ".join(text.lower().split())
+    return any(" ".join(a.lower().split()) in t for a in answers if a.strip())
+
+
+def squad_features(path: Path, settings: Settings | None = None, embedder=None,
+                   work_dir: Path | None = None, progress: bool | None = None) -> dict:
+    """Answers and evidence features for every question of both SQuAD set-ups."""
+    from .embedding import Embedder
+    from .service import Assistant
+
+    settings = settings or Settings()
+    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    wiki = load_squad(path)
+    tmp = None
+    if work_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="assistant-squad-")
+        work_dir = Path(tmp.name)
+    try:
+        full_dir, half_dir = Path(work_dir) / "full", Path(work_dir) / "half"
+        ensure_index(squad_articles(wiki), full_dir, settings, embedder, progress)
+        in_corpus = set(range(0, len(wiki), 2))  # every other Wikipedia article is indexed
+        ensure_index(squad_articles(wiki, in_corpus), half_dir, settings, embedder, progress)
+        rows = []
+        for ai, (title, paras) in enumerate(wiki):
+            for pi, (_, qas) in enumerate(paras):
+                for qa in qas:
+                    rows.append({"id": qa["id"], "question": qa["question"], "article": ai,
+                                 "gold": f"{title}#p{pi:03d}", "impossible": qa["is_impossible"],
+                                 "answers": [a["text"] for a in qa["answers"]],
+                                 "half": _half(qa["id"])})
+        full = Assistant.open(full_dir, settings, embedder=embedder)
+        answers = _ask_all(full, [r["question"] for r in rows])
+        for r, a in zip(rows, answers):
+            r["full"] = _summarize(a, r)
+        half = Assistant.open(half_dir, settings, embedder=embedder)
+        idx = [i for i, r in enumerate(rows) if not (r["article"] in in_corpus and r["impossible"])]
+        answers = _ask_all(half, [rows[i]["question"] for i in idx])
+        for i, a in zip(idx, answers):
+            rows[i]["ooc"] = _summarize(a, rows[i])
+            rows[i]["ooc"]["should_answer"] = rows[i]["article"] in in_corpus
+        return {"rows": rows, "articles": len(wiki), "paragraphs": sum(len(p) for _, p in wiki)}
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _summarize(answer, row) -> dict:
+    sources = [p.source for p in answer.passages[:5]]
+    considered = answer.considered
+    return {"features": answer.features, "confidence": answer.confidence,
+            "gold_at5": row["gold"] in sources,
+            "first_has_answer": bool(considered) and _contains_answer(considered[0], row["answers"]),
+            "any_has_answer": any(_contains_answer(s, row["answers"]) for s in considered),
+            "latency_ms": answer.timings_ms.get("total", 0.0)}
+
+
+def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
+    """Figures of the answers issue: retrieval/answer quality on answerable questions, and
+    abstention AUROC for out-of-corpus and in-paragraph questions, fitted on one half of the
+    questions and reported on the other."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from .answering import DEFAULT_ANSWER_SETTINGS, FEATURES
+
+    rows = data["rows"]
+    ans = [r for r in rows if not r["impossible"]]
+    quality = {
+        "questions": len(ans),
+        "gold_paragraph_recall@5": float(np.mean([r["full"]["gold_at5"] for r in ans])),
+        "first_sentence_has_answer": float(np.mean([r["full"]["first_has_answer"] for r in ans])),
+        "answer_has_answer": float(np.mean([r["full"]["any_has_answer"] for r in ans])),
+    }
+
+    def xy(items, key, label):
+        x = np.array([[r[key]["features"].get(f, 0.0) for f in FEATURES] for r in items])
+        y = np.array([label(r) for r in items], dtype=int)
+        return x, y
+
+    ooc = [r for r in rows if "ooc" in r]
+    ooc_label = lambda r: int(r["ooc"]["should_answer"])  # noqa: E731
+    inp_label = lambda r: int(not r["impossible"])  # noqa: E731
+    fit_x, fit_y = [], []
+    for items, key, label in ((ooc, "ooc", ooc_label), (rows, "full", inp_label)):
+        x, y = xy([r for r in items if r["half"] == 0], key, label)
+        fit_x.append(x)
+        fit_y.append(y)
+    model = LogisticRegression(C=10.0, max_iter=2000)
+    model.fit(np.vstack(fit_x), np.concatenate(fit_y))
+    fitted = (float(model.intercept_[0]), *map(float, model.coef_[0]))
+    coef = coef or fitted
+
+    def prob(x):
+        z = coef[0] + x @ np.asarray(coef[1:])
+        return 1 / (1 + np.exp(-z))
+
+    # Threshold: chosen on the fitting half of the out-of-corpus set, the everyday case:
+    # the highest that still answers >= 90% of answerable questions.
+    x0, y0 = xy([r for r in ooc if r["half"] == 0], "ooc", ooc_label)
+    p0 = prob(x0)
+    threshold = float(np.quantile(p0[y0 == 1], 0.08)) if (y0 == 1).any() else 0.5
+    x1, y1 = xy([r for r in ooc if r["half"] == 1], "ooc", ooc_label)
+    p1 = prob(x1)
+    out_of_corpus = {
+        "auroc": float(roc_auc_score(y1, p1)),
+        "answered_share": float(np.mean(p1[y1 == 1] >= threshold)),
+        "abstained_share": float(np.mean(p1[y1 == 0] < threshold)),
+        "questions": int(len(y1)),
+    }
+    x2, y2 = xy([r for r in rows if r["half"] == 1], "full", inp_label)
+    p2 = prob(x2)
+    in_paragraph = {"auroc": float(roc_auc_score(y2, p2)), "questions": int(len(y2)),
+                    "answered_share": float(np.mean(p2[y2 == 1] >= threshold)),
+                    "abstained_share": float(np.mean(p2[y2 == 0] < threshold))}
+    # Also: how the shipped (default) model does on the reporting halves.
+    shipped = DEFAULT_ANSWER_SETTINGS
+    lat = [r["full"]["latency_ms"] for r in rows]
+    return {"answerable": quality, "out_of_corpus": out_of_corpus, "in_paragraph": in_paragraph,
+            "fitted": {"coef": fitted, "threshold": threshold, "features": list(FEATURES)},
+            "shipped": {"coef": list(shipped.coef), "threshold": shipped.threshold},
+            "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}}
