@@ -190,7 +190,7 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], con
     if not chosen or conf < s.threshold:
         text = ("The articles do not say. The closest passages are listed below, "
                 "but none of them clearly answers the question.")
-        return Answer(question, text, (), True, conf, tuple(passages[:3]), timings or {}, build_id,
+        return Answer(question, text, (), True, conf, tuple(passages), timings or {}, build_id,
                       notice, features, considered)
     citations = []
     parts = []

@@ -51,25 +51,32 @@ def _split_long(text: str, span: tuple[int, int], ntok: int, budget: int,
     s, e = span
     words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
     if len(words) <= 1:
-        # One enormous "word": cut by characters, proportionally to its token count.
+        # One enormous "word": cut by characters, proportionally to its token count; a cut
+        # that still does not fit (tokens are not spread evenly) is cut again.
         step = max(1, (e - s) * budget // max(ntok, 1) // 2)
-        return [(i, min(i + step, e)) for i in range(s, e, step)]
+        cuts = [(i, min(i + step, e)) for i in range(s, e, step)]
+        pieces = []
+        for (a, b), c in zip(cuts, count([text[a:b] for a, b in cuts])):
+            pieces.extend(_split_long(text, (a, b), c, budget, count)
+                          if c > budget and b - a > 1 else [(a, b)])
+        return pieces
     counts = count([text[a:b] for a, b in words])
     pieces: list[tuple[int, int]] = []
-    start = words[0][0]
+    start: int | None = None  # first word of the open piece (a piece starts on a word)
     used = 0
-    last_end = start
+    last_end = s
     for (a, b), c in zip(words, counts):
-        if used and used + c > budget:
+        if start is not None and used + c > budget:
             pieces.append((start, last_end))
-            start, used = a, 0
+            start, used = None, 0
         if c > budget:  # a single word longer than the budget
             pieces.extend(_split_long(text, (a, b), c, budget, count) if b - a > 1 else [(a, b)])
-            start, used, last_end = b, 0, b
             continue
+        if start is None:
+            start = a
         used += c
         last_end = b
-    if used:
+    if start is not None:
         pieces.append((start, last_end))
     return [(a, b) for a, b in pieces if b > a]
 
@@ -100,12 +107,12 @@ def chunk_article(article: Article, count: TokenCounter, chunk_tokens: int = 200
             else:
                 sents.append(span)
                 sent_tokens.append(n)
-        chunks.extend(_pack(article, si, sec.text, sents, sent_tokens, budget, sec.page))
+        chunks.extend(_pack(article, si, sec.text, sents, sent_tokens, budget, sec.page, count))
     return chunks
 
 
 def _pack(article: Article, si: int, text: str, sents: list[tuple[int, int]],
-          tokens: list[int], budget: int, page: int | None) -> list[Chunk]:
+          tokens: list[int], budget: int, page: int | None, count: TokenCounter) -> list[Chunk]:
     if not sents:
         return []
     # Each sentence owns the text up to the next sentence, so chunks tile the section exactly.
@@ -115,12 +122,25 @@ def _pack(article: Article, si: int, text: str, sents: list[tuple[int, int]],
     out: list[Chunk] = []
     i = 0
     n = len(sents)
+
+    def glued(k: int) -> bool:
+        """Sentences k and k+1 are not separated by white space (e.g. pieces of one cut word):
+        the word pieces of their joined text are not the sum of theirs."""
+        gap = text[sents[k][1]:sents[k + 1][0]]
+        return not gap or bool(gap.strip())
+
     while i < n:
         j = i
         used = tokens[i]
-        while j + 1 < n and used + tokens[j + 1] <= budget:
+        while j + 1 < n:
+            if glued(j):
+                more = count([text[sents[i][0]:sents[j + 1][1]]])[0]
+            else:
+                more = used + tokens[j + 1]
+            if more > budget:
+                break
             j += 1
-            used += tokens[j]
+            used = more
         start, end = owned_start[i], owned_end[j]
         body = text[start:end]
         out.append(Chunk(
@@ -130,7 +150,7 @@ def _pack(article: Article, si: int, text: str, sents: list[tuple[int, int]],
         if j + 1 >= n:
             break
         # Overlap by one sentence when the chunk had more than one and the overlap still fits.
-        i = j if j > i and tokens[j] + tokens[j + 1] <= budget else j + 1
+        i = j if j > i and not glued(j) and tokens[j] + tokens[j + 1] <= budget else j + 1
     return out
 
 

@@ -86,6 +86,35 @@ def cmd_eval_squad(args) -> int:
     return 0
 
 
+def cmd_eval_questions(args) -> int:
+    from .evaluation import run_questions, write_question_report
+    from .service import Assistant
+
+    assistant = Assistant.open(settings=_settings(args))
+    summary = run_questions(Path(args.file), assistant)
+    for problem in summary["malformed"]:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    report = write_question_report(summary, Path(args.report)) if args.report else None
+    if args.json:
+        print(json.dumps({k: v for k, v in summary.items()}, indent=2, ensure_ascii=False))
+        return 0
+
+    def f(x):
+        return "n/a" if x is None else f"{x:.3f}"
+
+    s = summary
+    print(f"{s['questions']} questions ({len(s['malformed'])} malformed lines skipped)")
+    print(f"  hit@1 {f(s['hit@1'])}   hit@5 {f(s['hit@5'])}   MRR {f(s['mrr'])}")
+    print(f"  answer contains an expected answer: {f(s['answer_contains_expected'])} "
+          f"(of {s['answers_checked']})")
+    print(f"  unanswerable abstained: {s['unanswerable_abstained']} of {s['unanswerable']}; "
+          f"answerable wrongly abstained: {s['answerable_wrongly_abstained']} of {s['answerable']}")
+    print(f"  latency p50 {f(s['latency_ms']['p50'])} ms, p95 {f(s['latency_ms']['p95'])} ms")
+    if report:
+        print(f"report: {report}")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("ask", help="ask a question and print the cited answer")
     p.add_argument("question")
@@ -107,3 +136,9 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--work", help="keep the evaluation indexes in this folder (reused when unchanged)")
     p.set_defaults(func=cmd_eval_squad)
+    p = evs.add_parser("questions", help="score your own question file (JSON Lines) on the index")
+    p.add_argument("file")
+    p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
+    p.add_argument("--report", help="write report.md and plots into this folder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_questions)

@@ -15,7 +15,7 @@ from . import answering, lexical, store
 from .config import Settings
 from .embedding import Embedder
 from .errors import AssistantError
-from .records import Answer, Section
+from .records import Answer, Passage, Section
 from .retrieval import DEFAULT_FUSION, Fusion, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -132,6 +132,19 @@ class Assistant:
         vecs = self.encode([q, query] if query != q else [q])
         return self.answer_with(q, vecs[0], query, vecs[-1], k, sources, notice, t0)
 
+    def retrieve_passages(self, question: str, history: Sequence = (), k: int | None = None,
+                          sources: Iterable[str] | None = None) -> list[Passage]:
+        """Ranked passages for a question in its conversation (no answer composed)."""
+        query = self.query_for(clean_question(question)[0], history)
+        return self._search(self.current(), query, self.encode([query])[0],
+                            k or self.settings.top_k, sources)
+
+    @staticmethod
+    def _search(loaded: _Loaded, query: str, vec, k: int, sources) -> list[Passage]:
+        ranked = loaded.retriever.search(vec, lexical.tokenize([query], query=True)[0], k=k,
+                                         sources=sources)
+        return loaded.retriever.passages(ranked)
+
     def answer_with(self, q: str, qvec, query: str, rvec, k: int | None = None,
                     sources: Iterable[str] | None = None, notice: str = "",
                     t0: float | None = None, loaded: "_Loaded | None" = None) -> Answer:
@@ -141,9 +154,7 @@ class Assistant:
         loaded = loaded or self.current()
         k = k or self.settings.top_k
         s = self.answer_settings
-        ranked = loaded.retriever.search(rvec, lexical.tokenize([query], query=True)[0],
-                                         k=max(k, s.passages_considered), sources=sources)
-        passages = loaded.retriever.passages(ranked)
+        passages = self._search(loaded, query, rvec, max(k, s.passages_considered), sources)
         t1 = time.perf_counter()
         rows = [_sentence_rows(loaded.build, p.row) for p in passages[: s.passages_considered]]
         cands, feats = answering.candidates(q, qvec, passages, loaded.build.sentence_vectors,

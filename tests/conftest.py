@@ -99,17 +99,20 @@ class FakeEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts]).astype(np.float32)
 
-    def encode_chunks(self, texts: Sequence[str], sentence_spans, progress=None) -> EncodedChunks:
+    def encode_chunks(self, texts: Sequence[str], sentence_spans, progress=None,
+                      on_progress=None) -> EncodedChunks:
         self.calls += len(texts)
         self.encoded_texts.extend(texts)
         vectors = self.encode_queries(texts) if texts else np.zeros((0, self.dim), np.float32)
         sent = []
         for text, spans in zip(texts, sentence_spans):
             if len(spans):
-                sent.append(np.stack([self._vector(text[s:e]) for s, e in spans]).astype(np.float32))
+                sent.append(np.stack([self._vector(text[s:e]) for s, e in spans]))
             else:
                 sent.append(np.zeros((0, self.dim), np.float32))
         tokens = sum(n + 2 for n in self.count_tokens(texts))
+        if on_progress is not None and texts:
+            on_progress(len(texts), len(texts))
         return EncodedChunks(vectors, sent, tokens)
 
 

@@ -315,7 +315,8 @@ def test_pdf_outline_gives_headings(tmp_path):
     assert got == [((), 1), (("Part One",), 1), (("Part One", "Sub Part"), 2), (("Part Two",), 3)]
     texts = {s.heading_path: s.text for s in art.sections}
     assert texts[("Part One",)] == "Part one text sits on the first page. It has two sentences."
-    assert texts[("Part One", "Sub Part")] == "Nested text lives on page two. It belongs to the sub part."
+    assert texts[("Part One", "Sub Part")] == (
+        "Nested text lives on page two. It belongs to the sub part.")
     assert "Opening words come before any bookmark." in texts[()]
     # The heading line itself is not repeated in the body.
     assert not texts[("Part Two",)].startswith("Part Two")
@@ -404,7 +405,8 @@ def test_unsupported_extension(tmp_path):
     st.text(max_size=400).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.lists(st.sampled_from([
         b"# ", b"## ", b"\n", b"\n\n", b"```", b"<h2>", b"</h2>", b"<p>", b"<script>", b"</script>",
-        b"<title>", b"</title>", b"&#30;", b"\x1e", b"\x00", b"\xff\xfe", b"\xe9", b"\x93", b"Title",
+        b"<title>", b"</title>", b"&#30;", b"\x1e", b"\x00", b"\xff\xfe", b"\xe9", b"\x93",
+        b"Title",
         b"Body text. ", b"Short Heading", b"<nav>", b"<!--", b"-->", b"<![CDATA[", b"\r", b"\t",
         b"\xef\xbb\xbf", b"<h1>", b"</h1>", b"<div>" * 50,
     ]), max_size=40).map(b"".join),
@@ -426,3 +428,29 @@ def test_load_article_only_raises_unreadable_source(tmp_path, data, suffix):
     # Whatever loads can be chunked.
     chunks = chunk_article(art, FakeEmbedder().count_tokens)
     assert chunks
+
+
+_GOOD_PDF = make_pdf([["Harbour Report", "The harbour opened in spring. Boats came back."],
+                      ["Fishing", "Boats landed cod and haddock. Prices fell."]],
+                     outline=[(1, "Fishing", 0)], title="Harbour")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.integers(0, len(_GOOD_PDF) - 1), st.integers(0, 255)),
+                      min_size=1, max_size=12),
+       cut=st.one_of(st.none(), st.integers(9, len(_GOOD_PDF))))
+def test_damaged_pdf_only_raises_unreadable_source(tmp_path, edits, cut):
+    data = bytearray(_GOOD_PDF)
+    for pos, value in edits:
+        data[pos] = value
+    p = tmp_path / "damaged.pdf"
+    p.write_bytes(bytes(data[:cut]))
+    try:
+        art = load_article(p, p.name)
+    except UnreadableSource as err:
+        assert err.reason
+        return
+    assert art.title.strip()
+    for sec in art.sections:
+        assert sec.text.strip() and sec.page in (1, 2)

@@ -1,0 +1,57 @@
+"""Retrieval and answer quality on the shared evaluation sets, as `assistant eval` reports them.
+
+    .venv/bin/python benchmarks/bench_quality.py [--data ../shared/data] [--work /tmp/assistant-eval]
+
+SciFact *test* split (the fusion was tuned on train by tune_fusion.py) and SQuAD v2 dev-half.
+Writes benchmarks/results/scifact.json and benchmarks/results/squad.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--work", default="/tmp/assistant-eval")
+    ap.add_argument("--only", choices=["scifact", "squad"])
+    args = ap.parse_args()
+    data = Path(args.data)
+    if not data.is_dir():
+        raise SystemExit(f"evaluation data not found at {data}: pass --data (skipping)")
+    from assistant.evaluation import run_beir, squad_features, squad_report
+
+    (HERE / "results").mkdir(exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if args.only in (None, "scifact"):
+        t = time.perf_counter()
+        res = run_beir(data / "scifact" / "beir", "test", index_dir=Path(args.work) / "scifact")
+        res.update(command="python benchmarks/bench_quality.py --only scifact "
+                           "(= assistant eval beir .../scifact/beir --split test)",
+                   when=stamp, seconds=time.perf_counter() - t)
+        (HERE / "results" / "scifact.json").write_text(json.dumps(res, indent=2))
+        print(json.dumps(res, indent=2))
+    if args.only in (None, "squad"):
+        t = time.perf_counter()
+        feats = squad_features(data / "squad-v2.0-dev-half" / "dev-v2.0.json",
+                               work_dir=Path(args.work) / "squad")
+        rep = squad_report(feats)
+        rep.update(command="python benchmarks/bench_quality.py --only squad "
+                           "(= assistant eval squad .../dev-v2.0.json)",
+                   when=stamp, seconds=time.perf_counter() - t)
+        (HERE / "results" / "squad.json").write_text(json.dumps(rep, indent=2))
+        print(json.dumps(rep, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Choose BM25 settings and the dense/lexical fusion on SciFact *train* queries only.
+
+    .venv/bin/python benchmarks/tune_fusion.py [--data ../shared/data] [--work /tmp/scifact-index]
+
+Prints nDCG@10 on train for each setting tried and the best; the chosen values are then written
+by hand into assistant/lexical.py (BM25_PARAMS) and assistant/retrieval.py (DEFAULT_FUSION), and
+the test split is reported once by `assistant eval beir`. Writes benchmarks/results/tuning.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--work", default="/tmp/assistant-scifact-index")
+    args = ap.parse_args()
+    beir = Path(args.data) / "scifact" / "beir"
+    if not beir.is_dir():
+        raise SystemExit(f"SciFact not found at {beir}: pass --data (skipping)")
+    from ranx import Qrels, Run, evaluate
+
+    from assistant import lexical
+    from assistant.config import Settings
+    from assistant.embedding import Embedder
+    from assistant.evaluation import beir_articles, ensure_index, load_beir
+    from assistant.retrieval import Fusion, Retriever
+    from assistant.store import Build
+
+    settings = Settings()
+    emb = Embedder()
+    docs, queries, qrels = load_beir(beir, "train")
+    ensure_index(beir_articles(docs), Path(args.work), settings, emb)
+    build = Build(Path(args.work), emb.name, emb.dim)
+    texts = [r[0] for r in build.db.execute(
+        "SELECT a.title || ' › ' || '' FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
+    chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
+    titles = [r[0] for r in build.db.execute(
+        "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
+    del texts
+    qids = list(queries)
+    qvecs = emb.encode_queries([queries[q] for q in qids])
+    qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
+    doc_of = [build.articles[a]["source"] for a in build.chunk_article]
+
+    def ndcg(retriever, mode, qt):
+        run = {}
+        for qid, qv, t in zip(qids, qvecs, qt):
+            per = {}
+            for row, fused, _, _ in retriever.search(qv, t, k=300, mode=mode):
+                per.setdefault(doc_of[row], fused)
+            run[qid] = dict(list(per.items())[:100]) or {"none": 0.0}
+        return evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
+
+    results = []
+    base = Fusion(candidates=300)
+    orig_lexical = build.lexical
+    for k1, b, title_rep in itertools.product((0.9, 1.2, 1.5), (0.4, 0.75, 0.9), (1, 2)):
+        t = time.time()
+        lex_texts = [(ti + "\n") * title_rep + tx for ti, tx in zip(titles, chunk_texts)]
+        build.lexical = lexical.build_index(lex_texts, {"k1": k1, "b": b, "method": "lucene"})
+        r = Retriever(build, base)
+        for qflag in (False, True):
+            m = ndcg(r, "lexical", qtok[qflag])
+            results.append({"part": "lexical", "k1": k1, "b": b, "title_rep": title_rep,
+                            "query_stop_plus": qflag, **m})
+            print(json.dumps(results[-1]), f"{time.time() - t:.1f}s", flush=True)
+    best_lex = max(results, key=lambda x: x["ndcg@10"])
+    lex_texts = [(ti + "\n") * best_lex["title_rep"] + tx for ti, tx in zip(titles, chunk_texts)]
+    build.lexical = lexical.build_index(lex_texts, {"k1": best_lex["k1"], "b": best_lex["b"], "method": "lucene"})
+    qt = qtok[best_lex["query_stop_plus"]]
+    dense = ndcg(Retriever(build, base), "dense", qt)
+    results.append({"part": "dense", **dense})
+    print(json.dumps(results[-1]), flush=True)
+    fusions = []
+    for w in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for norm in ("max", "minmax"):
+            fusions.append(Fusion(method="blend", dense_weight=w, lexical_norm=norm, candidates=300))
+        fusions.append(Fusion(method="rrf", dense_weight=w, rrf_k=60, candidates=300))
+    for f in fusions:
+        m = ndcg(Retriever(build, f), "hybrid", qt)
+        results.append({"part": "hybrid", **dataclasses.asdict(f), **m})
+        print(json.dumps(results[-1]), flush=True)
+    best_h = max((r for r in results if r["part"] == "hybrid"), key=lambda x: x["ndcg@10"])
+    build.lexical = orig_lexical
+    out = {"command": "python benchmarks/tune_fusion.py", "split": "train",
+           "best_lexical": best_lex, "dense": dense, "best_hybrid": best_h, "all": results}
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "tuning.json").write_text(json.dumps(out, indent=2))
+    print("BEST LEXICAL", json.dumps(best_lex))
+    print("BEST HYBRID", json.dumps(best_h))
+
+
+if __name__ == "__main__":
+    main()
