@@ -64,14 +64,14 @@ class AnswerSettings:
     keep_ratio: float = 0.8  # a further sentence must score at least this share of the best
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
-    coef: tuple[float, ...] = (-9.0, 8.0, 4.0, 3.0, 1.5, -3.0)
+    coef: tuple[float, ...] = (-9.0, 8.0, 4.0, 3.0, 1.5, -3.0, 0.0, 0.0)
     threshold: float = 0.5
 
 
 DEFAULT_ANSWER_SETTINGS = AnswerSettings()
 
 FEATURES = ("top_dense", "best_sentence_dense", "best_sentence_overlap", "type_found",
-            "unknown_terms")
+            "unknown_terms", "passage_overlap", "rarest_missing")
 
 
 @dataclass
@@ -144,12 +144,20 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
                  + (s.w_type if (kind and typed) else 0.0))
         out.append(Candidate(rank, p, a, b, text, dense, overlap, typed, score, vec))
     out.sort(key=lambda c: -c.score)
+    top_tokens = set(lexical.tokenize([top[0].chunk.text])[0]) | \
+        set(lexical.tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])
+    max_idf = max(q_terms.values(), default=1.0) or 1.0
+    missing = [w for t, w in q_terms.items() if t not in top_tokens]
     feats = {
         "top_dense": max(p.dense for p in top),
         "best_sentence_dense": max((c.dense for c in out), default=0.0),
         "best_sentence_overlap": out[0].overlap if out else 0.0,
         "type_found": 1.0 if (kind is None or any(c.typed and c.overlap > 0 for c in out[:5])) else 0.0,
         "unknown_terms": unknown,
+        # How much of the question the best passage covers, and the rarest word it lacks
+        # (relative to the rarest word of the question): questions about something else.
+        "passage_overlap": _coverage(q_terms, top_tokens),
+        "rarest_missing": (max(missing) / max_idf) if missing else 0.0,
     }
     return out, feats
 

@@ -87,9 +87,24 @@ class Embedder:
         return [len(ids) for ids in enc["input_ids"]]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vecs, dtype=np.float32)
+        """Short texts (questions): one direct forward pass per batch, no sentence vectors.
+        Same pipeline as the model's own encode (mean pooling, L2 norm), less overhead."""
+        import torch
+
+        texts = list(texts)
+        transformer = self.model[0].auto_model
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        with torch.inference_mode():
+            for b0 in range(0, len(texts), max(self.batch_size, 64)):
+                idx = order[b0: b0 + max(self.batch_size, 64)]
+                enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
+                                     max_length=MAX_SEQ, return_tensors="pt")
+                hidden = transformer(**enc).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return out
 
     def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
                       progress: bool | None = None, on_progress=None) -> EncodedChunks:

@@ -227,7 +227,8 @@ def article_html(article: dict, sections: Sequence, target: Target) -> tuple[str
 
 # ------------------------------------------------------------------------------ export
 
-def conversation_markdown(turns: Iterable[tuple[str, Answer]], exported_at: str | None = None) -> str:
+def conversation_markdown(turns: Iterable[tuple[str, Answer]],
+                          exported_at: str | None = None) -> str:
     """A conversation as a Markdown document, each answer followed by its sources (article,
     section, page, file and the quoted sentence). Article text is Markdown-escaped."""
     exported_at = exported_at or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

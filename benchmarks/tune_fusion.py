@@ -68,7 +68,7 @@ def main() -> None:
     results = []
     base = Fusion(candidates=300)
     orig_lexical = build.lexical
-    for k1, b, title_rep in itertools.product((0.9, 1.2, 1.5), (0.4, 0.75, 0.9), (1, 2)):
+    for k1, b, title_rep in itertools.product((0.9, 1.2, 1.5), (0.4, 0.75, 0.9), (1,)):
         t = time.time()
         lex_texts = [(ti + "\n") * title_rep + tx for ti, tx in zip(titles, chunk_texts)]
         build.lexical = lexical.build_index(lex_texts, {"k1": k1, "b": b, "method": "lucene"})

@@ -1,0 +1,351 @@
+"""Article Assistant: the browser chat. UI only: it reads input, calls `assistant/` and renders.
+
+Article text is untrusted. It reaches the page only through `assistant.ui_support` (escaped HTML
+for st.html, escaped Markdown elsewhere) and never through a label.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from assistant import store
+from assistant import ui_support as ui
+from assistant.config import Settings
+from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt
+
+log = logging.getLogger("article_assistant.app")
+
+st.set_page_config(page_title="Article Assistant", page_icon=":material/menu_book:")
+
+CSS = """<style>
+.aa-answer { line-height: 1.65; font-size: 1.02rem; }
+a.aa-cite { display: inline-block; margin: 0 .15em 0 .2em; padding: 0 .38em; border-radius: .7em;
+  font-size: .72em; font-weight: 700; line-height: 1.45; vertical-align: super;
+  background: #1c64d8; color: #fff !important; text-decoration: none !important; }
+a.aa-cite:hover { background: #0b3f94; }
+.aa-badge { display: inline-block; padding: 0 .4em; border-radius: .7em; font-size: .8em;
+  font-weight: 700; background: #1c64d8; color: #fff; margin-right: .25em; }
+.aa-badge-near { background: #8a6d00; }
+.aa-src { border-left: 3px solid #1c64d8; border-radius: 0 .45rem .45rem 0; padding: .45rem .8rem;
+  margin: .2rem 0 .1rem 0; background: rgba(28, 100, 216, .06); scroll-margin-top: 4rem; }
+.aa-near { border-left-color: #c9a000; background: rgba(201, 160, 0, .07); }
+.aa-src-head { font-weight: 600; }
+.aa-src-file { opacity: .65; font-size: .8em; }
+.aa-passage { font-size: .92em; margin-top: .3rem; line-height: 1.55; }
+mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-radius: .15em; }
+.aa-article { line-height: 1.6; }
+.aa-section { padding: .25rem .75rem; margin: .4rem 0; scroll-margin-top: 1rem; }
+.aa-cited { border-left: 4px solid #e0a800; background: rgba(224, 168, 0, .09);
+  border-radius: 0 .45rem .45rem 0; }
+.aa-cited-label { font-size: .75em; font-weight: 700; text-transform: uppercase; color: #a07800; }
+.aa-heading { margin: .4rem 0 .2rem 0; }
+.aa-earlier summary { cursor: pointer; opacity: .75; font-size: .9em; margin: .3rem 0; }
+.aa-jump { font-size: .9em; margin-bottom: .4rem; }
+</style>"""
+
+
+# ------------------------------------------------------------------------------ resources
+
+@st.cache_resource(show_spinner=False)
+def get_embedder(threads: int, batch_size: int):
+    """One model per process, shared by the assistant and by builds started from the page."""
+    from assistant.embedding import Embedder
+
+    return Embedder(threads=threads, batch_size=batch_size)
+
+
+@st.cache_resource(show_spinner="Loading the model and the index…")
+def get_assistant(index_dir: str):
+    """One Assistant per process (thread-safe; it follows rebuilds by itself)."""
+    from assistant.service import Assistant
+
+    settings = Settings().replace(index_dir=Path(index_dir))
+    assistant = Assistant.open(settings=settings,
+                               embedder=get_embedder(settings.threads, settings.batch_size))
+    assistant.encode(["warm up"])  # load the model now, not at the first question
+    return assistant
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def stale_reason(corpus_dir: str, index_dir: str, build_name: str, signature: tuple) -> str | None:
+    """index_is_stale hashes the corpus files; redo it only when a file or the build changed."""
+    from assistant.indexing import index_is_stale
+
+    settings = Settings().replace(corpus_dir=Path(corpus_dir), index_dir=Path(index_dir))
+    return index_is_stale(settings)
+
+
+# ------------------------------------------------------------------------------ callbacks
+
+def new_chat() -> None:
+    st.session_state.messages = []
+    st.session_state.pop("open_target", None)
+
+
+def open_article(target: ui.Target) -> None:
+    st.session_state.open_target = target
+
+
+def record_feedback(msg_id: str) -> None:
+    value = st.session_state.get(f"fb-{msg_id}")
+    msg = next((m for m in st.session_state.get("messages", []) if m.get("id") == msg_id), None)
+    if value is None or msg is None or "answer" not in msg:
+        return
+    rating = "up" if value == 1 else "down"
+    try:
+        ui.append_feedback(Settings().data_dir, ui.feedback_record(msg["answer"], rating,
+                                                                   msg.get("history", [])))
+        msg["feedback"] = rating
+        msg.pop("feedback_error", None)
+    except OSError as exc:
+        msg["feedback_error"] = ui.message_markdown(
+            f"Could not save the feedback ({exc.strerror or exc}).")
+
+
+# ------------------------------------------------------------------------------ article view
+
+@st.dialog("Article", width="large")
+def show_article(assistant, target: ui.Target) -> None:
+    try:
+        article, sections = assistant.article(target.article_id)
+    except KeyError:
+        st.error("This article is no longer in the index (it was removed or changed since this "
+                 "answer). Ask again for current sources.")
+        return
+    if target.label:
+        st.html(f'<div class="aa-jump">Source {ui.html_text(target.label)}</div>')
+    body, found = ui.article_html(article, sections, target)
+    if not found:
+        st.caption("The quoted words are not in the current version of this article; it may "
+                   "have changed since this answer.")
+    st.html(body)
+
+
+# ------------------------------------------------------------------------------ pages
+
+def no_index_page(settings: Settings, error: AssistantError, full: bool) -> None:
+    from assistant.indexing import scan_corpus
+
+    st.title("Article Assistant")
+    if full:
+        st.error(ui.message_markdown(error))
+    else:
+        st.info("There is no index yet. The assistant answers from an index of the articles in "
+                "the corpus folder; it has to be built once (and again when articles change).")
+    st.markdown("Build it from a terminal in the project folder with `assistant build` "
+                "(or `.venv/bin/assistant build`), or with `make run`, which builds the index and "
+                "starts this app. Or build it here:")
+    corpus = Path(settings.corpus_dir)
+    files = scan_corpus(corpus)[0] if corpus.is_dir() else []
+    st.caption(f"{len(files)} article file(s) in {ui.escape_markdown(corpus)}")
+    if not files:
+        st.warning("Add .txt, .md, .html or .pdf articles to the corpus folder first.")
+    if st.button("Build the index now", type="primary", disabled=not files, key="build_index"):
+        from assistant.indexing import build
+
+        with st.status("Building the index…", expanded=True) as box:
+            bar = st.progress(0.0, text="Reading and splitting the articles…")
+
+            def on_progress(done: int, total: int) -> None:
+                bar.progress(done / total if total else 1.0,
+                             text=f"Embedding passages: {done} of {total}")
+
+            try:
+                report = build(settings, full=full, on_progress=on_progress, log=st.text,
+                               embedder=get_embedder(settings.threads, settings.batch_size))
+            except AssistantError as exc:
+                box.update(label="The build failed", state="error")
+                st.error(ui.message_markdown(exc))
+                return
+            bar.progress(1.0, text="Done")
+            box.update(label="Index built", state="complete")
+        st.session_state.built = report.summary()
+        st.rerun()
+
+
+def sidebar(assistant, settings: Settings) -> tuple[list[str] | None, int]:
+    state = st.session_state
+    with st.sidebar:
+        st.title("Article Assistant")
+        st.button("New chat", icon=":material/add_comment:", on_click=new_chat, key="new_chat",
+                  width="stretch")
+
+        status = assistant.status()
+        counts = status.get("counts", {})
+        model = status.get("model", {})
+        st.subheader("Index")
+        st.markdown(f"**{counts.get('articles', 0)}** articles · **{counts.get('sections', 0)}** "
+                    f"sections · **{counts.get('chunks', 0)}** chunks")
+        st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
+                   f"({model.get('dim', '?')}-d)  \n"
+                   f"Built at: {ui.escape_markdown(status.get('built_at') or '?')}")
+        if status.get("reload_error"):
+            st.warning(ui.message_markdown(status["reload_error"]))
+        try:
+            reason = stale_reason(str(settings.corpus_dir), str(settings.index_dir),
+                                  status.get("build", ""), ui.corpus_signature(settings.corpus_dir))
+        except OSError as exc:
+            reason = f"the corpus folder cannot be read ({exc.strerror or exc})"
+        if reason:
+            st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
+                       "not include these changes until the index is rebuilt:")
+            st.code("assistant build      # or: make run", language=None)
+        skipped = status.get("skipped") or []
+        if skipped:
+            with st.expander(f"{len(skipped)} corpus file(s) not indexed"):
+                for item in skipped:
+                    st.text(f"{item.get('source')}: {item.get('reason')}")
+
+        st.subheader("Search")
+        articles = {a["id"]: f"{a['title']} ({a['source']})" for a in assistant.articles()}
+        if "filter" in state:  # forget articles a rebuild removed
+            state.filter = [i for i in state.filter if i in articles]
+        chosen = st.multiselect("Only these articles", list(articles), key="filter",
+                                format_func=lambda i: articles.get(i, i),
+                                placeholder="All articles",
+                                help="Limit the search to the chosen articles. Empty: search all.")
+        k = st.slider("Number of sources (k)", 1, 10, value=max(1, min(10, settings.top_k)),
+                      key="k", help="How many of the closest passages an answer draws on.")
+    return (chosen or None), int(k)
+
+
+def sidebar_download() -> None:
+    """Rendered after the question of this run is answered, so the file includes it."""
+    turns = [(m["question"], m["answer"]) for m in st.session_state.messages if "answer" in m]
+    with st.sidebar:
+        st.subheader("Conversation")
+        st.download_button("Download as Markdown", icon=":material/download:",
+                           data=ui.conversation_markdown(turns) if turns else "",
+                           file_name="conversation.md", mime="text/markdown",
+                           disabled=not turns, on_click="ignore", key="download",
+                           width="stretch")
+
+
+def render_answer(msg: dict) -> None:
+    answer = msg["answer"]
+    mid = msg["id"]
+    if answer.notice:
+        st.info(ui.message_markdown(answer.notice))
+    if answer.abstained and not answer.passages and answer.notice:
+        return  # nothing was asked (an empty question, ...)
+    if answer.abstained:
+        st.warning(ui.escape_markdown(answer.text), icon=":material/search_off:")
+        if answer.passages:
+            st.markdown("**Closest passages**")
+        for i, p in enumerate(answer.passages, start=1):
+            st.html(ui.passage_html(p, i))
+            st.button("Open in the article", key=f"open-{mid}-p{i}", type="tertiary",
+                      icon=":material/article:", on_click=open_article,
+                      args=(ui.Target.of_passage(p),))
+    else:
+        st.html(ui.answer_html(answer, f"aa-{mid}"))
+        st.markdown("**Sources**")
+        for c in answer.citations:
+            st.html(ui.source_html(c, f"aa-{mid}"))
+            st.button(f"Open [{c.n}] in the article", key=f"open-{mid}-{c.n}", type="tertiary",
+                      icon=":material/article:", on_click=open_article,
+                      args=(ui.Target.of_citation(c),))
+    notes = []
+    if msg.get("filtered"):
+        notes.append(f"searched {msg['filtered']} chosen article(s)")
+    if not answer.abstained:
+        notes.append(f"confidence {answer.confidence:.0%}")
+    if notes:
+        st.caption(" · ".join(notes))
+    st.feedback("thumbs", key=f"fb-{mid}", on_change=record_feedback, args=(mid,))
+    if msg.get("feedback"):
+        st.caption("Thanks, your feedback was saved.")
+    if msg.get("feedback_error"):
+        st.error(msg["feedback_error"])
+
+
+def render_message(msg: dict) -> None:
+    with st.chat_message(msg["role"]):
+        if msg["role"] == "user":
+            st.markdown(ui.escape_markdown(msg["content"]))
+        elif "error" in msg:
+            st.error(msg["error"])
+        else:
+            render_answer(msg)
+
+
+def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
+    messages = st.session_state.messages
+    history = [m["content"] for m in messages if m["role"] == "user"]
+    messages.append({"role": "user", "content": question})
+    render_message(messages[-1])
+    msg: dict = {"role": "assistant", "id": uuid.uuid4().hex[:10], "question": question,
+                 "history": history, "filtered": len(sources) if sources else 0}
+    with st.chat_message("assistant"):
+        try:
+            with st.spinner("Searching the articles…"):
+                msg["answer"] = assistant.ask(question, history=history, k=k, sources=sources)
+        except AssistantError as exc:
+            msg["error"] = ui.message_markdown(exc)
+        except Exception as exc:  # noqa: BLE001 - one line for the user, details in the log
+            log.exception("answering %r failed", question)
+            msg["error"] = ui.escape_markdown(f"Something went wrong while answering "
+                                              f"({type(exc).__name__}: {exc}).")
+        messages.append(msg)
+        if "error" in msg:
+            st.error(msg["error"])
+        else:
+            render_answer(msg)
+    return msg
+
+
+def check_index(settings: Settings) -> None:
+    """The cheap checks (a current build whose manifest fits this program) before the slow
+    load, so a missing or unusable index gets its page at once."""
+    from assistant.embedding import MODEL_DIM, MODEL_NAME
+
+    build_dir = store.current_build_dir(settings.index_dir)
+    store.check_manifest(store.read_manifest(build_dir), settings.index_dir, MODEL_NAME, MODEL_DIM)
+
+
+def main() -> None:
+    settings = Settings()
+    state = st.session_state
+    state.setdefault("messages", [])
+    st.html(CSS)
+    try:
+        check_index(settings)
+    except IndexNotBuilt as exc:
+        no_index_page(settings, exc, full=False)
+        return
+    except IndexMismatch as exc:
+        no_index_page(settings, exc, full=True)
+        return
+
+    st.title("Article Assistant")
+    st.caption("Ask about the articles. Answers are sentences quoted from them; each [n] "
+               "marker links to its source below the answer.")
+    # The input comes before the (first, slow) model load, so people can type meanwhile.
+    question = st.chat_input("Ask a question about the articles", key="question",
+                             submit_mode="disable")
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError as exc:
+        st.error(ui.message_markdown(exc))
+        return
+
+    sources, k = sidebar(assistant, settings)
+    if "built" in state:
+        st.success(ui.message_markdown("Index " + state.pop("built")))
+    if sources:
+        st.caption(f"Searching {len(sources)} chosen article(s) only (see the sidebar).")
+    for msg in state.messages:
+        render_message(msg)
+    if question is not None:
+        ask(assistant, question, sources, k)
+    sidebar_download()
+    target = state.pop("open_target", None)
+    if target is not None:
+        show_article(assistant, target)
+
+
+main()

@@ -1,0 +1,138 @@
+"""Render BENCHMARKS.md from the JSON results the benchmark scripts wrote (benchmarks/results/).
+
+    .venv/bin/python benchmarks/write_report.py
+
+Every figure in BENCHMARKS.md comes from one of those files; each section names the command
+that produced it and when.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def f(x, digits=3):
+    if x is None:
+        return "n/a"
+    if isinstance(x, (int,)) and not isinstance(x, bool):
+        return f"{x:,}"
+    return f"{x:.{digits}f}"
+
+
+def section_build(r: dict) -> list[str]:
+    full, nc, one = r["full"], r["no_change"], r["one_file_changed"]
+    m = r["model"]
+    return [
+        "## Index build (BBC, 2,225 articles)", "",
+        f"`{r['command']}` — {r['when']}, {r['threads']} threads.", "",
+        "| figure | value |", "|---|---|",
+        f"| full build, wall (fresh process, imports included) | {f(full['wall_seconds'], 1)} s |",
+        f"| full build (inside the build call) | {f(full['build_seconds'], 1)} s, of which embedding {f(full['embed_seconds'], 1)} s |",
+        f"| articles / sections / chunks | {full['articles']:,} / {full['sections']:,} / {full['chunks']:,} |",
+        f"| tokens fed to the model (incl. prefix and special tokens) | {full['embedded_tokens']:,} (mean {f(r['mean_tokens_per_chunk'], 1)} per chunk) |",
+        f"| throughput, whole build | {f(r['full_chunks_per_s'], 1)} chunks/s, {f(r['full_tokens_per_s'], 0)} tokens/s |",
+        f"| peak RSS (full build process) | {f(full['peak_rss_mb'], 0)} MB |",
+        f"| matmul rate, float32, torch (median of before/after) | {f(r['matmul_gflops']['median'], 1)} GFLOP/s |",
+        f"| model FLOPs per token (6 layers, 384 hidden, 1536 FFN; attention at mean length) | {f(m['flops_per_token'] / 1e6, 2)} MFLOP |",
+        f"| model ceiling at that matmul rate | {f(r['ceiling_tokens_per_s'], 0)} tokens/s |",
+        f"| **whole build / ceiling** (bar ≥ 0.75) | **{f(r['share_of_ceiling'])}** |",
+        f"| embedding step alone / ceiling | {f(r['embed_only_share_of_ceiling'])} |",
+        f"| no-change rebuild (fresh process) | {f(nc['wall_seconds'], 1)} s = **{f(r['no_change_share_of_full'])}** of the full build (bar < 0.10) |",
+        f"| one file changed | {f(one['wall_seconds'], 1)} s = {f(r['one_file_share_of_full'])} of the full build; embedded {one['embedded_chunks']} chunks |",
+        f"| false headings detected in BBC plain text | {r.get('false_headings', 'n/a')} articles |",
+        "",
+    ]
+
+
+def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None) -> list[str]:
+    out = ["## Retrieval and answer quality", ""]
+    if tuning:
+        bl, bh = tuning["best_lexical"], tuning["best_hybrid"]
+        out += [f"Chosen on SciFact **train** (`{tuning['command']}`): BM25 k1={bl['k1']}, b={bl['b']}, "
+                f"question stop words {'extended' if bl['query_stop_plus'] else 'Lucene'}; fusion "
+                f"{bh['method']} with dense weight {bh['dense_weight']}"
+                + (f", lexical normalised by {bh['lexical_norm']}" if bh["method"] == "blend" else "")
+                + f" (train nDCG@10 {f(bh['ndcg@10'])}).", ""]
+    if sci:
+        out += [f"SciFact **test** — `{sci['command']}` — {sci['when']}: {sci['queries']} queries, "
+                f"{sci['documents']:,} abstracts.", "",
+                "| | nDCG@10 | Recall@10 | Recall@100 | MRR@10 |", "|---|---|---|---|---|"]
+        for mode in ("dense", "lexical", "hybrid"):
+            m = sci[mode]
+            out.append(f"| {mode} | {f(m['ndcg@10'])} | {f(m['recall@10'])} | {f(m['recall@100'])} | {f(m['mrr@10'])} |")
+        out.append("")
+    if squad:
+        a, o, i = squad["answerable"], squad["out_of_corpus"], squad["in_paragraph"]
+        out += [f"SQuAD v2 dev-half — `{squad['command']}` — {squad['when']}.", "",
+                "| figure | value | bar |", "|---|---|---|",
+                f"| gold paragraph recall@5 ({a['questions']:,} answerable, 646 paragraphs) | {f(a['gold_paragraph_recall@5'])} | ≥ 0.97 |",
+                f"| first cited sentence holds a gold answer | {f(a['first_sentence_has_answer'])} | ≥ 0.78 |",
+                f"| whole answer holds a gold answer | {f(a['answer_has_answer'])} | ≥ 0.90 |",
+                f"| out of corpus: AUROC (reporting half, {o['questions']:,} questions) | {f(o['auroc'])} | ≥ 0.90 |",
+                f"| out of corpus: answered share of answerable | {f(o['answered_share'])} | aim ≥ 0.90 |",
+                f"| out of corpus: abstained share of the rest | {f(o['abstained_share'])} | aim ≥ 0.80 |",
+                f"| in the paragraph (SQuAD unanswerable): AUROC | {f(i['auroc'])} | report |",
+                f"| abstention threshold (chosen on the fitting half) | {f(squad['fitted']['threshold'])} | |",
+                ""]
+    return out
+
+
+def section_ask(r: dict) -> list[str]:
+    lat = r["latency_ms"]
+    return ["## `ask` latency (BBC index)", "",
+            f"`{r['command']}` — {r['when']}: {r['questions']} questions one at a time, model warm, "
+            f"{r['chunks']:,} chunks.", "",
+            "| figure | value | bar |", "|---|---|---|",
+            f"| p50 | {f(lat['p50'], 1)} ms | ≤ 30 ms |",
+            f"| p95 | {f(lat['p95'], 1)} ms | ≤ 60 ms |",
+            f"| retrieval p50 / answer composition p50 | {f(r['retrieve_ms_p50'], 1)} / {f(r['answer_ms_p50'], 1)} ms | |",
+            f"| new process, start to printed answer (median of {len(r['new_process_seconds']['runs'])}) | {f(r['new_process_seconds']['median'], 2)} s | |",
+            ""]
+
+
+def section_generic(title: str, r: dict) -> list[str]:
+    out = [f"## {title}", "", f"`{r.get('command', '')}` — {r.get('when', '')}", ""]
+    table = r.get("table")
+    if table:
+        out += ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+        out += ["| " + " | ".join(str(c) for c in row) + " |" for row in table[1:]]
+        out.append("")
+    for note in r.get("notes", []):
+        out.append(f"- {note}")
+    out.append("")
+    return out
+
+
+def main() -> None:
+    lines = ["# Benchmarks", "",
+             "Measured on this project's machine (2 cores, no GPU). Every figure below is produced "
+             "by a committed script under `benchmarks/`, which writes `benchmarks/results/*.json`; "
+             "this page is rendered from those files by `benchmarks/write_report.py`. Timings are "
+             "medians/percentiles within one run; ratios compare figures measured in the same run.", ""]
+    build = load("build")
+    if build:
+        lines += section_build(build)
+    lines += section_quality(load("scifact"), load("squad"), load("tuning"))
+    ask = load("ask")
+    if ask:
+        lines += section_ask(ask)
+    for name, title in (("questions", "Starter question set (seed article)"), ("ui", "Browser"),
+                        ("peer", "Side by side with txtai"), ("reliability", "Reliability")):
+        r = load(name)
+        if r:
+            lines += section_generic(title, r)
+    (HERE.parent / "BENCHMARKS.md").write_text("\n".join(lines))
+    print("wrote BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+"""The chat app through streamlit.testing (no browser): a real index over the seed article and a
+hostile article, built once per module with the real model.
+
+Questions relied on (chosen at run time from candidates, because answer calibration is still
+moving): a seed question that answers (first of SEED_QUESTIONS that does), the hostile article's
+"zephyrine" questions, and "Who won the 2022 World Cup?" for abstention.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.indexing import build
+from assistant.service import Assistant
+
+from ui_samples import (HOSTILE_QUESTIONS, HOSTILE_SOURCE, OFF_CORPUS, REPO, SEED,
+                        SEED_QUESTIONS, first_answering, make_corpus)
+
+APP = str(REPO / "app.py")
+TIMEOUT = 300  # seconds per script run: the first one loads the model on a busy machine
+
+NEW_ARTICLE = """Quorvath Bridge
+The Quorvath bridge over the river Lenn was opened in 1987 by mayor Elisabeth Tran. It is 840 meters long and carries a railway line.
+Construction
+The Quorvath bridge was built by the Halvorsen company over four years, with steel from Sweden.
+"""
+NEW_QUESTION = "Who opened the Quorvath bridge?"
+
+
+@dataclass
+class Site:
+    corpus: Path
+    index: Path
+    settings: Settings
+    seed_id: str
+    hostile_id: str
+    seed_question: str
+    seed_section: str
+    hostile_questions: list[tuple[str, str]]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, embedder) -> Site:
+    root = tmp_path_factory.mktemp("app")
+    corpus = make_corpus(root / "corpus")
+    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
+                                  data_dir=root / "data")
+    build(settings, embedder=embedder, log=lambda m: None)
+    assistant = Assistant.open(settings=settings, embedder=embedder)
+    ids = {a["source"]: a["id"] for a in assistant.articles()}
+    seed = first_answering(assistant, SEED_QUESTIONS)
+    if seed is None:
+        pytest.fail("none of SEED_QUESTIONS gets an answer citing its section with the current "
+                    "answer calibration; add one that does")
+    hostile = [qs for qs in HOSTILE_QUESTIONS if first_answering(assistant, [qs])]
+    assert assistant.ask(OFF_CORPUS).abstained, "the off-corpus question should abstain"
+    return Site(corpus, root / "index", settings, ids[SEED.name], ids[HOSTILE_SOURCE],
+                seed[0], seed[1], hostile)
+
+
+@pytest.fixture
+def env(site, tmp_path, monkeypatch) -> Site:
+    """Point the app at the module's index (after conftest's autouse fixture set tmp paths)."""
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(site.corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(site.index))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    return site
+
+
+def start_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def html(at: AppTest) -> list[str]:
+    return [h.value for h in at.html]
+
+
+def last_answer(at: AppTest):
+    return at.session_state["messages"][-1]["answer"]
+
+
+def dialogs(at: AppTest) -> list:
+    return [n for n in at._tree if getattr(n, "type", "") == "dialog"]
+
+
+def rendered_text(at: AppTest) -> list[tuple[str, str, bool]]:
+    """(kind, body, HTML allowed) of every element that renders text."""
+    out = []
+    for node in at._tree:
+        proto = getattr(node, "proto", None)
+        body = getattr(proto, "body", None)
+        if isinstance(body, str):
+            kind = getattr(node, "type", "?")
+            out.append((kind, body, kind == "html" or bool(getattr(proto, "allow_html", False))))
+    return out
+
+
+# ------------------------------------------------------------------------------ answering
+
+def test_answer_shows_linked_markers_and_its_source_section(env):
+    at = ask(start_app(), env.seed_question)
+    answer = last_answer(at)
+    assert not answer.abstained and answer.citations
+    bodies = html(at)
+    answer_html = next(b for b in bodies if b.startswith('<div class="aa-answer">'))
+    for c in answer.citations:
+        assert f'>[{c.n}]</a>' in answer_html
+        assert re.search(rf'class="aa-cite" href="#aa-\w+-{c.n}"', answer_html)
+    sources = [b for b in bodies if b.startswith('<div class="aa-src"')]
+    assert len(sources) == len(answer.citations)
+    assert any(f"› {env.seed_section}" in s and '<span class="aa-badge">[' in s for s in sources)
+    assert all('<mark class="aa-quote">' in s for s in sources)
+    assert [b.label for b in at.button if b.key.startswith("open-")] == \
+        [f"Open [{c.n}] in the article" for c in answer.citations]
+    assert len(at.feedback) == 1 and not at.warning
+
+
+def test_open_source_shows_article_with_cited_section(env):
+    at = ask(start_app(), env.seed_question)
+    c = last_answer(at).citations[0]
+    at.button(key=next(b.key for b in at.button if b.key.startswith("open-"))).click().run()
+    assert not at.exception
+    assert len(dialogs(at)) == 1
+    article = next(b for b in html(at) if b.startswith('<div class="aa-article">'))
+    assert "Mexico and US Strengthen Cooperation on Cross-Border Crime</h3>" in article
+    for heading in ("Details of the Joint Operations", "Context of the Partnership", "Conclusion"):
+        assert f">{heading}</h4>" in article
+    cited = article[article.index('id="aa-cited"'):]
+    assert cited.split("</h4>")[0].endswith(c.section)
+    assert '<mark class="aa-quote">' in cited
+    # The dialog opens once; the next run (another question) closes it.
+    ask(at, OFF_CORPUS)
+    assert not dialogs(at)
+
+
+def test_abstention_is_a_warning_with_the_closest_passages(env):
+    at = ask(start_app(), OFF_CORPUS)
+    answer = last_answer(at)
+    assert answer.abstained
+    assert len(at.warning) == 1 and "do not say" in at.warning[0].value
+    bodies = html(at)
+    assert not any('class="aa-cite"' in b for b in bodies)
+    near = [b for b in bodies if b.startswith('<div class="aa-src aa-near">')]
+    assert len(near) == len(answer.passages) > 0
+    for p, b in zip(answer.passages, near):
+        assert p.section.replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#x27;") in b
+    assert [b.label for b in at.button if b.key.startswith("open-")] == \
+        ["Open in the article"] * len(answer.passages)
+    assert len(at.feedback) == 1
+    # Opening a closest passage shows its article with the passage's section marked.
+    at.button(key=next(b.key for b in at.button if b.key.startswith("open-"))).click().run()
+    assert len(dialogs(at)) == 1
+    assert any('id="aa-cited"' in b for b in html(at))
+
+
+def test_follow_up_passes_previous_questions_as_history(env):
+    at = ask(start_app(), env.seed_question)
+    ask(at, "And what about their commitment?")
+    ask(at, OFF_CORPUS)
+    msgs = at.session_state["messages"]
+    assistant_msgs = [m for m in msgs if m["role"] == "assistant"]
+    assert [m["history"] for m in assistant_msgs] == [
+        [], [env.seed_question], [env.seed_question, "And what about their commitment?"]]
+    assert len(at.chat_message) == 6
+
+
+def test_new_chat_clears_the_conversation(env):
+    at = ask(start_app(), env.seed_question)
+    assert len(at.chat_message) == 2
+    at.button(key="new_chat").click().run()
+    assert len(at.chat_message) == 0 and at.session_state["messages"] == []
+    assert at.download_button[0].proto.disabled
+
+
+def test_article_filter_limits_the_sources(env):
+    at = start_app()
+    assert at.multiselect(key="filter").options  # labels shown for every article
+    at.multiselect(key="filter").set_value([env.hostile_id]).run()
+    ask(at, env.seed_question)
+    answer = last_answer(at)
+    used = {c.article_id for c in answer.citations} | {p.chunk.article_id for p in answer.passages}
+    assert used <= {env.hostile_id}
+    assert not any("mexico-us-cross-border" in b for b in html(at))
+    assert any("Searching 1 chosen article" in c.value for c in at.caption)
+    # and the other way round
+    at.multiselect(key="filter").set_value([env.seed_id]).run()
+    ask(at, HOSTILE_QUESTIONS[0][0])
+    answer = last_answer(at)
+    used = {c.article_id for c in answer.citations} | {p.chunk.article_id for p in answer.passages}
+    assert used <= {env.seed_id}
+
+
+def test_feedback_is_appended_as_a_json_line(env, tmp_path):
+    at = ask(start_app(), env.seed_question)
+    answer = last_answer(at)
+    at.feedback[0].set_value(1).run()
+    path = tmp_path / "data" / "feedback.jsonl"
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert len(lines) == 1
+    rec = lines[0]
+    assert rec["rating"] == "up" and rec["question"] == env.seed_question
+    assert rec["answer"] == answer.text and rec["time"]
+    assert [c["section"] for c in rec["citations"]] == [c.section for c in answer.citations]
+    assert any("feedback was saved" in c.value for c in at.caption)
+    # Rating an abstention too, thumbs down: a second line.
+    ask(at, OFF_CORPUS)
+    at.feedback[1].set_value(0).run()
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [x["rating"] for x in lines] == ["up", "down"] and lines[1]["abstained"] is True
+
+
+def test_sidebar_shows_index_status_and_download(env):
+    at = start_app()
+    sidebar = " ".join(m.value for m in at.sidebar.markdown) + " ".join(
+        c.value for c in at.sidebar.caption)
+    assert "**2** articles" in sidebar and "sections" in sidebar and "chunks" in sidebar
+    assert "all-MiniLM-L6-v2" in sidebar and "Built at" in sidebar
+    assert not at.sidebar.warning  # the corpus has not changed since the build
+    assert at.slider(key="k").value == env.settings.top_k
+    assert at.download_button[0].proto.disabled
+    ask(at, env.seed_question)
+    assert not at.download_button[0].proto.disabled
+
+
+def test_k_slider_is_passed_to_the_search(env, monkeypatch):
+    seen = {}
+    original = Assistant.ask
+
+    def spy(self, question, history=(), k=None, sources=None):
+        seen.update(k=k, sources=sources, history=list(history))
+        return original(self, question, history=history, k=k, sources=sources)
+
+    monkeypatch.setattr(Assistant, "ask", spy)
+    at = start_app()
+    at.slider(key="k").set_value(2).run()
+    ask(at, OFF_CORPUS)
+    assert seen == {"k": 2, "sources": None, "history": []}
+    assert len(last_answer(at).passages) <= 2
+
+
+# ------------------------------------------------------------------------------ hostile text
+
+def test_hostile_article_text_is_shown_as_text(env):
+    at = start_app()
+    ask(at, "<script>alert('q')</script> **zephyrine** [x](javascript:alert(1))?")
+    for q, _ in env.hostile_questions:
+        ask(at, q)
+    # an abstention whose closest passages come from the hostile article
+    at.multiselect(key="filter").set_value([env.hostile_id]).run()
+    ask(at, OFF_CORPUS)
+    # and the article view of the hostile article
+    open_keys = [b.key for b in at.button if b.key.startswith("open-")]
+    at.button(key=open_keys[-1]).click().run()
+    assert not at.exception and dialogs(at)
+
+    texts = rendered_text(at)
+    shown = " ".join(body for _, body, _ in texts)
+    assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in shown  # it is there, as text
+    assert "&lt;iframe src=&quot;javascript:alert(2)&quot;&gt;" in shown
+    for kind, body, allows_html in texts:
+        if allows_html:
+            assert not re.search(r"<(script|img|iframe|b>|i>)", body), (kind, body)
+            assert not re.search(r"(href|src)\s*=\s*[\"']?javascript", body), (kind, body)
+        else:  # Markdown: every "<", "[" and "*" from article or user text is escaped
+            assert not re.search(r"(?<!\\)<script|(?<!\\)\[x(?<!\\)\]|(?<!\\)\*\*zeph", body), \
+                (kind, body)
+    # No label carries article text (labels render Markdown).
+    assert all("zephyrine" not in b.label.lower() for b in at.button)
+    if env.hostile_questions:  # at least one hostile question answered with a marker
+        assert any('class="aa-cite"' in b and "zephyrine" in b for b in html(at))
+
+
+# ------------------------------------------------------------------------------ index states
+
+def test_no_index_page_builds_with_the_button(tmp_path, monkeypatch):
+    corpus = tmp_path / "fresh-corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "fresh-index"))
+    at = start_app()
+    page = " ".join(m.value for m in at.markdown) + " ".join(i.value for i in at.info)
+    assert "`assistant build`" in page and "`make run`" in page
+    assert "There is no index yet" in page
+    assert not at.chat_input
+    assert any("1 article file(s)" in c.value for c in at.caption)
+    at.button(key="build_index").click().run()
+    assert not at.exception
+    # The build ran with a progress bar, then the page reran into the chat.
+    assert at.chat_input and not at.button(key="new_chat").disabled
+    assert any("built" in s.value for s in at.success)
+    assert any("**1** articles" in m.value for m in at.sidebar.markdown)
+    ask(at, OFF_CORPUS)
+    assert last_answer(at).abstained
+
+
+def test_no_index_page_with_empty_corpus_explains(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "none"))
+    at = start_app()
+    assert at.button(key="build_index").disabled
+    assert any("Add .txt" in w.value for w in at.warning)
+
+
+def test_a_rebuild_is_picked_up_without_restart(tmp_path, monkeypatch, embedder):
+    corpus = tmp_path / "live-corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    settings = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "live-index")
+    build(settings, embedder=embedder, log=lambda m: None)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(settings.index_dir))
+    at = ask(start_app(), NEW_QUESTION)
+    assert not any("Quorvath" in b for b in html(at))
+    assert any("**1** articles" in m.value for m in at.sidebar.markdown)
+
+    (corpus / "quorvath-bridge.txt").write_text(NEW_ARTICLE)
+    at.run()
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "out of date" in warning and "quorvath-bridge.txt" in warning
+    assert any("assistant build" in c.value for c in at.sidebar.code)
+
+    build(settings, embedder=embedder, log=lambda m: None)
+    ask(at, NEW_QUESTION)  # same session, same process: the next question sees the new build
+    answer = last_answer(at)
+    assert any(p.article_title == "Quorvath Bridge" for p in answer.passages)
+    assert any("Quorvath" in b for b in html(at))
+    assert any("**2** articles" in m.value for m in at.sidebar.markdown)
+    assert not at.sidebar.warning
+
+
+def test_unusable_index_is_one_error_line(site, tmp_path, monkeypatch):
+    index = tmp_path / "bad-index"
+    shutil.copytree(site.index, index)
+    build_dir = index / "builds" / (index / "CURRENT").read_text().strip()
+    manifest = json.loads((build_dir / "manifest.json").read_text())
+    manifest["format_version"] = 999
+    (build_dir / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(site.corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+    at = start_app()
+    assert len(at.error) == 1 and "assistant build --full" in at.error[0].value
+    assert "\n" not in at.error[0].value and not at.exception
+    assert at.button(key="build_index")
+
+
+def test_error_while_asking_is_one_line(env, monkeypatch):
+    def fail(self, *args, **kwargs):
+        raise AssistantError("The index is being replaced: try again in a moment.")
+
+    monkeypatch.setattr(Assistant, "ask", fail)
+    at = ask(start_app(), env.seed_question)
+    assert [e.value for e in at.error] == ["The index is being replaced\\: try again in a moment."]
+    assert not at.exception and len(at.chat_message) == 2

@@ -1,0 +1,255 @@
+"""End to end in headless Chromium: `streamlit run app.py` over a temporary corpus (the seed
+article and a hostile one) and index built in the fixture.
+
+Screenshots go to artifacts/ (git-ignored). With UPDATE_SCREENSHOT=1 the answer screenshot is
+also copied to docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.indexing import build
+from assistant.service import Assistant
+
+from ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering,
+                        make_corpus)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO / "artifacts"
+ANSWER_TIMEOUT_MS = 180_000  # the first question may wait for the model on a busy machine
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing: install it with `make chromium` "
+                "(apt-get install chromium); browser tests skipped", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited ({proc.returncode}):\n"
+                               f"{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit not healthy after {timeout}s:\n{log_path.read_text()[-3000:]}")
+
+
+def start_server(corpus: Path, index: Path, data: Path, log_path: Path):
+    port = free_port()
+    env = dict(os.environ, ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index),
+               ASSISTANT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "streamlit"), "run", "app.py",
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log_path)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, url, log
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("browser")
+    corpus = make_corpus(root / "corpus")
+    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
+                                  data_dir=root / "data")
+    build(settings, embedder=embedder, log=lambda m: None)
+    assistant = Assistant.open(settings=settings, embedder=embedder)
+    seed = first_answering(assistant, SEED_QUESTIONS)
+    if seed is None:
+        pytest.fail("none of SEED_QUESTIONS gets an answer with the current calibration")
+    ARTIFACTS.mkdir(exist_ok=True)
+    proc, url, log = start_server(corpus, settings.index_dir, settings.data_dir,
+                                  root / "streamlit.log")
+    try:
+        yield {"url": url, "data": settings.data_dir, "question": seed[0], "section": seed[1]}
+    finally:
+        stop_server(proc)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    fired: list[str] = []
+
+    def on_dialog(dialog):
+        fired.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(site["url"])
+    page.get_by_placeholder("Ask a question about the articles").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    yield page
+    context.close()
+    assert not fired, f"a JavaScript dialog fired: {fired}"
+
+
+def ask(page, question: str):
+    """Type a question, wait until its answer (or abstention) is rendered; the reply element."""
+    messages = page.get_by_test_id("stChatMessage")
+    n = messages.count()
+    box = page.get_by_placeholder("Ask a question about the articles")
+    box.fill(question)
+    box.press("Enter")
+    reply = messages.nth(n + 1)
+    reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    # the run is over when the chat input is enabled again
+    page.wait_for_function(
+        "() => { const t = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
+        " return t && !t.disabled; }", timeout=ANSWER_TIMEOUT_MS)
+    return reply
+
+
+def shot(page, name: str) -> Path:
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+def test_answer_with_marker_and_source_section(page, site):
+    reply = ask(page, site["question"])
+    expect(reply.locator(".aa-answer")).to_be_visible()
+    marker = reply.locator("a.aa-cite").first
+    expect(marker).to_have_text("[1]")
+    target = marker.get_attribute("href")
+    assert target and target.startswith("#")
+    source = page.locator(target)  # the marker points at its numbered source
+    expect(source).to_contain_text("[1]")
+    expect(source.locator(".aa-src-head")).to_contain_text(site["section"])
+    expect(source.locator("mark.aa-quote")).to_be_visible()
+    expect(reply.get_by_role("button", name="Open [1] in the article")).to_be_visible()
+    shot(page, "answer.png")
+    # The question, its answer and the sources in one picture (docs/screenshot.png).
+    page.set_viewport_size({"width": 1280, "height": 1020})
+    page.get_by_test_id("stChatMessage").first.evaluate("m => m.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    path = shot(page, "answer-full.png")
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        assert path.stat().st_size < 300_000
+        shutil.copy(path, REPO / "docs" / "screenshot.png")
+
+
+def test_open_source_in_article_view(page, site):
+    reply = ask(page, site["question"])
+    quote = reply.locator("mark.aa-quote").first.inner_text()
+    reply.get_by_role("button", name="Open [1] in the article").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    cited = dialog.locator("#aa-cited")
+    expect(cited).to_contain_text("cited section", ignore_case=True)
+    expect(cited.locator("h4")).to_have_text(site["section"])
+    expect(cited.locator("mark.aa-quote")).to_have_text(quote)
+    expect(dialog.locator("h3")).to_have_text(
+        "Mexico and US Strengthen Cooperation on Cross-Border Crime")
+    shot(page, "article-view.png")
+
+
+def test_off_corpus_question_abstains(page):
+    reply = ask(page, OFF_CORPUS)
+    alert = reply.get_by_test_id("stAlert")
+    expect(alert).to_contain_text("The articles do not say")
+    expect(reply.locator(".aa-near").first).to_be_visible()
+    assert reply.locator("a.aa-cite").count() == 0
+    assert reply.locator(".aa-near").count() >= 1
+    shot(page, "abstention.png")
+
+
+def test_hostile_article_is_literal_text(page):
+    reply = ask(page, HOSTILE_QUESTIONS[1][0])  # "What was found in the zephyrine manual?"
+    expect(reply).to_contain_text("zephyrine")
+    reply.get_by_role("button", name="in the article").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("h3")).to_have_text(
+        "Hostile Markup <script>alert('title')</script> Report")
+    text = dialog.inner_text()
+    for literal in ("<script>alert('xss')</script>", "<img src=x onerror=alert(1)>",
+                    "[click here](javascript:alert(1))", "Zephyrine Testing **Bold** Results",
+                    "# Not a heading", "*emphasis*", "<b>vendor</b>", "$x^2$", ":red[red]",
+                    '<iframe src="javascript:alert(2)"></iframe>'):
+        assert literal in text, literal
+    shot(page, "hostile.png")
+    page.keyboard.press("Escape")
+    ask(page, HOSTILE_QUESTIONS[0][0])
+    page.wait_for_timeout(1000)  # give any injected handler a chance to fire
+    found = page.evaluate("""() => ({
+        scripts: Array.from(document.scripts).filter(s => /alert\\(/.test(s.textContent)).length,
+        handlers: document.querySelectorAll('[onerror], [onload], [onclick]').length,
+        badImages: Array.from(document.images).filter(i => i.getAttribute('src') === 'x').length,
+        frames: document.querySelectorAll('iframe[src^="javascript"]').length,
+        jsLinks: document.querySelectorAll('a[href^="javascript"]').length,
+        bold: Array.from(document.querySelectorAll('b, strong, em'))
+              .filter(e => /vendor|Bold|emphasis|official/.test(e.textContent)).length,
+    })""")
+    assert found == {"scripts": 0, "handlers": 0, "badImages": 0, "frames": 0, "jsLinks": 0,
+                     "bold": 0}, found
+    assert "<script>alert('xss')</script>" in page.locator("body").inner_text()
+
+
+def test_feedback_and_download(page, site):
+    reply = ask(page, site["question"])
+    reply.get_by_role("radio", name="Thumbs up").click()
+    expect(reply).to_contain_text("feedback was saved")
+    lines = (site["data"] / "feedback.jsonl").read_text().splitlines()
+    assert any(site["question"] in line and '"rating": "up"' in line for line in lines)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download as Markdown").click()
+    text = Path(info.value.path()).read_text()
+    assert site["question"] in text.replace("\\", "") and "\\[1\\]" in text
