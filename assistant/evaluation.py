@@ -45,7 +45,10 @@ def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, e
     from . import store
     from .indexing import build_articles
 
-    sig = content_id(*(a.source + a.sha256 for a in articles), str(settings.chunk_tokens))
+    from . import lexical
+
+    sig = content_id(*(a.source + a.sha256 for a in articles), str(settings.chunk_tokens),
+                     json.dumps(lexical.BM25_PARAMS, sort_keys=True))
     marker = Path(index_dir) / "EVAL_SIGNATURE"
     if store.current_name(index_dir) and marker.is_file() and marker.read_text() == sig:
         return
@@ -80,7 +83,7 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
         qvecs = embedder.encode_queries([queries[q] for q in qids])
         from . import lexical
 
-        qtoks = lexical.tokenize([queries[q] for q in qids])
+        qtoks = lexical.tokenize([queries[q] for q in qids], query=True)
         sources = build.chunk_article
         results = {}
         for mode in modes:

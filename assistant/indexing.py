@@ -125,10 +125,10 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
             try:
                 old = store.Build(index_dir, embedder.name, embedder.dim)
                 old_manifest = old.manifest
-                if all(old_manifest.get(k) == v for k, v in fingerprint.items()):
+                if _vectors_reusable(old_manifest, fingerprint):
                     old_sources, old_vectors = old.reuse_cache()
                 else:
-                    log("index settings changed since the last build: rebuilding everything")
+                    log("model or chunking changed since the last build: rebuilding everything")
                 old.close()
             except AssistantError as exc:
                 log(f"previous index not reusable ({exc}); building from scratch")
@@ -193,16 +193,33 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
         return report
 
 
+def _vectors_reusable(old_manifest: dict, fingerprint: dict) -> bool:
+    """Vectors depend on the model and the chunking; the lexical index is rebuilt every time."""
+    return all(old_manifest.get(k) == fingerprint[k] for k in ("model", "chunking"))
+
+
 def build_articles(articles: list[Article], settings: Settings, embedder: Embedder | None = None,
                    progress: bool | None = None) -> BuildReport:
-    """Index ready-made articles (evaluation sets) into settings.index_dir, from scratch."""
+    """Index ready-made articles (evaluation sets) into settings.index_dir, reusing the vectors
+    of chunks the current build there already has."""
     t0 = time.perf_counter()
     embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    fingerprint = settings_fingerprint(settings, embedder)
+    index_dir = Path(settings.index_dir)
     chunks = [chunk_article(a, embedder.count_tokens, settings.chunk_tokens) for a in articles]
     report = BuildReport(None, parsed_files=len(articles))
-    with build_lock(Path(settings.index_dir), _stderr):
-        _write_new_build(settings, embedder, settings_fingerprint(settings, embedder), articles,
-                         chunks, {a.source: a.sha256 for a in articles}, [], {}, report, progress)
+    with build_lock(index_dir, _stderr):
+        old_vectors: dict[str, tuple] = {}
+        if store.current_name(index_dir):
+            try:
+                old = store.Build(index_dir, embedder.name, embedder.dim)
+                if _vectors_reusable(old.manifest, fingerprint):
+                    old_vectors = old.reuse_cache()[1]
+                old.close()
+            except AssistantError:
+                pass
+        _write_new_build(settings, embedder, fingerprint, articles, chunks,
+                         {a.source: a.sha256 for a in articles}, [], old_vectors, report, progress)
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 # Tuned on SciFact train (benchmarks/tune_fusion.py); recorded in each build's manifest.
-BM25_PARAMS = {"k1": 1.2, "b": 0.75, "method": "lucene"}
+BM25_PARAMS = {"k1": 1.5, "b": 0.4, "method": "lucene"}
 
 
 @lru_cache(maxsize=1)

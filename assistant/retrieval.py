@@ -18,8 +18,8 @@ class Fusion:
     (benchmarks/tune_fusion.py); see BENCHMARKS.md."""
 
     method: str = "blend"  # "blend": weighted sum of normalized scores; "rrf": reciprocal rank
-    dense_weight: float = 0.5
-    lexical_norm: str = "max"  # blend only: "max" (score / best) or "minmax" over the candidates
+    dense_weight: float = 0.6
+    lexical_norm: str = "minmax"  # blend only: "max" (score / best) or "minmax" over the candidates
     rrf_k: int = 60
     candidates: int = 100  # taken from each side before fusing
 
