@@ -57,10 +57,13 @@ class AnswerSettings:
 
     max_sentences: int = 3
     passages_considered: int = 4
+    # Sentence choice, tuned on the fitting half of SQuAD v2 dev-half (benchmarks/tune_sentences.py)
     w_dense: float = 1.0
-    w_overlap: float = 0.8
+    w_overlap: float = 0.6
+    w_prev: float = 0.8  # question words covered by the sentence and the one before it
+    w_window: float = 0.0  # ... by the sentence and both neighbours
     w_passage: float = 0.2
-    w_type: float = 0.15
+    w_type: float = 0.1
     keep_ratio: float = 0.8  # a further sentence must score at least this share of the best
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
@@ -86,6 +89,9 @@ class Candidate:
     typed: bool
     score: float
     vector: np.ndarray
+    with_prev: float = 0.0
+    window: float = 0.0
+    passage_share: float = 0.0
 
 
 def _coverage(q_terms: dict[str, float], tokens: set[str]) -> float:
@@ -122,27 +128,34 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
     if not top:
         return [], {"top_dense": 0.0, "unknown_terms": unknown}
     best_fused = max(p.score for p in top) or 1.0
+    # Every sentence of the passages considered, with its neighbours' words: a sentence that
+    # answers often names its subject only in the sentence before ("She ...").
     texts, metas = [], []
-    seen = set()
     for rank, (p, (lo, hi)) in enumerate(zip(top, sent_rows)):
         vecs = np.asarray(sentence_vectors[lo:hi], dtype=np.float32)
-        for (a, b), vec in zip(p.chunk.sentences, vecs):
-            key = (p.chunk.article_id, p.chunk.section_index, a)
-            if key in seen:  # the overlap sentence of two neighbouring chunks
-                continue
-            seen.add(key)
-            text = p.chunk.text[a - p.chunk.start: b - p.chunk.start]
-            texts.append(text)
-            metas.append((rank, p, a, b, vec))
+        for k, ((a, b), vec) in enumerate(zip(p.chunk.sentences, vecs)):
+            texts.append(p.chunk.text[a - p.chunk.start: b - p.chunk.start])
+            metas.append((rank, p, k, a, b, vec))
     token_sets = [set(t) for t in lexical.tokenize(texts)] if texts else []
     out = []
-    for text, toks, (rank, p, a, b, vec) in zip(texts, token_sets, metas):
+    seen = set()
+    for i, (text, toks, (rank, p, k, a, b, vec)) in enumerate(zip(texts, token_sets, metas)):
+        key = (p.chunk.article_id, p.chunk.section_index, a)
+        if key in seen:  # the overlap sentence of two neighbouring chunks
+            continue
+        seen.add(key)
+        prev = token_sets[i - 1] if k > 0 else set()
+        nxt = token_sets[i + 1] if k + 1 < len(p.chunk.sentences) else set()
         dense = float(vec @ qvec)
         overlap = _coverage(q_terms, toks)
+        with_prev = _coverage(q_terms, toks | prev)
+        window = _coverage(q_terms, toks | prev | nxt)
         typed = has_type(text, kind, question)
         score = (s.w_dense * dense + s.w_overlap * overlap + s.w_passage * (p.score / best_fused)
+                 + s.w_prev * with_prev + s.w_window * window
                  + (s.w_type if (kind and typed) else 0.0))
-        out.append(Candidate(rank, p, a, b, text, dense, overlap, typed, score, vec))
+        out.append(Candidate(rank, p, a, b, text, dense, overlap, typed, score, vec, with_prev,
+                             window, p.score / best_fused))
     out.sort(key=lambda c: -c.score)
     top_tokens = set(lexical.tokenize([top[0].chunk.text])[0]) | \
         set(lexical.tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])

@@ -1,0 +1,84 @@
+"""Choose the sentence-scoring weights of the extractive answer on the *fitting* half of SQuAD v2
+dev-half answerable questions; report the first-sentence hit rate on both halves.
+
+    .venv/bin/python benchmarks/tune_sentences.py [--data ../shared/data] [--work /tmp/assistant-eval]
+
+A question counts when the top-scored sentence contains a gold answer text. Writes
+benchmarks/results/sentences.json; the chosen weights go into answering.AnswerSettings by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--work", default="/tmp/assistant-eval")
+    args = ap.parse_args()
+    path = Path(args.data) / "squad-v2.0-dev-half" / "dev-v2.0.json"
+    if not path.is_file():
+        raise SystemExit(f"SQuAD not found at {path}: pass --data (skipping)")
+    from assistant import answering
+    from assistant.config import Settings
+    from assistant.evaluation import _contains_answer, _half, ensure_index, load_squad, squad_articles
+    from assistant.service import Assistant, _sentence_rows
+
+    wiki = load_squad(path)
+    settings = Settings()
+    index = Path(args.work) / "squad" / "full"
+    ensure_index(squad_articles(wiki), index, settings)
+    assistant = Assistant.open(index, settings)
+    loaded = assistant.current()
+    qs = [(qa["question"], [a["text"] for a in qa["answers"]], _half(qa["id"]))
+          for _, paras in wiki for _, qas in paras for qa in qas if not qa["is_impossible"]]
+    vecs = assistant.embedder.encode_queries([q for q, _, _ in qs])
+    feats = {0: [], 1: []}
+    for (q, answers, half), v in zip(qs, vecs):
+        passages = assistant._search(loaded, q, v, 5, None)
+        rows = [_sentence_rows(loaded.build, p.row) for p in passages[:4]]
+        cands, _ = answering.candidates(q, v, passages, loaded.build.sentence_vectors, rows, loaded.idf)
+        feats[half].append(np.array([[c.dense, c.overlap, c.with_prev, c.window, c.passage_share,
+                                      float(c.typed), float(_contains_answer(c.text, answers))]
+                                     for c in cands]).reshape(-1, 7))
+
+    def hit_rate(items, w):
+        return float(np.mean([c[int(np.argmax(c[:, :6] @ w)), 6] if len(c) else 0.0 for c in items]))
+
+    grid = []
+    for w in itertools.product((1.0,), (0.0, 0.3, 0.6, 1.0), (0.0, 0.2, 0.4, 0.8), (0.0, 0.2, 0.4),
+                               (0.2, 0.5, 0.8), (0.0, 0.1, 0.2)):
+        grid.append((hit_rate(feats[0], np.array(w)), w))
+    grid.sort(key=lambda g: -g[0])
+    best = np.array(grid[0][1])
+    shipped = answering.DEFAULT_ANSWER_SETTINGS
+    current = np.array([shipped.w_dense, shipped.w_overlap, shipped.w_prev, shipped.w_window,
+                        shipped.w_passage, shipped.w_type])
+    out = {"command": "python benchmarks/tune_sentences.py",
+           "weights_order": ["dense", "overlap", "with_prev", "window", "passage", "type"],
+           "best_on_fit_half": {"weights": list(grid[0][1]), "fit": grid[0][0],
+                                "report": hit_rate(feats[1], best)},
+           "dense_only": {"fit": hit_rate(feats[0], np.array([1, 0, 0, 0, 0, 0])),
+                          "report": hit_rate(feats[1], np.array([1, 0, 0, 0, 0, 0]))},
+           "shipped": {"weights": current.tolist(), "fit": hit_rate(feats[0], current),
+                       "report": hit_rate(feats[1], current)},
+           "top10": grid[:10]}
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "sentences.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
