@@ -67,8 +67,8 @@ class AnswerSettings:
     keep_ratio: float = 0.8  # a further sentence must score at least this share of the best
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
-    coef: tuple[float, ...] = (-9.0, 8.0, 4.0, 3.0, 1.5, -3.0, 0.0, 0.0)
-    threshold: float = 0.5
+    coef: tuple[float, ...] = (-5.761, 0.393, 5.318, 1.533, 0.800, -0.771, 0.642, 0.390)
+    threshold: float = 0.246
 
 
 DEFAULT_ANSWER_SETTINGS = AnswerSettings()
@@ -193,9 +193,8 @@ def select(cands: list[Candidate], s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) 
                for x in chosen):
             continue
         chosen.append(c)
-    # Read in a sensible order: by passage rank, then by position in the section.
-    chosen.sort(key=lambda c: (c.passage_rank, c.start))
-    return chosen
+    # The best sentence leads; the others follow in reading order (passage rank, position).
+    return chosen[:1] + sorted(chosen[1:], key=lambda c: (c.passage_rank, c.start))
 
 
 def _jaccard(a: str, b: str) -> float:
