@@ -64,7 +64,7 @@ class AnswerSettings:
     w_window: float = 0.0  # ... by the sentence and both neighbours
     w_passage: float = 0.2
     w_type: float = 0.1
-    keep_ratio: float = 0.8  # a further sentence must score at least this share of the best
+    keep_ratio: float = 0.7  # a further sentence must score at least this share of the best (tuned on the fitting half)
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
     coef: tuple[float, ...] = (-5.761, 0.393, 5.318, 1.533, 0.800, -0.771, 0.642, 0.390)

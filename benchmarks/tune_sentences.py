@@ -46,10 +46,12 @@ def main() -> None:
           for _, paras in wiki for _, qas in paras for qa in qas if not qa["is_impossible"]]
     vecs = assistant.embedder.encode_queries([q for q, _, _ in qs])
     feats = {0: [], 1: []}
+    kept = {0: [], 1: []}  # (candidates, answers) for choosing how many sentences to keep
     for (q, answers, half), v in zip(qs, vecs):
         passages = assistant._search(loaded, q, v, 5, None)
         rows = [_sentence_rows(loaded.build, p.row) for p in passages[:4]]
         cands, _ = answering.candidates(q, v, passages, loaded.build.sentence_vectors, rows, loaded.idf)
+        kept[half].append((cands, answers))
         feats[half].append(np.array([[c.dense, c.overlap, c.with_prev, c.window, c.passage_share,
                                       float(c.typed), float(_contains_answer(c.text, answers))]
                                      for c in cands]).reshape(-1, 7))
@@ -66,7 +68,21 @@ def main() -> None:
     shipped = answering.DEFAULT_ANSWER_SETTINGS
     current = np.array([shipped.w_dense, shipped.w_overlap, shipped.w_prev, shipped.w_window,
                         shipped.w_passage, shipped.w_type])
+    import dataclasses
+
+    def whole(items, ratio):
+        st = dataclasses.replace(shipped, keep_ratio=ratio)
+        return float(np.mean([any(_contains_answer(c.text, a) for c in answering.select(cs, st))
+                              for cs, a in items]))
+
+    def length(items, ratio):
+        st = dataclasses.replace(shipped, keep_ratio=ratio)
+        return float(np.mean([len(answering.select(cs, st)) for cs, _ in items]))
+
+    ratios = {r: {"fit": whole(kept[0], r), "report": whole(kept[1], r),
+                  "mean_sentences": length(kept[0], r)} for r in (0.6, 0.7, 0.75, 0.8, 0.9)}
     out = {"command": "python benchmarks/tune_sentences.py",
+           "keep_ratio": ratios,
            "weights_order": ["dense", "overlap", "with_prev", "window", "passage", "type"],
            "best_on_fit_half": {"weights": list(grid[0][1]), "fit": grid[0][0],
                                 "report": hit_rate(feats[1], best)},
