@@ -11,6 +11,8 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from . import answering, lexical, store
 from .config import Settings
 from .embedding import Embedder
@@ -19,9 +21,10 @@ from .records import Answer, Passage, Section
 from .retrieval import DEFAULT_FUSION, Fusion, Retriever
 
 MAX_QUESTION_CHARS = 1000
+REFUSED_RETRY_SECONDS = 10.0  # a build that failed to open is tried again after this long
+# Words that point back into the conversation ("Who will lead them?").
 _FOLLOWUP_WORDS = {"he", "she", "it", "they", "them", "their", "theirs", "its", "his", "her",
-                   "hers", "this", "that", "these", "those", "there", "then", "such", "him",
-                   "the same", "which", "what about", "and", "also", "else", "more"}
+                   "hers", "him", "this", "that", "these", "those", "there", "such"}
 
 
 def clean_question(question: str) -> tuple[str, str]:
@@ -40,7 +43,7 @@ def is_followup(question: str) -> bool:
     words = re.findall(r"[a-z']+", question.lower())
     content = lexical.tokenize([question], query=True)[0]
     return len(content) <= 2 or any(w in _FOLLOWUP_WORDS for w in words) or \
-        bool(re.match(r"^(and|what about|how about|why|how)\b", question.lower()))
+        bool(re.match(r"^(and|also|what about|how about)\b", question.lower()))
 
 
 class _Loaded:
@@ -65,6 +68,7 @@ class Assistant:
         self._encode_lock = threading.Lock()
         self._loaded = _Loaded(store.Build(self.index_dir, self.embedder.name, self.embedder.dim), fusion)
         self.reload_error: str = ""
+        self._refused: tuple[str, float] = ("", 0.0)  # (build name, when it failed to open)
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
@@ -82,15 +86,23 @@ class Assistant:
         if name and name != loaded.build.name:
             with self._lock:
                 loaded = self._loaded
-                if name != loaded.build.name:
+                refused_name, refused_at = self._refused
+                if name != loaded.build.name and not (
+                        name == refused_name
+                        and time.monotonic() - refused_at < REFUSED_RETRY_SECONDS):
                     try:
                         loaded = _Loaded(store.Build(self.index_dir, self.embedder.name,
                                                      self.embedder.dim), self.fusion)
                         self._loaded = loaded
                         self.reload_error = ""
-                    except AssistantError as exc:
-                        # Keep answering from the build we have; say why the new one is refused.
-                        self.reload_error = str(exc)
+                    except Exception as exc:  # noqa: BLE001
+                        # Keep answering from the build we have; say why the new one is refused
+                        # (and do not retry it on every question).
+                        self.reload_error = str(exc) if isinstance(exc, AssistantError) else (
+                            f"The new index build {name} could not be opened "
+                            f"({type(exc).__name__}: {exc}); still answering from "
+                            f"{loaded.build.name}.")
+                        self._refused = (name, time.monotonic())
         return loaded
 
     @property
@@ -157,6 +169,9 @@ class Assistant:
         passages = self._search(loaded, query, rvec, max(k, s.passages_considered), sources)
         t1 = time.perf_counter()
         rows = [_sentence_rows(loaded.build, p.row) for p in passages[: s.passages_considered]]
+        if query != q:  # a follow-up: judge sentences against the question in its context
+            qvec = qvec + rvec
+            qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
         cands, feats = answering.candidates(q, qvec, passages, loaded.build.sentence_vectors,
                                             rows, loaded.idf, s)
         if query != q:  # a follow-up: judge how known its words are in its context
