@@ -365,7 +365,7 @@ def test_changed_chunk_size_rebuilds_everything(corpus_dir, index_dir, fake_embe
     report = build(settings_for(corpus_dir, index_dir, chunk_tokens=64), embedder=fake_embedder,
                    log=logs.append)
     assert not report.up_to_date and report.embedded_chunks == report.chunks
-    assert any("settings changed" in m for m in logs)
+    assert any("chunking changed" in m for m in logs)
     m = json.loads((store.current_build_dir(index_dir) / "manifest.json").read_text())
     assert m["chunking"]["chunk_tokens"] == 64
 
