@@ -23,7 +23,7 @@ def cmd_build(args) -> int:
 
     settings = _settings(args)
     if args.if_stale:
-        reason = index_is_stale(settings)
+        reason = index_is_stale(settings) or _unusable(settings)
         if reason is None:
             print(f"index in {settings.index_dir} is up to date")
             return 0
@@ -31,6 +31,18 @@ def cmd_build(args) -> int:
     report = build(settings, full=args.full)
     print(report.summary())
     return 0
+
+
+def _unusable(settings: Settings) -> str | None:
+    """Why the current build cannot be opened (a damaged or missing file), or None."""
+    from . import store
+    from .embedding import MODEL_DIM, MODEL_NAME
+
+    try:
+        store.Build(settings.index_dir, MODEL_NAME, MODEL_DIM).close()
+    except AssistantError as exc:
+        return str(exc)
+    return None
 
 
 def cmd_status(args) -> int:

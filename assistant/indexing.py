@@ -86,8 +86,19 @@ def scan_corpus(corpus_dir: Path) -> tuple[list[tuple[Path, str]], list[dict]]:
             rel = path.relative_to(root).as_posix()
             if path.suffix.lower() not in SUPPORTED:
                 continue
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 in the name (or a folder's)
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                refused.append({"source": shown, "reason": "file name is not valid UTF-8; "
+                                                           "rename the file"})
+                continue
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):  # RuntimeError: a loop, on Python < 3.13
+                    refused.append({"source": rel, "reason": "symbolic link loop"})
+                    continue
                 if not target.is_relative_to(root):
                     refused.append({"source": rel, "reason": "symbolic link leads outside the corpus"})
                     continue
@@ -118,6 +129,9 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
     embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
     fingerprint = settings_fingerprint(settings, embedder)
     with build_lock(index_dir, log):
+        # Leftovers of builds that were killed (their *.partial folders) go first, also when
+        # this build turns out to have nothing to do.
+        store.collect_garbage(index_dir, settings.keep_builds)
         old_sources: dict[str, tuple[Article, list[Chunk]]] = {}
         old_vectors: dict[str, tuple] = {}
         old_manifest: dict = {}
@@ -161,8 +175,9 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
                 skipped.append({"source": rel, "reason": exc.reason})
                 log(f"skipped {rel}: {exc.reason}")
                 continue
-            except (OSError, ValueError, RecursionError, MemoryError) as exc:
-                reason = f"could not read ({type(exc).__name__}: {str(exc)[:100]})"
+            except Exception as exc:  # noqa: BLE001 - one bad file never stops the build
+                detail = " ".join(str(exc).split())[:100]
+                reason = f"could not read ({type(exc).__name__}: {detail})"
                 skipped.append({"source": rel, "reason": reason})
                 log(f"skipped {rel}: {reason}")
                 continue
@@ -293,6 +308,9 @@ def index_is_stale(settings: Settings) -> str | None:
         return "no index has been built yet"
     try:
         manifest = store.read_manifest(store.builds_dir(index_dir) / name)
+        from .embedding import MODEL_DIM, MODEL_NAME
+
+        store.check_manifest(manifest, index_dir, MODEL_NAME, MODEL_DIM)
     except AssistantError as exc:
         return str(exc)
     changes = corpus_changes(settings, manifest)

@@ -20,6 +20,9 @@ _CONNECTORS = {"a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at
                "with", "by", "from", "that", "which", "who", "is", "are", "was", "were", "his",
                "her", "its", "their", "our", "my", "your", "this", "these", "than", "into"}
 _MAX_HEADING_CHARS = 100
+# Titles and headings are labels (shown, and put before every chunk of their section for
+# embedding and BM25); a pathological one, like a whole page inside an <h2>, is cut to this.
+_MAX_LABEL_CHARS = 200
 
 
 def sha256_file(path: Path) -> str:
@@ -53,10 +56,10 @@ def load_article(path: Path, source: str, max_bytes: int | None = None, sha256: 
             title, sections = parse_html(text, source)
         else:
             title, sections = parse_plain_text(text)
-    sections = [s for s in sections if s.text.strip()]
+    sections = [_clean_section(s) for s in sections if s.text.strip()]
     if not sections:
         raise UnreadableSource(source, "no text to index" if title else "empty file")
-    title = title or _title_from_name(path)
+    title = _label(title or _title_from_name(path))
     return Article(id=content_id(source), title=title, source=source, sections=tuple(sections),
                    sha256=sha256)
 
@@ -65,12 +68,40 @@ def _title_from_name(path: Path) -> str:
     return re.sub(r"[_-]+", " ", path.stem).strip() or path.name
 
 
+def _label(text: str) -> str:
+    text = _no_surrogates(text)
+    return text if len(text) <= _MAX_LABEL_CHARS else text[: _MAX_LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _no_surrogates(text: str) -> str:
+    """Lone surrogates (from a PDF's broken character map, say) cannot be stored as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean_section(s: Section) -> Section:
+    heading_path = tuple(_label(h) for h in s.heading_path)
+    text = _no_surrogates(s.text)
+    if heading_path == s.heading_path and text is s.text:
+        return s
+    return Section(heading_path, text, s.page, s.start)
+
+
 # ---------------------------------------------------------------- text decoding
 
 def decode_text(data: bytes, source: str) -> str:
+    utf16 = None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_bom(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableSource(source, "invalid UTF-16 text") from None
+    elif utf16:
+        try:
+            text = data[: len(data) // 2 * 2].decode(utf16)
         except UnicodeDecodeError:
             raise UnreadableSource(source, "invalid UTF-16 text") from None
     else:
@@ -90,6 +121,20 @@ def decode_text(data: bytes, source: str) -> str:
     if not text.strip():
         raise UnreadableSource(source, "empty file (only white space)")
     return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like mostly-ASCII UTF-16 written without
+    a byte order mark (a zero byte in every other position), else None."""
+    sample = data[:8192]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.7 * len(odd) and even.count(0) <= 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.7 * len(even) and odd.count(0) <= 0.05 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -142,7 +187,9 @@ def parse_plain_text(text: str) -> tuple[str, list[Section]]:
         return "", []
     title = lines[0]
     body = lines[1:]
-    while body and body[0] == title:  # a repeated title line is one title
+    if len(title) > _MAX_LABEL_CHARS:  # a paragraph, not a title: keep it as text
+        title, body = "", lines
+    while body and title and body[0] == title:  # a repeated title line is one title
         body = body[1:]
     sections: list[Section] = []
     heading: tuple[str, ...] = ()
@@ -260,6 +307,55 @@ _MARK = "\x1e"
 _HEADING_MARK = re.compile(f"{_MARK}([1-6]){_MARK}(.*)")
 
 
+_DROP_SET = frozenset(_DROP_TAGS + ["title", "head"])
+_BLOCK_SET = frozenset(_BLOCK_TAGS)
+_HEADING_SET = frozenset(_HEADINGS)
+_CLOSE = object()
+
+
+def _html_strings(node, drop=_DROP_SET):
+    """The text strings under `node` (as Tag.get_text sees them), minus dropped elements.
+    Iterative, so any nesting depth is fine."""
+    from bs4 import CData, NavigableString
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, NavigableString):
+            if type(n) in (NavigableString, CData):  # not comments, doctypes, script text, ...
+                yield str(n)
+        elif n.name not in drop:
+            stack.extend(reversed(n.contents))
+
+
+def _html_flat_text(soup) -> str:
+    """The page text with a line break around block elements and a marked line per heading,
+    in one pass over the tree. (Editing the tree instead, with insert_before/append, costs
+    time proportional to the nesting depth per edit: hours on 100,000 nested <div>s.)"""
+    from bs4 import CData, NavigableString
+
+    out: list[str] = []
+    stack: list = [soup]
+    while stack:
+        n = stack.pop()
+        if n is _CLOSE:
+            out.append("\n")
+        elif isinstance(n, NavigableString):
+            if type(n) in (NavigableString, CData):
+                out.append(str(n))
+        elif n.name in _DROP_SET:
+            continue
+        elif n.name in _HEADING_SET:
+            heading = _clean_line(" ".join(_html_strings(n)))
+            out.append(f"\n{_MARK}{n.name[1]}{_MARK}{heading}\n")
+        else:
+            if n.name in _BLOCK_SET:
+                out.append("\n")
+                stack.append(_CLOSE)
+            stack.extend(reversed(n.contents))
+    return "".join(out)
+
+
 def parse_html(text: str, source: str) -> tuple[str, list[Section]]:
     from bs4 import BeautifulSoup
 
@@ -267,16 +363,7 @@ def parse_html(text: str, source: str) -> tuple[str, list[Section]]:
         soup = BeautifulSoup(text, "lxml")
         title_tag = soup.find("title")
         title = _clean_line(title_tag.get_text(" ")) if title_tag else ""
-        for tag in soup.find_all(_DROP_TAGS + ["title", "head"]):
-            tag.decompose()
-        for tag in soup.find_all(_HEADINGS):
-            level = int(tag.name[1])
-            heading = _clean_line(tag.get_text(" "))
-            tag.replace_with(f"\n{_MARK}{level}{_MARK}{heading}\n")
-        for tag in soup.find_all(_BLOCK_TAGS):
-            tag.insert_before("\n")
-            tag.append("\n")
-        flat = soup.get_text("")
+        flat = _html_flat_text(soup)
     except RecursionError:
         raise UnreadableSource(source, "HTML nested too deeply to parse") from None
     blocks: list[tuple[int, str] | str] = []
@@ -331,7 +418,9 @@ def parse_pdf(data: bytes, source: str) -> tuple[str, list[Section]]:
 
     from pypdf import PdfReader
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    # pypdf logs what it repairs in damaged files at ERROR level (many KB per file); the build
+    # reports a skipped file in one line of its own.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:

@@ -53,11 +53,15 @@ def builds_dir(index_dir: Path) -> Path:
 
 
 def current_name(index_dir: Path) -> str | None:
+    """The current build's folder name; None when CURRENT is missing or unusable (then the
+    index counts as not built, and the next build replaces the pointer)."""
     try:
-        name = (Path(index_dir) / "CURRENT").read_text().strip()
-    except (FileNotFoundError, NotADirectoryError):
+        name = (Path(index_dir) / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return None
-    return name or None
+    if not name or name in (".", "..") or "/" in name or "\x00" in name or name.startswith("."):
+        return None
+    return name
 
 
 def current_build_dir(index_dir: Path) -> Path:
@@ -68,12 +72,16 @@ def current_build_dir(index_dir: Path) -> Path:
 
 
 def read_manifest(build_dir: Path) -> dict:
+    build_dir = Path(build_dir)
     try:
-        return json.loads((Path(build_dir) / "manifest.json").read_text())
+        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise IndexMismatch(build_dir.parent.parent, "manifest.json is missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, OSError):  # bad JSON or text, a folder in its place, ...
         raise IndexMismatch(build_dir.parent.parent, "manifest.json is corrupt") from None
+    if not isinstance(manifest, dict):
+        raise IndexMismatch(build_dir.parent.parent, "manifest.json is corrupt")
+    return manifest
 
 
 def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int) -> None:
@@ -81,6 +89,8 @@ def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int) -
         raise IndexMismatch(index_dir, f"format version {manifest.get('format_version')}, "
                                        f"this program reads {FORMAT_VERSION}")
     model = manifest.get("model", {})
+    if not isinstance(model, dict):
+        model = {}
     if model.get("name") != model_name or model.get("dim") != dim:
         raise IndexMismatch(index_dir, f"built with model {model.get('name')} ({model.get('dim')}-d), "
                                        f"this program uses {model_name} ({dim}-d)")
@@ -153,6 +163,9 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     lexical.save(str(tmp_dir / "lexical"))
     manifest["format_version"] = FORMAT_VERSION
     manifest["package_version"] = __version__
+    # Sizes of the written files, checked on opening: a truncated file is refused at once.
+    manifest["files"] = {p.relative_to(tmp_dir).as_posix(): p.stat().st_size
+                         for p in sorted(tmp_dir.rglob("*")) if p.is_file()}
     _write_json(tmp_dir / "manifest.json", manifest)
     _fsync_tree(tmp_dir)
 
@@ -184,6 +197,10 @@ def collect_garbage(index_dir: Path, keep: int = 2) -> None:
         pid = partial.name.split("-")[1] if partial.name.count("-") >= 2 else ""
         if not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(partial, ignore_errors=True)
+    for pointer in Path(index_dir).glob(".CURRENT.*.tmp"):  # a build killed while publishing
+        pid = pointer.name.split(".")[2]
+        if not (pid.isdigit() and _alive(int(pid))):
+            pointer.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -238,6 +255,7 @@ class Build:
         self.name = self.path.name
         self.manifest = read_manifest(self.path)
         check_manifest(self.manifest, self.index_dir, model_name, dim)
+        self._check_files()
         try:
             self.faiss = faiss.read_index(str(self.path / "vectors.faiss"))
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError with C++ text
@@ -258,16 +276,36 @@ class Build:
             raise IndexMismatch(self.index_dir, "meta.sqlite is missing")
         try:
             n_chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            n_sentences = self.db.execute("SELECT count(*) FROM sentences").fetchone()[0]
             arts = self.db.execute("SELECT id, source, title FROM articles ORDER BY source").fetchall()
+            # chunk row -> article id, for filtering by article without a query.
+            chunk_article = [r[0] for r in
+                             self.db.execute("SELECT article_id FROM chunks ORDER BY row")]
         except sqlite3.DatabaseError as exc:
             raise IndexMismatch(self.index_dir, f"meta.sqlite is damaged ({exc})") from None
         if n_chunks != self.faiss.ntotal or n_chunks != self.lexical.scores["num_docs"]:
             raise IndexMismatch(self.index_dir, "vectors, lexical index and database disagree")
+        sv = self.sentence_vectors
+        if sv.ndim != 2 or sv.shape[0] != n_sentences or (n_sentences and sv.shape[1] != dim):
+            raise IndexMismatch(self.index_dir, "sentences.npy and the database disagree")
         self.n_chunks = n_chunks
         self.articles = {a[0]: {"id": a[0], "source": a[1], "title": a[2]} for a in arts}
-        # chunk row -> article id, for filtering by article without a query.
-        self.chunk_article = np.array(
-            [r[0] for r in self.db.execute("SELECT article_id FROM chunks ORDER BY row")], dtype=object)
+        self.chunk_article = np.array(chunk_article, dtype=object)
+
+    def _check_files(self) -> None:
+        """Every file the manifest lists is there with its recorded size (builds before the
+        sizes were recorded skip this)."""
+        files = self.manifest.get("files")
+        if not isinstance(files, dict):
+            return
+        for rel, size in files.items():
+            try:
+                actual = (self.path / rel).stat().st_size
+            except OSError:
+                raise IndexMismatch(self.index_dir, f"{rel} is missing") from None
+            if actual != size:
+                raise IndexMismatch(self.index_dir, f"{rel} is damaged ({actual:,} bytes, "
+                                                    f"{size:,} when written)")
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -100,6 +100,25 @@ def section_ask(r: dict) -> list[str]:
             ""]
 
 
+def section_ui(r: dict) -> list[str]:
+    runs = r["launch_to_first_answer"]["runs"]
+    first = sorted(x["first_answer_visible_s"] for x in runs)[len(runs) // 2]
+    a = r["answer_in_browser_ms"]
+    return ["## Browser (Streamlit + Chromium)", "",
+            f"`python benchmarks/bench_ui.py` — {r['date']}, load average at the end "
+            f"{r['machine']['loadavg_at_end'][0]} on {r['machine']['cpus']} cores (busy machine: "
+            "figures inflated).", "",
+            "| figure | value |", "|---|---|",
+            f"| run command → first answer visible (median of {len(runs)}) | {first:.1f} s |",
+            f"| answer time seen in the browser, p50 over {a['n']} questions | {a['p50']} ms |",
+            ""]
+
+
+def build_load_note(r: dict) -> list[str]:
+    note = r.get("load_note")
+    return [f"Note: {note}", ""] if note else []
+
+
 def section_generic(title: str, r: dict) -> list[str]:
     out = [f"## {title}", "", f"`{r.get('command', '')}` — {r.get('when', '')}", ""]
     table = r.get("table")
@@ -121,13 +140,16 @@ def main() -> None:
              "medians/percentiles within one run; ratios compare figures measured in the same run.", ""]
     build = load("build")
     if build:
-        lines += section_build(build)
+        lines += section_build(build) + build_load_note(build)
     lines += section_quality(load("scifact"), load("squad"), load("tuning"))
     ask = load("ask")
     if ask:
         lines += section_ask(ask)
-    for name, title in (("questions", "Starter question set (seed article)"), ("ui", "Browser"),
-                        ("peer", "Side by side with txtai"), ("reliability", "Reliability")):
+    ui = load("ui")
+    if ui:
+        lines += section_ui(ui)
+    for name, title in (("peer", "Side by side with txtai"), ("reliability", "Reliability"),
+                        ("load", "Load: concurrent chat sessions")):
         r = load(name)
         if r:
             lines += section_generic(title, r)
