@@ -130,8 +130,9 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
     fingerprint = settings_fingerprint(settings, embedder)
     with build_lock(index_dir, log):
         # Leftovers of builds that were killed (their *.partial folders) go first, also when
-        # this build turns out to have nothing to do.
-        store.collect_garbage(index_dir, settings.keep_builds)
+        # this build turns out to have nothing to do. The lock is ours: no other build is
+        # writing into this index.
+        store.collect_garbage(index_dir, settings.keep_builds, exclusive=True)
         old_sources: dict[str, tuple[Article, list[Chunk]]] = {}
         old_vectors: dict[str, tuple] = {}
         old_manifest: dict = {}

@@ -183,8 +183,11 @@ def publish(index_dir: Path, tmp_dir: Path, keep: int = 2) -> Path:
     return final
 
 
-def collect_garbage(index_dir: Path, keep: int = 2) -> None:
-    """Remove old builds (keeping `keep` besides the current) and partial leftovers."""
+def collect_garbage(index_dir: Path, keep: int = 2, exclusive: bool = False) -> None:
+    """Remove old builds (keeping `keep` besides the current) and partial leftovers: those of
+    dead processes or, when the caller holds the index's build lock (`exclusive`: no other build
+    can be writing), all but this process's own. (Process ids are reused, so a leftover's id
+    may belong to a live process by now.)"""
     root = builds_dir(index_dir)
     if not root.is_dir():
         return
@@ -193,13 +196,17 @@ def collect_garbage(index_dir: Path, keep: int = 2) -> None:
                       and p.name != current)
     for old in finished[: max(0, len(finished) - keep)]:
         shutil.rmtree(old, ignore_errors=True)
+
+    def leftover(pid: str) -> bool:
+        if exclusive:
+            return pid != str(os.getpid())
+        return not (pid.isdigit() and _alive(int(pid)))
+
     for partial in root.glob("*.partial"):
-        pid = partial.name.split("-")[1] if partial.name.count("-") >= 2 else ""
-        if not (pid.isdigit() and _alive(int(pid))):
+        if leftover(partial.name.split("-")[1] if partial.name.count("-") >= 2 else ""):
             shutil.rmtree(partial, ignore_errors=True)
     for pointer in Path(index_dir).glob(".CURRENT.*.tmp"):  # a build killed while publishing
-        pid = pointer.name.split(".")[2]
-        if not (pid.isdigit() and _alive(int(pid))):
+        if leftover(pointer.name.split(".")[2]):
             pointer.unlink(missing_ok=True)
 
 

@@ -274,7 +274,8 @@ def main() -> int:
             f"({fuzz['seconds']} s); every loaded article chunks and joins back to its sections.",
             f"SIGKILL: reference build {kills['reference_build_s']} s with a writing phase of "
             f"{kills['writing_phase_s'] * 1000:.0f} ms; half the kills at a random moment of the "
-            "whole run, half at a random moment of the writing phase.",
+            "whole run, half at a random moment of the first half of the writing phase (after "
+            "the *.partial folder appears); the phase each kill landed in is in `kills`.",
             "Whole suite, slow tests included: `make test` (plain `pytest`).",
             f"This run took {time.perf_counter() - t0:.0f} s on {os.cpu_count()} cores "
             f"({platform.platform()}).",

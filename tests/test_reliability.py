@@ -143,13 +143,20 @@ def test_next_build_removes_leftovers_of_killed_builds_even_with_nothing_to_do(
     (killed / "meta.sqlite").write_bytes(b"half")
     pointer = index / f".CURRENT.{dead}.tmp"
     pointer.write_text("whatever\n")
-    running = builds / f"20260101T000000-{os.getppid()}-abcdef.partial"  # a live process's
-    running.mkdir()
+    # A leftover whose process id now belongs to a live process (ids are reused).
+    reused = builds / f"20260101T000000-{os.getppid()}-abcdef.partial"
+    reused.mkdir()
+    # Without the build lock, only the dead process's leftovers are certain garbage.
+    store.collect_garbage(index)
+    assert not killed.exists() and not pointer.exists() and reused.exists()
+    killed.mkdir()
+    # A build holds the lock: nothing else can be writing, so every leftover goes, also when
+    # the build has nothing to do.
     s = Settings().replace(corpus_dir=fake_site["corpus"], index_dir=index)
     report = build(s, embedder=real_named_fake_embedder(), log=quiet)
     assert report.up_to_date
-    assert not killed.exists() and not pointer.exists()
-    assert running.exists()
+    assert not killed.exists() and not reused.exists()
+    assert [p.name for p in builds.iterdir()] == [store.current_name(index)]
 
 
 # ------------------------------------------------------------------------------ questions
@@ -226,7 +233,7 @@ def test_builds_killed_at_random_moments_leave_a_working_index(tmp_path, embedde
     r = kill_trials(tmp_path, embedder, trials=6)
     assert not r["problems"], r["problems"]
     assert r["killed"] >= 5
-    assert r["phases"]["writing"] >= 2, r["phases"]  # some kills landed while writing
+    assert r["phases"]["writing"] >= 1, r["phases"]  # kills landed while writing, too
     assert r["leftovers_cleaned"] >= 1  # and their *.partial folders were removed
 
 
