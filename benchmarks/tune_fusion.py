@@ -45,12 +45,9 @@ def main() -> None:
     docs, queries, qrels = load_beir(beir, "train")
     ensure_index(beir_articles(docs), Path(args.work), settings, emb)
     build = Build(Path(args.work), emb.name, emb.dim)
-    texts = [r[0] for r in build.db.execute(
-        "SELECT a.title || ' › ' || '' FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
     chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
     titles = [r[0] for r in build.db.execute(
         "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
-    del texts
     qids = list(queries)
     qvecs = emb.encode_queries([queries[q] for q in qids])
     qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
