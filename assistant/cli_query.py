@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from .config import Settings
-from .records import SECTION_SEP  # noqa: F401  (re-exported for readers of the JSON format)
 
 
 def _settings(args) -> Settings:

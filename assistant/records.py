@@ -81,6 +81,7 @@ class Passage:
     dense: float = 0.0
     lexical: float = 0.0
     row: int = -1
+    sentence_rows: tuple[int, int] = (0, 0)  # the chunk's sentences in sentences.npy [lo, hi)
 
     @property
     def section(self) -> str:

@@ -107,9 +107,10 @@ class Retriever:
         chunks = self.build.chunks([r for r, *_ in ranked])
         out = []
         for row, fused, dense, lex in ranked:
-            chunk, art, _ = chunks[row]
+            chunk, art, sent_rows = chunks[row]
             out.append(Passage(chunk=chunk, article_title=art["title"], source=art["source"],
-                               score=fused, dense=dense, lexical=lex, row=row))
+                               score=fused, dense=dense, lexical=lex, row=row,
+                               sentence_rows=sent_rows))
         return out
 
 

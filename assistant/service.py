@@ -168,7 +168,7 @@ class Assistant:
         s = self.answer_settings
         passages = self._search(loaded, query, rvec, max(k, s.passages_considered), sources)
         t1 = time.perf_counter()
-        rows = [_sentence_rows(loaded.build, p.row) for p in passages[: s.passages_considered]]
+        rows = [p.sentence_rows for p in passages[: s.passages_considered]]
         if query != q:  # a follow-up: judge sentences against the question in its context
             qvec = qvec + rvec
             qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
@@ -195,8 +195,3 @@ def _history_questions(history: Sequence) -> list[str]:
         elif isinstance(h, dict) and h.get("role", "user") == "user":
             out.append(clean_question(h.get("content", ""))[0])
     return out
-
-
-def _sentence_rows(build: store.Build, row: int) -> tuple[int, int]:
-    r = build.db.execute("SELECT sent_lo, sent_hi FROM chunks WHERE row = ?", (int(row),)).fetchone()
-    return (r[0], r[1]) if r else (0, 0)

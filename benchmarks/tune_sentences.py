@@ -34,7 +34,7 @@ def main() -> None:
     from assistant import answering
     from assistant.config import Settings
     from assistant.evaluation import _contains_answer, _half, ensure_index, load_squad, squad_articles
-    from assistant.service import Assistant, _sentence_rows
+    from assistant.service import Assistant
 
     wiki = load_squad(path)
     settings = Settings()
@@ -49,7 +49,7 @@ def main() -> None:
     kept = {0: [], 1: []}  # (candidates, answers) for choosing how many sentences to keep
     for (q, answers, half), v in zip(qs, vecs):
         passages = assistant._search(loaded, q, v, 5, None)
-        rows = [_sentence_rows(loaded.build, p.row) for p in passages[:4]]
+        rows = [p.sentence_rows for p in passages[:4]]
         cands, _ = answering.candidates(q, v, passages, loaded.build.sentence_vectors, rows, loaded.idf)
         kept[half].append((cands, answers))
         feats[half].append(np.array([[c.dense, c.overlap, c.with_prev, c.window, c.passage_share,
