@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= localhost
 PORT   ?= 8501
 
-.PHONY: run test build bench chromium clean-index
+.PHONY: run test build chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,3 @@ chromium:
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
-
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
