@@ -33,7 +33,7 @@ class Settings:
     # Word pieces per chunk body (the heading prefix and special tokens come on top, within 256).
     chunk_tokens: int = field(default_factory=lambda: _env("ASSISTANT_CHUNK_TOKENS", 200, int))
     threads: int = field(default_factory=lambda: _env("ASSISTANT_THREADS", 0, int))  # 0: all cores
-    batch_size: int = field(default_factory=lambda: _env("ASSISTANT_BATCH_SIZE", 32, int))
+    batch_size: int = field(default_factory=lambda: _env("ASSISTANT_BATCH_SIZE", 16, int))
     top_k: int = field(default_factory=lambda: _env("ASSISTANT_TOP_K", 5, int))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2

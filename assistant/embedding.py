@@ -39,7 +39,7 @@ class Embedder:
     name = MODEL_NAME
     dim = MODEL_DIM
 
-    def __init__(self, threads: int = 0, batch_size: int = 32):
+    def __init__(self, threads: int = 0, batch_size: int = 16):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -109,7 +109,10 @@ class Embedder:
     def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
                       progress: bool | None = None, on_progress=None) -> EncodedChunks:
         """Embed texts in batches sorted by length (little padding). `sentence_spans` gives, per
-        text, character spans whose pooled token vectors are returned as sentence vectors."""
+        text, character spans whose pooled token vectors are returned as sentence vectors.
+
+        Texts are tokenized once (with offsets), then padded batch by batch; a sentence's vector
+        is the mean of its tokens' contextual vectors, one matrix product per text."""
         import torch
 
         n = len(texts)
@@ -120,47 +123,50 @@ class Embedder:
             return EncodedChunks(vectors, sent_vecs, 0)
         model = self.model
         transformer = model[0].auto_model
-        lengths = self.count_tokens(texts)
-        order = np.argsort(-np.asarray(lengths), kind="stable")
+        enc_all = self.tokenizer(list(texts), truncation=True, max_length=MAX_SEQ,
+                                 return_offsets_mapping=True, return_attention_mask=False,
+                                 return_token_type_ids=False)
+        ids_all, offsets_all = enc_all["input_ids"], enc_all["offset_mapping"]
+        lengths = np.fromiter((len(x) for x in ids_all), dtype=np.int64, count=n)
+        order = np.argsort(-lengths, kind="stable")
+        pad_id = self.tokenizer.pad_token_id or 0
         show = sys.stderr.isatty() if progress is None else progress
         from tqdm import tqdm
 
         bar = tqdm(total=n, unit="chunk", desc="Embedding", disable=not show, file=sys.stderr)
-        total_tokens = 0
         with torch.inference_mode():
             for b0 in range(0, n, self.batch_size):
                 idx = order[b0: b0 + self.batch_size]
-                batch = [texts[i] for i in idx]
-                enc = self.tokenizer(batch, padding=True, truncation=True, max_length=MAX_SEQ,
-                                     return_offsets_mapping=True, return_tensors="pt")
-                offsets = enc.pop("offset_mapping").numpy()
-                mask = enc["attention_mask"]
-                out = transformer(**enc).last_hidden_state
-                maskf = mask.unsqueeze(-1).to(out.dtype)
-                pooled = (out * maskf).sum(1) / maskf.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                vectors[idx] = pooled.numpy()
-                total_tokens += int(mask.sum())
-                hidden = out.numpy()
-                mask_np = mask.numpy().astype(bool)
+                width = int(lengths[idx].max())
+                ids = np.full((len(idx), width), pad_id, dtype=np.int64)
+                mask = np.zeros((len(idx), width), dtype=np.int64)
                 for row, i in enumerate(idx):
-                    spans = sentence_spans[i]
+                    ids[row, : lengths[i]] = ids_all[i]
+                    mask[row, : lengths[i]] = 1
+                mask_t = torch.from_numpy(mask)
+                out = transformer(input_ids=torch.from_numpy(ids), attention_mask=mask_t,
+                                  token_type_ids=torch.zeros_like(mask_t)).last_hidden_state
+                maskf = mask_t.unsqueeze(-1).to(out.dtype)
+                pooled = (out * maskf).sum(1) / maskf.sum(1).clamp(min=1e-9)
+                vectors[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+                hidden = out.numpy()
+                for row, i in enumerate(idx):
+                    spans = np.asarray(sentence_spans[i], dtype=np.int64).reshape(-1, 2)
                     if not len(spans):
                         continue
-                    starts = offsets[row, :, 0]
-                    ends = offsets[row, :, 1]
-                    real = mask_np[row] & (ends > starts)
-                    sv = np.zeros((len(spans), dim), dtype=np.float32)
-                    for k, (s, e) in enumerate(spans):
-                        sel = real & (starts >= s) & (ends <= e)
-                        if sel.any():
-                            v = hidden[row, sel].mean(0)
-                        else:  # the sentence was cut off by truncation: use the chunk's vector
-                            v = vectors[i]
-                        sv[k] = v / max(float(np.linalg.norm(v)), 1e-9)
+                    off = np.asarray(offsets_all[i], dtype=np.int64).reshape(-1, 2)
+                    starts, ends = off[:, 0], off[:, 1]
+                    real = ends > starts  # special tokens have empty offsets
+                    sel = (real[None, :] & (starts[None, :] >= spans[:, :1])
+                           & (ends[None, :] <= spans[:, 1:]))  # (sentences, tokens)
+                    counts = sel.sum(1)
+                    sv = sel.astype(np.float32) @ hidden[row, : len(off)]
+                    # A sentence cut off by truncation has no tokens: it gets the chunk's vector.
+                    sv[counts == 0] = vectors[i]
+                    sv /= np.maximum(np.linalg.norm(sv, axis=1, keepdims=True), 1e-9)
                     sent_vecs[i] = sv
                 bar.update(len(idx))
                 if on_progress is not None:
                     on_progress(min(b0 + len(idx), n), n)
         bar.close()
-        return EncodedChunks(vectors, sent_vecs, total_tokens)
+        return EncodedChunks(vectors, sent_vecs, int(lengths.sum()))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from pathlib import Path
 
 from .errors import UnreadableSource
@@ -92,6 +91,10 @@ def _clean_section(s: Section) -> Section:
 
 # ---------------------------------------------------------------- text decoding
 
+# Control characters (Unicode category Cc: C0, DEL, C1) except tab and line feed.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def decode_text(data: bytes, source: str) -> str:
     utf16 = None if data.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_bom(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -117,7 +120,7 @@ def decode_text(data: bytes, source: str) -> str:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     if not text.strip():
         raise UnreadableSource(source, "empty file (only white space)")
     return text
