@@ -132,6 +132,39 @@ def section_generic(title: str, r: dict) -> list[str]:
     return out
 
 
+def section_peer(r: dict) -> list[str]:
+    """The side-by-side table: each figure for both systems and their ratio, from one run."""
+    out = ["## Side by side with txtai", "", f"`{r.get('command', '')}` — {r.get('when', '')}, "
+           f"{r.get('seconds', 0) / 60:.0f} min, txtai {r.get('txtai_version', '?')}", ""]
+    chosen = r.get("txtai_chosen") or {}
+    if chosen:
+        out += [f"txtai configuration (chosen on SciFact train, {chosen.get('source', '')}): hybrid "
+                f"BM25 + dense, exact FAISS index (`IDMap,Flat`), maxlength {chosen.get('maxlength')}, "
+                f"BM25 normalization `{chosen.get('normalize')}`, dense weight {chosen.get('weight')}.", ""]
+    out += ["| figure | ours | txtai | ours/txtai | bar |", "|---|---:|---:|---:|---|"]
+    notes = []
+    for fig in r.get("figures", []):
+        bar = {True: "met", False: "NOT met", None: "n/a"}[fig.get("meets_bar")]
+        if fig.get("note"):
+            notes.append(fig["note"])
+            bar += f" [{len(notes)}]"
+        def num(x):
+            return "n/a" if x is None else (f"{x:.4f}" if abs(x) < 10 else f"{x:.1f}")
+
+        out.append(f"| {fig['figure']} ({fig['better']} is better) | {num(fig['ours'])} | "
+                   f"{num(fig['txtai'])} | {f(fig['ratio'], 3)} | {bar} |")
+    out.append("")
+    out += [f"[{i}] {n}" for i, n in enumerate(notes, 1)]
+    bar = r.get("bar") or {}
+    if bar:
+        out += ["", f"Bar: ahead on quality: **{'yes' if bar.get('ahead_on_quality') else 'no'}**; "
+                f"not slower on build or query: **{'yes' if bar.get('not_slower') else 'no'}**."]
+    for note in r.get("notes", []):
+        out.append(f"- {note}")
+    out.append("")
+    return out
+
+
 def main() -> None:
     lines = ["# Benchmarks", "",
              "Measured on this project's machine (2 cores, no GPU). Every figure below is produced "
@@ -148,7 +181,10 @@ def main() -> None:
     ui = load("ui")
     if ui:
         lines += section_ui(ui)
-    for name, title in (("peer", "Side by side with txtai"), ("reliability", "Reliability"),
+    peer = load("peer")
+    if peer:
+        lines += section_peer(peer)
+    for name, title in (("reliability", "Reliability"),
                         ("load", "Load: concurrent chat sessions")):
         r = load(name)
         if r:
