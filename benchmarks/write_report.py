@@ -105,9 +105,12 @@ def section_ui(r: dict) -> list[str]:
     first = sorted(x["first_answer_visible_s"] for x in runs)[len(runs) // 2]
     a = r["answer_in_browser_ms"]
     return ["## Browser (Streamlit + Chromium)", "",
-            f"`python benchmarks/bench_ui.py` — {r['date']}, load average at the end "
-            f"{r['machine']['loadavg_at_end'][0]} on {r['machine']['cpus']} cores (busy machine: "
-            "figures inflated).", "",
+            f"`python benchmarks/bench_ui.py` — {r['date']}, 1-minute load average at the end "
+            f"{r['machine']['loadavg_at_end'][0]} on {r['machine']['cpus']} cores (the server, "
+            "Chromium and the driver themselves; " + (
+                "above that, other work was running: figures inflated)."
+                if r['machine']['loadavg_at_end'][0] > r['machine']['cpus'] else "no other work running)."),
+            "",
             "| figure | value |", "|---|---|",
             f"| run command → first answer visible (median of {len(runs)}) | {first:.1f} s |",
             f"| answer time seen in the browser, p50 over {a['n']} questions | {a['p50']} ms |",
