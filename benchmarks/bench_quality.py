@@ -8,27 +8,18 @@ Writes benchmarks/results/scifact.json and benchmarks/results/squad.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+from common import HERE, data_path, parser
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
-    ap.add_argument("--work", default="/tmp/assistant-eval")
+    ap = parser(work="/tmp/assistant-eval")
     ap.add_argument("--only", choices=["scifact", "squad"])
     args = ap.parse_args()
-    data = Path(args.data)
-    if not data.is_dir():
-        raise SystemExit(f"evaluation data not found at {data}: pass --data (skipping)")
+    data = data_path(args, what="evaluation data")
     from assistant.evaluation import run_beir, squad_features, squad_report
 
     (HERE / "results").mkdir(exist_ok=True)

@@ -14,44 +14,23 @@ Session 2 found doclex at dense weight 0.7 ahead on train (nDCG@10 0.7485 vs 0.7
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+from common import HERE, parser, scifact_train
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
-    ap.add_argument("--work", default="/tmp/assistant-scifact-index")
-    args = ap.parse_args()
-    beir = Path(args.data) / "scifact" / "beir"
-    if not beir.is_dir():
-        raise SystemExit(f"SciFact not found at {beir}: pass --data (skipping)")
+    args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
-    from assistant.config import Settings
-    from assistant.embedding import Embedder
-    from assistant.evaluation import beir_articles, ensure_index, load_beir
     from assistant.retrieval import DEFAULT_FUSION, Retriever, _norm
-    from assistant.store import Build
 
-    emb = Embedder()
-    docs, queries, qrels = load_beir(beir, "train")
-    ensure_index(beir_articles(docs), Path(args.work), Settings(), emb)
-    build = Build(Path(args.work), emb.name, emb.dim)
+    emb, build, qids, queries, qrels, qvecs = scifact_train(args)
     retriever = Retriever(build)
-    qids = list(queries)
-    qvecs = emb.encode_queries([queries[q] for q in qids])
     qtoks = lexical.tokenize([queries[q] for q in qids], query=True)
     doc_of = np.array([build.articles[a]["source"] for a in build.chunk_article])
     chunk_vecs = build.faiss.reconstruct_n(0, build.n_chunks)

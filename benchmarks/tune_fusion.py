@@ -9,47 +9,25 @@ the test split is reported once by `assistant eval beir`. Writes benchmarks/resu
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 import json
-import os
-import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+from common import HERE, parser, scifact_train
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
-    ap.add_argument("--work", default="/tmp/assistant-scifact-index")
-    args = ap.parse_args()
-    beir = Path(args.data) / "scifact" / "beir"
-    if not beir.is_dir():
-        raise SystemExit(f"SciFact not found at {beir}: pass --data (skipping)")
+    args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
-    from assistant.config import Settings
-    from assistant.embedding import Embedder
-    from assistant.evaluation import beir_articles, ensure_index, load_beir
     from assistant.retrieval import Fusion, Retriever
-    from assistant.store import Build
 
-    settings = Settings()
-    emb = Embedder()
-    docs, queries, qrels = load_beir(beir, "train")
-    ensure_index(beir_articles(docs), Path(args.work), settings, emb)
-    build = Build(Path(args.work), emb.name, emb.dim)
+    emb, build, qids, queries, qrels, qvecs = scifact_train(args)
     chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
     titles = [r[0] for r in build.db.execute(
         "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
-    qids = list(queries)
-    qvecs = emb.encode_queries([queries[q] for q in qids])
     qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
     doc_of = [build.articles[a]["source"] for a in build.chunk_article]
 

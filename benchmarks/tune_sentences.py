@@ -9,28 +9,18 @@ benchmarks/results/sentences.json; the chosen weights go into answering.AnswerSe
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+from common import HERE, data_path, parser
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
-    ap.add_argument("--work", default="/tmp/assistant-eval")
-    args = ap.parse_args()
-    path = Path(args.data) / "squad-v2.0-dev-half" / "dev-v2.0.json"
-    if not path.is_file():
-        raise SystemExit(f"SQuAD not found at {path}: pass --data (skipping)")
+    args = parser(work="/tmp/assistant-eval").parse_args()
+    path = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD")
     from assistant import answering
     from assistant.config import Settings
     from assistant.evaluation import _contains_answer, _half, ensure_index, load_squad, squad_articles
