@@ -9,9 +9,7 @@ corpus cannot answer. Writes benchmarks/results/ask.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -19,9 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+from common import HERE, data_path, parser
 
 OFF_CORPUS = ["Who won the 2022 World Cup?", "How do I bake sourdough bread?",
               "What is the boiling point of water at sea level?", "When was the Eiffel Tower built?"]
@@ -40,14 +36,11 @@ def questions_from_headlines(bbc: Path, n: int, seed: int = 7) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
+    ap = parser()
     ap.add_argument("--index", default="/tmp/assistant-bbc-index")
     ap.add_argument("--questions", type=int, default=200)
     args = ap.parse_args()
-    bbc = Path(args.data) / "bbc-fulltext" / "bbc"
-    if not bbc.is_dir():
-        raise SystemExit(f"BBC corpus not found at {bbc}: pass --data (skipping)")
+    bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
     from assistant.indexing import build
     from assistant.service import Assistant

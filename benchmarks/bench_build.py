@@ -10,7 +10,6 @@ imports count, as they do for a user). Writes benchmarks/results/build.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -21,9 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+from common import HERE, ROOT, data_path, parser
 
 
 def matmul_gflops(threads: int, n: int = 2048, repeats: int = 7) -> float:
@@ -102,14 +99,11 @@ def false_headings(files: list[Path]) -> tuple[int, list[str]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("ASSISTANT_EVAL_DATA", str(ROOT.parent / "shared" / "data")))
+    ap = parser()
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles (a smoke run)")
     ap.add_argument("--out", default=str(HERE / "results" / "build.json"))
     args = ap.parse_args()
-    bbc = Path(args.data) / "bbc-fulltext" / "bbc"
-    if not bbc.is_dir():
-        raise SystemExit(f"BBC corpus not found at {bbc}: pass --data (skipping)")
+    bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
 
     threads = Settings().threads or os.cpu_count() or 1
