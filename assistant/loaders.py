@@ -119,8 +119,7 @@ def decode_text(data: bytes, source: str) -> str:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = _CONTROL.sub("", text)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise UnreadableSource(source, "empty file (only white space)")
     return text

@@ -396,7 +396,8 @@ def table(rows: list[dict]) -> str:
             bar += f" [{len(notes)}]"
         lines.append(f"| {r['figure']} ({r['better']} is better) | {f(r['ours'])} | {f(r['txtai'])} | "
                      f"{f(r['ratio'])} | {bar} |")
-    lines += [f"[{i}] {n}" for i, n in enumerate(notes, 1)]
+    if notes:  # a blank line first: in Markdown a line right after a table joins it
+        lines += [""] + [f"[{i}] {n}" for i, n in enumerate(notes, 1)]
     return "\n".join(lines)
 
 

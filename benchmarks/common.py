@@ -34,8 +34,8 @@ def data_path(args, *parts: str, what: str) -> Path:
 
 
 def scifact_train(args):
-    """SciFact train, indexed in `--work` (reused when unchanged): (embedder, build, qids,
-    queries, qrels, question vectors)."""
+    """SciFact train, indexed in `--work` (reused when unchanged): (build, qids, queries, qrels,
+    question vectors)."""
     from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.evaluation import beir_articles, ensure_index, load_beir
@@ -48,4 +48,4 @@ def scifact_train(args):
     build = Build(Path(args.work), emb.name, emb.dim)
     qids = list(queries)
     qvecs = emb.encode_queries([queries[q] for q in qids])
-    return emb, build, qids, queries, qrels, qvecs
+    return build, qids, queries, qrels, qvecs

@@ -29,7 +29,7 @@ def main() -> None:
     from assistant import lexical
     from assistant.retrieval import DEFAULT_FUSION, Retriever, _norm
 
-    emb, build, qids, queries, qrels, qvecs = scifact_train(args)
+    build, qids, queries, qrels, qvecs = scifact_train(args)
     retriever = Retriever(build)
     qtoks = lexical.tokenize([queries[q] for q in qids], query=True)
     doc_of = np.array([build.articles[a]["source"] for a in build.chunk_article])

@@ -24,7 +24,7 @@ def main() -> None:
     from assistant import lexical
     from assistant.retrieval import Fusion, Retriever
 
-    emb, build, qids, queries, qrels, qvecs = scifact_train(args)
+    build, qids, queries, qrels, qvecs = scifact_train(args)
     chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
     titles = [r[0] for r in build.db.execute(
         "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]

@@ -144,23 +144,12 @@ def section_peer(r: dict) -> list[str]:
         out += [f"txtai configuration (chosen on SciFact train, {chosen.get('source', '')}): hybrid "
                 f"BM25 + dense, exact FAISS index (`IDMap,Flat`), maxlength {chosen.get('maxlength')}, "
                 f"BM25 normalization `{chosen.get('normalize')}`, dense weight {chosen.get('weight')}.", ""]
-    out += ["| figure | ours | txtai | ours/txtai | bar |", "|---|---:|---:|---:|---|"]
-    notes = []
-    for fig in r.get("figures", []):
-        bar = {True: "met", False: "NOT met", None: "n/a"}[fig.get("meets_bar")]
-        if fig.get("note"):
-            notes.append(fig["note"])
-            bar += f" [{len(notes)}]"
-        def num(x):
-            return "n/a" if x is None else (f"{x:.4f}" if abs(x) < 10 else f"{x:.1f}")
+    from bench_peer import table  # the table bench_peer prints, with its notes
 
-        out.append(f"| {fig['figure']} ({fig['better']} is better) | {num(fig['ours'])} | "
-                   f"{num(fig['txtai'])} | {f(fig['ratio'], 3)} | {bar} |")
-    out.append("")
-    out += [f"[{i}] {n}" for i, n in enumerate(notes, 1)]
+    out += [table(r.get("figures", [])), ""]
     bar = r.get("bar") or {}
     if bar:
-        out += ["", f"Bar: ahead on quality: **{'yes' if bar.get('ahead_on_quality') else 'no'}**; "
+        out += [f"Bar: ahead on quality: **{'yes' if bar.get('ahead_on_quality') else 'no'}**; "
                 f"not slower on build or query: **{'yes' if bar.get('not_slower') else 'no'}**."]
     for note in r.get("notes", []):
         out.append(f"- {note}")
