@@ -53,7 +53,8 @@ def has_type(sentence: str, kind: str | None, question: str = "") -> bool:
 @dataclass(frozen=True)
 class AnswerSettings:
     """Weights for choosing sentences and for the abstention model. The abstention weights are
-    fitted on SQuAD v2 (benchmarks/calibrate_abstention.py) and the threshold chosen there."""
+    fitted on the fitting half of SQuAD v2 by `assistant eval squad` (benchmarks/bench_quality.py,
+    "fitted" in results/squad.json) and the threshold chosen there."""
 
     max_sentences: int = 3
     passages_considered: int = 4
@@ -67,8 +68,8 @@ class AnswerSettings:
     keep_ratio: float = 0.7  # a further sentence must score at least this share of the best (tuned on the fitting half)
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
-    coef: tuple[float, ...] = (-5.761, 0.393, 5.318, 1.533, 0.800, -0.771, 0.642, 0.390)
-    threshold: float = 0.246
+    coef: tuple[float, ...] = (-6.172, 0.203, 5.557, 1.485, 1.147, -0.803, 0.707, 0.427)
+    threshold: float = 0.247
 
 
 DEFAULT_ANSWER_SETTINGS = AnswerSettings()

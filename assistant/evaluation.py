@@ -48,7 +48,7 @@ def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, e
     from . import lexical
 
     sig = content_id(*(a.source + a.sha256 for a in articles), str(settings.chunk_tokens),
-                     json.dumps(lexical.BM25_PARAMS, sort_keys=True))
+                     json.dumps(lexical.BM25_PARAMS, sort_keys=True), str(store.FORMAT_VERSION))
     marker = Path(index_dir) / "EVAL_SIGNATURE"
     if store.current_name(index_dir) and marker.is_file() and marker.read_text() == sig:
         return

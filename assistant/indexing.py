@@ -138,7 +138,7 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
         old_manifest: dict = {}
         if not full and store.current_name(index_dir):
             try:
-                old = store.Build(index_dir, embedder.name, embedder.dim)
+                old = store.Build(index_dir, embedder.name, embedder.dim, for_reuse=True)
                 old_manifest = old.manifest
                 if _vectors_reusable(old_manifest, fingerprint):
                     old_sources, old_vectors = old.reuse_cache()
@@ -195,6 +195,7 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
             raise EmptyCorpus(corpus_dir, len(skipped))
         old_skipped = {(s["source"], s["reason"]) for s in old_manifest.get("skipped", [])}
         if (not full and old_manifest and old_manifest.get("sources") == sources
+                and old_manifest.get("format_version") == store.FORMAT_VERSION
                 and old_skipped == {(s["source"], s["reason"]) for s in skipped}
                 and all(old_manifest.get(k) == v for k, v in fingerprint.items())):
             report.up_to_date = True
@@ -228,7 +229,7 @@ def build_articles(articles: list[Article], settings: Settings, embedder: Embedd
         old_vectors: dict[str, tuple] = {}
         if store.current_name(index_dir):
             try:
-                old = store.Build(index_dir, embedder.name, embedder.dim)
+                old = store.Build(index_dir, embedder.name, embedder.dim, for_reuse=True)
                 if _vectors_reusable(old.manifest, fingerprint):
                     old_vectors = old.reuse_cache()[1]
                 old.close()
@@ -269,6 +270,9 @@ def _write_new_build(settings, embedder, fingerprint, articles, chunks, sources,
         report.embedded_chunks = len(todo)
         report.embedded_tokens = enc.tokens
     lex = lexical.build_index([embed_prefix(a.title, c.heading_path) + c.text for a, c in flat])
+    # Sections in the order the store numbers them: each chunk is also scored by its section.
+    section_lex = lexical.build_index([embed_prefix(a.title, s.heading_path) + s.text
+                                       for a in articles for s in a.sections])
     _count(report, articles, chunks)
     manifest = {
         **fingerprint,
@@ -283,7 +287,7 @@ def _write_new_build(settings, embedder, fingerprint, articles, chunks, sources,
     tmp = store.new_build_dir(index_dir)
     try:
         content = store.BuildContent(articles, chunks, vectors, sent_vecs)
-        store.write_build(tmp, content, manifest, lex)
+        store.write_build(tmp, content, manifest, lex, section_lex)
         report.build_dir = store.publish(index_dir, tmp, settings.keep_builds)
     except BaseException:
         import shutil

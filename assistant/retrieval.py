@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (FAISS, cosine) and lexical (BM25) scores, fused per chunk."""
+"""Hybrid retrieval: dense (FAISS, cosine) and lexical (BM25) scores, fused per chunk.
+
+The dense score is the chunk's own; the lexical score is its section's (a chunk shares the words
+of the section around it). Past the first `feedback_after` results, the ranking continues from a
+second dense pass whose query is moved towards the best first-pass chunks (pseudo-relevance
+feedback), which finds more of the relevant articles further down without touching the top."""
 
 from __future__ import annotations
 
@@ -18,10 +23,16 @@ class Fusion:
     (benchmarks/tune_fusion.py); see BENCHMARKS.md."""
 
     method: str = "blend"  # "blend": weighted sum of normalized scores; "rrf": reciprocal rank
-    dense_weight: float = 0.6
+    dense_weight: float = 0.7
     lexical_norm: str = "minmax"  # blend only: "max" (score / best) or "minmax" over the candidates
+    lexical_level: str = "section"  # BM25 of the chunk's "section" or of the "chunk" itself
     rrf_k: int = 60
     candidates: int = 100  # taken from each side before fusing
+    # Pseudo-relevance feedback for results past `feedback_after` (0 weight: off): the query
+    # vector plus `feedback_weight` times the mean of the top `feedback_passages` chunk vectors.
+    feedback_weight: float = 0.6
+    feedback_passages: int = 8
+    feedback_after: int = 20
 
 
 DEFAULT_FUSION = Fusion()
@@ -56,7 +67,11 @@ class Retriever:
         return ids[0][keep], scores[0][keep]
 
     def lexical_scores(self, tokens: list[str], rows: np.ndarray | None, k: int):
-        scores = lexical.scores(self.build.lexical, tokens)
+        """(top rows, their scores, the score of every chunk); -1 outside `rows`."""
+        if self.fusion.lexical_level == "section":
+            scores = lexical.scores(self.build.section_lexical, tokens)[self.build.chunk_section]
+        else:
+            scores = lexical.scores(self.build.lexical, tokens)
         if rows is not None:
             masked = np.full_like(scores, -1.0)
             masked[rows] = scores[rows]
@@ -68,30 +83,49 @@ class Retriever:
 
     def search(self, qvec: np.ndarray, query_tokens: list[str], k: int = 10,
                sources: Iterable[str] | None = None, mode: str = "hybrid") -> list[tuple[int, float, float, float]]:
-        """Ranked (row, fused, dense, lexical) for the top k chunks."""
+        """Ranked (row, fused, dense, lexical) for the top k chunks. `mode` "dense" or "lexical"
+        ranks by one side alone (for evaluation)."""
         if self.n == 0:
             return []
         f = self.fusion
         rows = self.allowed_rows(sources)
         n_cand = max(f.candidates, k)
+        l_ids, _, all_lex = self.lexical_scores(query_tokens, rows, n_cand)
+        ranked = self._fuse(qvec, l_ids, all_lex, rows, n_cand, k, mode)
+        head = f.feedback_after
+        if mode != "hybrid" or f.feedback_weight <= 0 or k <= head or len(ranked) <= head:
+            return ranked
+        top = np.asarray([r for r, *_ in ranked[: f.feedback_passages]], dtype=np.int64)
+        fb = qvec + f.feedback_weight * self.build.faiss.reconstruct_batch(top).mean(axis=0)
+        fb = (fb / max(float(np.linalg.norm(fb)), 1e-9)).astype(np.float32)
+        seen = {r for r, *_ in ranked[:head]}
+        tail = [t for t in self._fuse(fb, l_ids, all_lex, rows, n_cand, k + head, mode)
+                if t[0] not in seen]
+        tail = tail[: k - head]
+        if not tail:
+            return ranked[:head]
+        # The tail keeps the feedback pass's order. Its scores are set just below the head's
+        # last, so that score order is rank order; its dense score is against the question.
+        t_rows = np.asarray([r for r, *_ in tail], dtype=np.int64)
+        t_dense = self.build.faiss.reconstruct_batch(t_rows) @ qvec
+        floor = ranked[head - 1][1]
+        return ranked[:head] + [(int(r), floor - 1e-6 * (i + 1), float(d), float(all_lex[r]))
+                                for i, (r, d) in enumerate(zip(t_rows, t_dense))]
+
+    def _fuse(self, qvec, l_ids, all_lex, rows, n_cand: int, k: int, mode: str):
+        f = self.fusion
         d_ids, d_scores = self.dense_scores(qvec, rows, n_cand)
-        l_ids, l_scores, all_lex = self.lexical_scores(query_tokens, rows, n_cand)
         dense = dict(zip(d_ids.tolist(), d_scores.tolist()))
-        lex = dict(zip(l_ids.tolist(), l_scores.tolist()))
-        cand = set(dense) | set(lex)
+        cand = list(set(dense) | set(l_ids.tolist()))
+        if not cand:
+            return []
         missing = [r for r in cand if r not in dense]
         if missing:
             vecs = self.build.faiss.reconstruct_batch(np.asarray(missing, dtype=np.int64))
             for r, s in zip(missing, (vecs @ qvec).tolist()):
                 dense[r] = s
-        for r in cand:
-            if r not in lex:
-                lex[r] = float(all_lex[r])
-        cand_list = list(cand)
-        if not cand_list:
-            return []
-        dv = np.array([dense[r] for r in cand_list], dtype=np.float64)
-        lv = np.array([lex[r] for r in cand_list], dtype=np.float64)
+        dv = np.array([dense[r] for r in cand], dtype=np.float64)
+        lv = all_lex[np.asarray(cand, dtype=np.int64)].astype(np.float64)
         if mode == "dense":
             fused = dv
         elif mode == "lexical":
@@ -101,7 +135,7 @@ class Retriever:
         else:
             fused = f.dense_weight * dv + (1 - f.dense_weight) * _norm(lv, f.lexical_norm)
         order = np.argsort(-fused, kind="stable")[:k]
-        return [(cand_list[i], float(fused[i]), float(dv[i]), float(lv[i])) for i in order]
+        return [(cand[i], float(fused[i]), float(dv[i]), float(lv[i])) for i in order]
 
     def passages(self, ranked: list[tuple[int, float, float, float]]) -> list[Passage]:
         chunks = self.build.chunks([r for r, *_ in ranked])

@@ -3,7 +3,8 @@
 Layout::
 
     index/CURRENT                 name of the current build (switched by one rename)
-    index/builds/<name>/          manifest.json, vectors.faiss, sentences.npy, meta.sqlite, lexical/
+    index/builds/<name>/          manifest.json, vectors.faiss, sentences.npy, meta.sqlite,
+                                  lexical/ (BM25 over chunks), lexical_sections/ (BM25 over sections)
 
 A build folder is complete before CURRENT names it, so a reader never sees half a build, and a
 failed build leaves the previous one current.
@@ -27,7 +28,8 @@ from . import __version__
 from .errors import IndexMismatch, IndexNotBuilt
 from .records import Article, Chunk, Section
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: adds lexical_sections/
+REUSABLE_FORMATS = (1, 2)  # builds whose chunks and vectors a new build may reuse
 FLAT_LIMIT = 200_000  # above this many chunks an HNSW index replaces the exact one
 
 SCHEMA = """
@@ -84,8 +86,9 @@ def read_manifest(build_dir: Path) -> dict:
     return manifest
 
 
-def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int) -> None:
-    if manifest.get("format_version") != FORMAT_VERSION:
+def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
+                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
+    if manifest.get("format_version") not in formats:
         raise IndexMismatch(index_dir, f"format version {manifest.get('format_version')}, "
                                        f"this program reads {FORMAT_VERSION}")
     model = manifest.get("model", {})
@@ -115,8 +118,10 @@ def new_build_dir(index_dir: Path) -> Path:
     return path
 
 
-def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -> None:
-    """Write all files of a build into tmp_dir (not yet current)."""
+def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical,
+                section_lexical) -> None:
+    """Write all files of a build into tmp_dir (not yet current). `lexical` indexes the chunks
+    in row order, `section_lexical` the sections in the order they are numbered here."""
     import faiss
 
     db = sqlite3.connect(tmp_dir / "meta.sqlite")
@@ -161,6 +166,7 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     sent = np.concatenate(sv).astype(np.float16) if sv else np.zeros((0, dim), np.float16)
     np.save(tmp_dir / "sentences.npy", sent)
     lexical.save(str(tmp_dir / "lexical"))
+    section_lexical.save(str(tmp_dir / "lexical_sections"))
     manifest["format_version"] = FORMAT_VERSION
     manifest["package_version"] = __version__
     # Sizes of the written files, checked on opening: a truncated file is refused at once.
@@ -253,7 +259,10 @@ def _fsync_tree(root: Path) -> None:
 class Build:
     """One opened, immutable build. Thread-safe: each thread gets its own SQLite connection."""
 
-    def __init__(self, index_dir: Path, model_name: str, dim: int):
+    def __init__(self, index_dir: Path, model_name: str, dim: int, for_reuse: bool = False):
+        """Open the current build. `for_reuse`: only to read its chunks and vectors for the
+        next build, which also accepts older formats (REUSABLE_FORMATS) and skips the files a
+        search needs but reuse does not."""
         import bm25s
         import faiss
 
@@ -261,7 +270,8 @@ class Build:
         self.path = current_build_dir(index_dir)
         self.name = self.path.name
         self.manifest = read_manifest(self.path)
-        check_manifest(self.manifest, self.index_dir, model_name, dim)
+        check_manifest(self.manifest, self.index_dir, model_name, dim,
+                       REUSABLE_FORMATS if for_reuse else (FORMAT_VERSION,))
         self._check_files()
         try:
             self.faiss = faiss.read_index(str(self.path / "vectors.faiss"))
@@ -277,6 +287,14 @@ class Build:
             self.lexical = bm25s.BM25.load(str(self.path / "lexical"), load_corpus=False)
         except Exception as exc:  # noqa: BLE001
             raise IndexMismatch(self.index_dir, "the lexical index is missing or damaged") from exc
+        self.section_lexical = None
+        if not for_reuse:
+            try:
+                self.section_lexical = bm25s.BM25.load(str(self.path / "lexical_sections"),
+                                                       load_corpus=False)
+            except Exception as exc:  # noqa: BLE001
+                raise IndexMismatch(self.index_dir,
+                                    "the section lexical index is missing or damaged") from exc
         self._local = threading.local()
         db_path = self.path / "meta.sqlite"
         if not db_path.is_file() or db_path.stat().st_size == 0:
@@ -284,20 +302,27 @@ class Build:
         try:
             n_chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
             n_sentences = self.db.execute("SELECT count(*) FROM sentences").fetchone()[0]
+            n_sections = self.db.execute("SELECT count(*) FROM sections").fetchone()[0]
             arts = self.db.execute("SELECT id, source, title FROM articles ORDER BY source").fetchall()
             # chunk row -> article id, for filtering by article without a query.
-            chunk_article = [r[0] for r in
-                             self.db.execute("SELECT article_id FROM chunks ORDER BY row")]
+            chunk_rows = self.db.execute("SELECT article_id, section_id FROM chunks ORDER BY row").fetchall()
         except sqlite3.DatabaseError as exc:
             raise IndexMismatch(self.index_dir, f"meta.sqlite is damaged ({exc})") from None
         if n_chunks != self.faiss.ntotal or n_chunks != self.lexical.scores["num_docs"]:
             raise IndexMismatch(self.index_dir, "vectors, lexical index and database disagree")
+        if self.section_lexical is not None and n_sections != self.section_lexical.scores["num_docs"]:
+            raise IndexMismatch(self.index_dir, "the section lexical index and database disagree")
         sv = self.sentence_vectors
         if sv.ndim != 2 or sv.shape[0] != n_sentences or (n_sentences and sv.shape[1] != dim):
             raise IndexMismatch(self.index_dir, "sentences.npy and the database disagree")
         self.n_chunks = n_chunks
         self.articles = {a[0]: {"id": a[0], "source": a[1], "title": a[2]} for a in arts}
-        self.chunk_article = np.array(chunk_article, dtype=object)
+        # chunk row -> article id (to filter by article) and -> section row (section-level BM25)
+        self.chunk_article = np.array([r[0] for r in chunk_rows], dtype=object)
+        self.chunk_section = np.array([r[1] for r in chunk_rows], dtype=np.int64)
+        if len(self.chunk_section) and (self.chunk_section.min() < 0
+                                        or self.chunk_section.max() >= n_sections):
+            raise IndexMismatch(self.index_dir, "chunks name sections the database does not have")
 
     def _check_files(self) -> None:
         """Every file the manifest lists is there with its recorded size (builds before the

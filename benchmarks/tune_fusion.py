@@ -1,4 +1,6 @@
-"""Choose BM25 settings and the dense/lexical fusion on SciFact *train* queries only.
+"""Stage 1 of the retrieval tuning: BM25 settings and the dense/lexical fusion method, on
+SciFact *train* queries only, with chunk-level BM25 and no feedback. Stage 2 (section-level BM25,
+the dense weight again, feedback) is benchmarks/tune_sections.py.
 
     .venv/bin/python benchmarks/tune_fusion.py [--data ../shared/data] [--work /tmp/scifact-index]
 
@@ -41,7 +43,7 @@ def main() -> None:
         return evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
 
     results = []
-    base = Fusion(candidates=300)
+    base = Fusion(candidates=300, lexical_level="chunk", feedback_weight=0.0)
     orig_lexical = build.lexical
     for k1, b, title_rep in itertools.product((0.9, 1.2, 1.5), (0.4, 0.75, 0.9), (1,)):
         t = time.time()
@@ -63,8 +65,8 @@ def main() -> None:
     fusions = []
     for w in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
         for norm in ("max", "minmax"):
-            fusions.append(Fusion(method="blend", dense_weight=w, lexical_norm=norm, candidates=300))
-        fusions.append(Fusion(method="rrf", dense_weight=w, rrf_k=60, candidates=300))
+            fusions.append(dataclasses.replace(base, method="blend", dense_weight=w, lexical_norm=norm))
+        fusions.append(dataclasses.replace(base, method="rrf", dense_weight=w, rrf_k=60))
     for f in fusions:
         m = ndcg(Retriever(build, f), "hybrid", qt)
         results.append({"part": "hybrid", **dataclasses.asdict(f), **m})

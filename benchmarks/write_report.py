@@ -53,7 +53,8 @@ def section_build(r: dict) -> list[str]:
     ]
 
 
-def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None) -> list[str]:
+def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None,
+                    stage2: dict | None = None) -> list[str]:
     out = ["## Retrieval and answer quality", ""]
     if tuning:
         bl, bh = tuning["best_lexical"], tuning["best_hybrid"]
@@ -62,6 +63,15 @@ def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None) -
                 f"{bh['method']} with dense weight {bh['dense_weight']}"
                 + (f", lexical normalised by {bh['lexical_norm']}" if bh["method"] == "blend" else "")
                 + f" (train nDCG@10 {f(bh['ndcg@10'])}).", ""]
+    if stage2:
+        nf, b = stage2["best_without_feedback"], stage2["best"]
+        out += [f"Then, also on train (`{stage2['command']}`, {stage2['when']}): each chunk takes its "
+                f"**{b['lexical_level']}**'s BM25 score, dense weight {b['dense_weight']} (train nDCG@10 "
+                f"{f(nf['ndcg@10'])}, Recall@100 {f(nf['recall@100'])}); past the top "
+                f"{b['feedback_after']} chunks, a second dense pass with the query plus "
+                f"{b['feedback_weight']} × the mean of the top {b['feedback_passages']} chunk vectors "
+                f"(pseudo-relevance feedback; the top {b['feedback_after']} stay as they are): train "
+                f"nDCG@10 {f(b['ndcg@10'])}, Recall@100 {f(b['recall@100'])}.", ""]
     if sci:
         out += [f"SciFact **test** — `{sci['command']}` — {sci['when']}: {sci['queries']} queries, "
                 f"{sci['documents']:,} abstracts.", "",
@@ -166,7 +176,7 @@ def main() -> None:
     build = load("build")
     if build:
         lines += section_build(build) + build_load_note(build)
-    lines += section_quality(load("scifact"), load("squad"), load("tuning"))
+    lines += section_quality(load("scifact"), load("squad"), load("tuning"), load("tune_sections"))
     ask = load("ask")
     if ask:
         lines += section_ask(ask)

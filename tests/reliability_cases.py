@@ -105,6 +105,8 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "lexical vocabulary truncated": _truncate("lexical/vocab.index.json"),
     "lexical matrix truncated": _truncate("lexical/data.csc.index.npy"),
     "lexical folder missing": _remove("lexical"),
+    "section lexical matrix truncated": _truncate("lexical_sections/data.csc.index.npy"),
+    "section lexical folder missing": _remove("lexical_sections"),
     "manifest for another model": _manifest(
         lambda m: {**m, "model": {"name": "sentence-transformers/all-mpnet-base-v2", "dim": 768}}),
     "manifest for another format version": _manifest(lambda m: {**m, "format_version": 999}),

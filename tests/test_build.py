@@ -373,8 +373,8 @@ def test_changed_chunk_size_rebuilds_everything(corpus_dir, index_dir, fake_embe
 # ------------------------------------------------------------------------ atomicity
 
 class _ExplodingLexical:
-    """Stands in for the lexical index at the end of write_build: the database, vectors and
-    sentence vectors are already written when saving it fails."""
+    """Stands in for the section lexical index at the end of write_build: the database, vectors,
+    sentence vectors and chunk lexical index are already written when saving it fails."""
 
     def __init__(self, exc):
         self.exc = exc
@@ -404,10 +404,10 @@ def test_failed_build_leaves_the_previous_one_current(corpus_dir, index_dir, fak
     real_write = store.write_build
     reached = []
 
-    def write_then_fail(tmp_dir, content, manifest, lexical):
+    def write_then_fail(tmp_dir, content, manifest, lexical, section_lexical):
         reached.append(tmp_dir)
         assert tmp_dir.name.endswith(".partial")
-        real_write(tmp_dir, content, manifest, _ExplodingLexical(exc))
+        real_write(tmp_dir, content, manifest, lexical, _ExplodingLexical(exc))
 
     monkeypatch.setattr(store, "write_build", write_then_fail)
     with pytest.raises(type(exc)):
