@@ -69,7 +69,7 @@ class AnswerSettings:
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
     coef: tuple[float, ...] = (-6.172, 0.203, 5.557, 1.485, 1.147, -0.803, 0.707, 0.427)
-    threshold: float = 0.247
+    threshold: float = 0.2465
 
 
 DEFAULT_ANSWER_SETTINGS = AnswerSettings()

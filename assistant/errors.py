@@ -11,10 +11,8 @@ class IndexNotBuilt(AssistantError):
 
 
 class IndexMismatch(AssistantError):
-    def __init__(self, index_dir, reason):
-        super().__init__(
-            f"The index in {index_dir} cannot be used ({reason}): rebuild it with `assistant build --full`."
-        )
+    def __init__(self, index_dir, reason, fix="rebuild it with `assistant build --full`"):
+        super().__init__(f"The index in {index_dir} cannot be used ({reason}): {fix}.")
 
 
 class UnreadableSource(AssistantError):

@@ -88,9 +88,13 @@ def read_manifest(build_dir: Path) -> dict:
 
 def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
                    formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
-    if manifest.get("format_version") not in formats:
-        raise IndexMismatch(index_dir, f"format version {manifest.get('format_version')}, "
-                                       f"this program reads {FORMAT_VERSION}")
+    version = manifest.get("format_version")
+    if version not in formats:
+        reason = f"format version {version}, this program reads {FORMAT_VERSION}"
+        if version in REUSABLE_FORMATS:  # an older format the next build upgrades cheaply
+            raise IndexMismatch(index_dir, reason,
+                                "run `assistant build` to upgrade it (its vectors are reused)")
+        raise IndexMismatch(index_dir, reason)
     model = manifest.get("model", {})
     if not isinstance(model, dict):
         model = {}

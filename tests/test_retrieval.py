@@ -167,8 +167,9 @@ def test_previous_format_is_upgraded_reusing_its_vectors(corpus_dir, index_dir, 
     (d / "manifest.json").write_text(json.dumps(m))
     from assistant.errors import IndexMismatch
 
-    with pytest.raises(IndexMismatch, match="format version 1"):
+    with pytest.raises(IndexMismatch, match="format version 1") as err:
         _open(index_dir, fake_embedder)
+    assert "run `assistant build` to upgrade it" in str(err.value)
 
     calls = fake_embedder.calls
     logs: list[str] = []
