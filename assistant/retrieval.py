@@ -19,8 +19,9 @@ from .store import Build
 
 @dataclass(frozen=True)
 class Fusion:
-    """How dense and lexical scores are combined. Chosen on SciFact *train* queries
-    (benchmarks/tune_fusion.py); see BENCHMARKS.md."""
+    """How dense and lexical scores are combined. Chosen on SciFact *train* queries: method and
+    normalization by benchmarks/tune_fusion.py, then lexical level, dense weight and feedback by
+    benchmarks/tune_sections.py; see BENCHMARKS.md."""
 
     method: str = "blend"  # "blend": weighted sum of normalized scores; "rrf": reciprocal rank
     dense_weight: float = 0.7

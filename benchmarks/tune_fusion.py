@@ -16,7 +16,7 @@ import itertools
 import json
 import time
 
-from common import HERE, parser, scifact_train
+from common import doc_run, parser, save_result, scifact_train
 
 
 def main() -> None:
@@ -31,15 +31,9 @@ def main() -> None:
     titles = [r[0] for r in build.db.execute(
         "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
     qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
-    doc_of = [build.articles[a]["source"] for a in build.chunk_article]
 
     def ndcg(retriever, mode, qt):
-        run = {}
-        for qid, qv, t in zip(qids, qvecs, qt):
-            per = {}
-            for row, fused, _, _ in retriever.search(qv, t, k=300, mode=mode):
-                per.setdefault(doc_of[row], fused)
-            run[qid] = dict(list(per.items())[:100]) or {"none": 0.0}
+        run = doc_run(retriever, build, qids, qvecs, qt, mode)
         return evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
 
     results = []
@@ -75,8 +69,7 @@ def main() -> None:
     build.lexical = orig_lexical
     out = {"command": "python benchmarks/tune_fusion.py", "split": "train",
            "best_lexical": best_lex, "dense": dense, "best_hybrid": best_h, "all": results}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "tuning.json").write_text(json.dumps(out, indent=2))
+    save_result("tuning", out)
     print("BEST LEXICAL", json.dumps(best_lex))
     print("BEST HYBRID", json.dumps(best_h))
 

@@ -18,7 +18,7 @@ import dataclasses
 import json
 import time
 
-from common import HERE, parser, scifact_train
+from common import doc_run, parser, save_result, scifact_train
 
 
 def main() -> None:
@@ -30,17 +30,10 @@ def main() -> None:
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
     qtoks = lexical.tokenize([queries[q] for q in qids], query=True)
-    doc_of = [build.articles[a]["source"] for a in build.chunk_article]
 
     def measure(f: Fusion) -> dict:
-        retriever = Retriever(build, f)
-        run = {}
         t = time.perf_counter()
-        for qid, qv, qt in zip(qids, qvecs, qtoks):
-            per: dict[str, float] = {}
-            for row, fused, _, _ in retriever.search(qv, qt, k=300):
-                per.setdefault(doc_of[row], fused)
-            run[qid] = dict(list(per.items())[:100]) or {"none": 0.0}
+        run = doc_run(Retriever(build, f), build, qids, qvecs, qtoks)
         scores = evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
         row = {**dataclasses.asdict(f), **{k: round(float(v), 4) for k, v in scores.items()},
                "ms_per_query": round((time.perf_counter() - t) * 1000 / len(qids), 1)}
@@ -61,8 +54,7 @@ def main() -> None:
     out = {"command": "python benchmarks/tune_sections.py", "split": "train",
            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "best_without_feedback": best, "best": best_fb, "all": results + feedback}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "tune_sections.json").write_text(json.dumps(out, indent=2))
+    save_result("tune_sections", out)
     print("BEST WITHOUT FEEDBACK", json.dumps(best))
     print("BEST", json.dumps(best_fb))
 
