@@ -92,7 +92,7 @@ def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None,
                 f"| out of corpus: answered share of answerable | {f(o['answered_share'])} | aim ≥ 0.90 |",
                 f"| out of corpus: abstained share of the rest | {f(o['abstained_share'])} | aim ≥ 0.80 |",
                 f"| in the paragraph (SQuAD unanswerable): AUROC | {f(i['auroc'])} | report |",
-                f"| abstention threshold (chosen on the fitting half) | {f(squad['fitted']['threshold'])} | |",
+                f"| abstention threshold (chosen on the fitting half) | {f(squad['fitted']['threshold'], 4)} (shipped {squad['shipped']['threshold']}) | |",
                 ""]
     return out
 
