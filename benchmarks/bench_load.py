@@ -34,48 +34,25 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 # many pages in one browser: keep hidden pages running at full speed
-                 "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-                 "--disable-backgrounding-occluded-windows", "--disable-dev-shm-usage"]
-PLACEHOLDER = "Ask a question about the articles"
+from streamlit_server import (CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER,  # noqa: E402
+                              StreamlitServer, percentile)
+from ui_samples import BENCH_QUESTIONS  # noqa: E402
+
 SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
-# Questions about the seed article (and two it cannot answer: an abstention is a good reply).
-QUESTIONS = [
-    "Who will lead the coordinated efforts?",
-    "How many overdose deaths were recorded?",
-    "Who is the U.S. Secretary of Homeland Security?",
-    "What did López Obrador say about the problem?",
-    "What challenges remain for the partnership?",
-    "What does the Mexican government grapple with?",
-    "What do experts warn about?",
-    "Who is Dr. Laura Y. Aizpuru?",
-    "How have local communities reacted to the joint operations?",
-    "What does Maria Gonzalez fear?",
-    "Where is Laredo?",
-    "What is the primary driver of the opioid crisis?",
-    "What preventative measures are planned?",
-    "What will the new operations include?",
-    "Why has crime increased in recent years?",
-    "What is essential to the success of the operations?",
-    "When were the overdose deaths recorded?",
-    "Who won the 2022 World Cup?",
-]
+# The first 18 of the UI benchmark's questions (the last of them off the corpus: an abstention is a
+# good reply).
+QUESTIONS = BENCH_QUESTIONS[:18]
 # The reply to message n (0-based count before asking) is message n + 1: it is done when it holds
 # an answer, an alert (abstention warning, notice, error) or an exception.
 REPLY_JS = """([n]) => {
@@ -92,63 +69,6 @@ REPLY_JS = """([n]) => {
 }"""
 IDLE_JS = """() => { const t = document.querySelector('[data-testid="stChatInputTextArea"]');
                      return !!t && !t.disabled; }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-class Server:
-    """`streamlit run app.py` on a free port, over the given corpus and index."""
-
-    def __init__(self, corpus: Path, index: Path, data: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index),
-                   ASSISTANT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-        self.log_path = log
-        self.log = open(log, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py",
-             "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_healthy(self, timeout: float = 300) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n"
-                                   f"{self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("streamlit did not become healthy")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
 
 
 @dataclass
@@ -469,7 +389,7 @@ def run_load(work: Path, sessions: int = 20, duration_s: float = 120, ramp_s: fl
              browser_sessions: int = 0, echo=print) -> dict:
     """Build an index in `work`, start the app, run the sessions; the results as a dict."""
     corpus, index, data, corpus_info = prepare_site(work, corpus_src)
-    server = Server(corpus, index, data, work / "streamlit.log")
+    server = StreamlitServer(corpus, index, data, work / "streamlit.log")
     try:
         server.wait_healthy()
         echo(f"server up on {server.url} (pid {server.proc.pid}); {sessions} sessions for "
@@ -495,8 +415,8 @@ def run_load(work: Path, sessions: int = 20, duration_s: float = 120, ramp_s: fl
 
     def lat_of(kind: str) -> dict:
         xs = [x for lg in logs if lg.kind == kind for x in lg.latencies_s]
-        return {"n": len(xs), "p50": round(pct(xs, 0.5), 2) if xs else None,
-                "p95": round(pct(xs, 0.95), 2) if xs else None}
+        return {"n": len(xs), "p50": round(percentile(xs, 0.5), 2) if xs else None,
+                "p95": round(percentile(xs, 0.95), 2) if xs else None}
 
     return {
         "sessions": sessions, "browser_sessions": sum(lg.kind == "browser" for lg in logs),
@@ -510,8 +430,8 @@ def run_load(work: Path, sessions: int = 20, duration_s: float = 120, ramp_s: fl
         "failed": len(failures), "outcomes": outcomes, "failures": failures[:50],
         "sessions_that_asked": sum(1 for lg in logs if lg.outcomes),
         "per_session_questions": [sum(lg.outcomes.values()) for lg in logs],
-        "latency_s": {"n": len(lat), "p50": round(pct(lat, 0.5), 2),
-                      "p95": round(pct(lat, 0.95), 2),
+        "latency_s": {"n": len(lat), "p50": round(percentile(lat, 0.5), 2),
+                      "p95": round(percentile(lat, 0.95), 2),
                       "mean": round(statistics.mean(lat), 2) if lat else None,
                       "max": round(max(lat), 2) if lat else None},
         "throughput_qps": round(asked / max(duration_s, 1e-9), 2),

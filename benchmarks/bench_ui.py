@@ -19,104 +19,28 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PLACEHOLDER = "Ask a question about the articles"
+from streamlit_server import (CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER,  # noqa: E402
+                              StreamlitServer, percentile)
+from ui_samples import BENCH_QUESTIONS  # noqa: E402
+
 FIRST_QUESTION = "Who will lead the coordinated efforts?"
-QUESTIONS = [
-    "Who will lead the coordinated efforts?",
-    "How many overdose deaths were recorded?",
-    "Who is the U.S. Secretary of Homeland Security?",
-    "What did López Obrador say about the problem?",
-    "What challenges remain for the partnership?",
-    "What does the Mexican government grapple with?",
-    "What do experts warn about?",
-    "Who is Dr. Laura Y. Aizpuru?",
-    "How have local communities reacted to the joint operations?",
-    "What does Maria Gonzalez fear?",
-    "Where is Laredo?",
-    "What is the primary driver of the opioid crisis?",
-    "What preventative measures are planned?",
-    "What will the new operations include?",
-    "Why has crime increased in recent years?",
-    "What is essential to the success of the operations?",
-    "When were the overdose deaths recorded?",
-    "Who won the 2022 World Cup?",
-    "What is the capital of France?",
-    "How does photosynthesis work?",
-]
+QUESTIONS = BENCH_QUESTIONS
 REPLY_JS = """([n]) => {
   const m = document.querySelectorAll('[data-testid="stChatMessage"]');
   return m.length > n + 1 && !!m[n + 1].querySelector('.aa-answer, [data-testid="stAlert"]');
 }"""
 IDLE_JS = """() => { const t = document.querySelector('[data-testid="stChatInputTextArea"]');
                      return !!t && !t.disabled; }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-class Server:
-    def __init__(self, corpus: Path, index: Path, data: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index),
-                   ASSISTANT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-        self.log = open(log, "w")
-        self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "streamlit"), "run", "app.py",
-             "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_healthy(self, timeout: float = 300) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - self.t0
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("streamlit did not become healthy")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
 
 
 def ask(page, question: str, timeout_ms: int = 300_000) -> float:
@@ -136,7 +60,7 @@ def launch_once(browser, corpus, index, data, log) -> dict:
     """Start the server, open the page, ask one question: the phases in seconds from launch."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    server = Server(corpus, index, data, log)
+    server = StreamlitServer(corpus, index, data, log)
     try:
         healthy = server.wait_healthy()
         page.goto(server.url)
@@ -197,7 +121,7 @@ def main() -> int:
                     launches.append(r)
 
                 # (b) 20 questions in one conversation on a warm server
-                server = Server(corpus, settings.index_dir, settings.data_dir, work / "answers.log")
+                server = StreamlitServer(corpus, settings.index_dir, settings.data_dir, work / "answers.log")
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 try:
                     server.wait_healthy()
@@ -249,14 +173,14 @@ def main() -> int:
                     "one untimed warm-up launch before",
         },
         "answer_in_browser_ms": {
-            "n": len(ms), "p50": round(pct(ms, 0.5)), "p90": round(pct(ms, 0.9)),
+            "n": len(ms), "p50": round(percentile(ms, 0.5)), "p90": round(percentile(ms, 0.9)),
             "mean": round(statistics.mean(ms)), "min": round(min(ms)), "max": round(max(ms)),
-            "first_10_p50": round(pct(ms[:10], 0.5)), "last_10_p50": round(pct(ms[10:], 0.5)),
+            "first_10_p50": round(percentile(ms[:10], 0.5)), "last_10_p50": round(percentile(ms[10:], 0.5)),
             "each": [round(x) for x in ms],
             "note": "submit (Enter) -> reply rendered, 20 questions in one conversation",
         },
-        "library_ask_ms": {"p50": round(pct([x * 1000 for x in lib], 0.5), 1),
-                           "p90": round(pct([x * 1000 for x in lib], 0.9), 1),
+        "library_ask_ms": {"p50": round(percentile([x * 1000 for x in lib], 0.5), 1),
+                           "p90": round(percentile([x * 1000 for x in lib], 0.9), 1),
                            "abstained": abstained},
         "questions": QUESTIONS,
     }

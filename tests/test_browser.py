@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,14 +17,12 @@ from assistant.config import Settings
 from assistant.indexing import build
 from assistant.service import Assistant
 
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER, StreamlitServer
 from ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering,
                         make_corpus)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = REPO / "artifacts"
 ANSWER_TIMEOUT_MS = 180_000  # the first question may wait for the model on a busy machine
 
@@ -38,57 +31,6 @@ if not Path(CHROMIUM).exists():
                 "(apt-get install chromium); browser tests skipped", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited ({proc.returncode}):\n"
-                               f"{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"streamlit not healthy after {timeout}s:\n{log_path.read_text()[-3000:]}")
-
-
-def start_server(corpus: Path, index: Path, data: Path, log_path: Path):
-    port = free_port()
-    env = dict(os.environ, ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index),
-               ASSISTANT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "streamlit"), "run", "app.py",
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, log_path)
-    except BaseException:
-        stop_server(proc)
-        raise
-    return proc, url, log
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +45,12 @@ def site(tmp_path_factory, embedder):
     if seed is None:
         pytest.fail("none of SEED_QUESTIONS gets an answer with the current calibration")
     ARTIFACTS.mkdir(exist_ok=True)
-    proc, url, log = start_server(corpus, settings.index_dir, settings.data_dir,
-                                  root / "streamlit.log")
+    server = StreamlitServer(corpus, settings.index_dir, settings.data_dir, root / "streamlit.log")
     try:
-        yield {"url": url, "data": settings.data_dir, "question": seed[0], "section": seed[1]}
+        server.wait_healthy(timeout=180)
+        yield {"url": server.url, "data": settings.data_dir, "question": seed[0], "section": seed[1]}
     finally:
-        stop_server(proc)
-        log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +76,7 @@ def page(browser, site):
 
     page.on("dialog", on_dialog)
     page.goto(site["url"])
-    page.get_by_placeholder("Ask a question about the articles").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_placeholder(PLACEHOLDER).wait_for(timeout=ANSWER_TIMEOUT_MS)
     yield page
     context.close()
     assert not fired, f"a JavaScript dialog fired: {fired}"
@@ -145,7 +86,7 @@ def ask(page, question: str):
     """Type a question, wait until its answer (or abstention) is rendered; the reply element."""
     messages = page.get_by_test_id("stChatMessage")
     n = messages.count()
-    box = page.get_by_placeholder("Ask a question about the articles")
+    box = page.get_by_placeholder(PLACEHOLDER)
     box.fill(question)
     box.press("Enter")
     reply = messages.nth(n + 1)

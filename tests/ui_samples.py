@@ -57,3 +57,28 @@ def first_answering(assistant, candidates):
         if not ans.abstained and any(c.section == section for c in ans.citations):
             return q, section
     return None
+
+# The UI and load benchmarks' questions about the seed article, the last ones off the corpus (an
+# abstention is a good reply).
+BENCH_QUESTIONS = [
+    "Who will lead the coordinated efforts?",
+    "How many overdose deaths were recorded?",
+    "Who is the U.S. Secretary of Homeland Security?",
+    "What did López Obrador say about the problem?",
+    "What challenges remain for the partnership?",
+    "What does the Mexican government grapple with?",
+    "What do experts warn about?",
+    "Who is Dr. Laura Y. Aizpuru?",
+    "How have local communities reacted to the joint operations?",
+    "What does Maria Gonzalez fear?",
+    "Where is Laredo?",
+    "What is the primary driver of the opioid crisis?",
+    "What preventative measures are planned?",
+    "What will the new operations include?",
+    "Why has crime increased in recent years?",
+    "What is essential to the success of the operations?",
+    "When were the overdose deaths recorded?",
+    "Who won the 2022 World Cup?",
+    "What is the capital of France?",
+    "How does photosynthesis work?",
+]
