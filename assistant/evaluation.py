@@ -56,6 +56,20 @@ def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, e
     marker.write_text(sig)
 
 
+def beir_run(retriever, qids, qvecs, qtoks, mode: str = "hybrid") -> dict[str, dict[str, float]]:
+    """A ranx run: per query, the 100 best documents from 300 chunks (a document scores its best
+    chunk)."""
+    build = retriever.build
+    doc_of = [build.articles[a]["source"] for a in build.chunk_article]
+    run: dict[str, dict[str, float]] = {}
+    for qid, qv, qt in zip(qids, qvecs, qtoks):
+        per_doc: dict[str, float] = {}
+        for row, fused, _, _ in retriever.search(qv, qt, k=300, mode=mode):
+            per_doc.setdefault(doc_of[row], fused)  # ranked best first: first hit is the max
+        run[qid] = dict(list(per_doc.items())[:100]) or {"__none__": 0.0}
+    return run
+
+
 def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = None,
              index_dir: Path | None = None, fusion=None, modes=("dense", "lexical", "hybrid"),
              embedder=None, progress: bool | None = None) -> dict:
@@ -84,18 +98,9 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
         from . import lexical
 
         qtoks = lexical.tokenize([queries[q] for q in qids], query=True)
-        sources = build.chunk_article
         results = {}
         for mode in modes:
-            run: dict[str, dict[str, float]] = {}
-            for qid, qv, qt in zip(qids, qvecs, qtoks):
-                ranked = retriever.search(qv, qt, k=300, mode=mode)
-                per_doc: dict[str, float] = {}
-                for row, fused, _, _ in ranked:
-                    did = build.articles[sources[row]]["source"]
-                    if did not in per_doc:  # ranked best first: first hit is the max
-                        per_doc[did] = fused
-                run[qid] = dict(list(per_doc.items())[:100]) or {"__none__": 0.0}
+            run = beir_run(retriever, qids, qvecs, qtoks, mode)
             scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
             results[mode] = {m: float(v) for m, v in scores.items()}
         results["queries"] = len(qids)

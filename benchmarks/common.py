@@ -51,19 +51,6 @@ def scifact_train(args):
     return build, qids, queries, qrels, qvecs
 
 
-def doc_run(retriever, build, qids, qvecs, qtoks, mode: str = "hybrid") -> dict:
-    """A ranx-ready run: per query, the 100 best documents (a document scores its best chunk),
-    from 300 chunks, as `assistant eval beir` ranks them."""
-    doc_of = [build.articles[a]["source"] for a in build.chunk_article]
-    run = {}
-    for qid, qv, qt in zip(qids, qvecs, qtoks):
-        per: dict[str, float] = {}
-        for row, fused, _, _ in retriever.search(qv, qt, k=300, mode=mode):
-            per.setdefault(doc_of[row], fused)
-        run[qid] = dict(list(per.items())[:100]) or {"none": 0.0}
-    return run
-
-
 def save_result(name: str, result: dict) -> Path:
     """Write benchmarks/results/<name>.json."""
     import json

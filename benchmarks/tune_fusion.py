@@ -16,7 +16,7 @@ import itertools
 import json
 import time
 
-from common import doc_run, parser, save_result, scifact_train
+from common import parser, save_result, scifact_train
 
 
 def main() -> None:
@@ -24,6 +24,7 @@ def main() -> None:
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
+    from assistant.evaluation import beir_run
     from assistant.retrieval import Fusion, Retriever
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
@@ -33,7 +34,7 @@ def main() -> None:
     qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
 
     def ndcg(retriever, mode, qt):
-        run = doc_run(retriever, build, qids, qvecs, qt, mode)
+        run = beir_run(retriever, qids, qvecs, qt, mode)
         return evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
 
     results = []

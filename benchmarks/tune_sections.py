@@ -18,7 +18,7 @@ import dataclasses
 import json
 import time
 
-from common import doc_run, parser, save_result, scifact_train
+from common import parser, save_result, scifact_train
 
 
 def main() -> None:
@@ -26,6 +26,7 @@ def main() -> None:
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
+    from assistant.evaluation import beir_run
     from assistant.retrieval import Fusion, Retriever
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
@@ -33,7 +34,7 @@ def main() -> None:
 
     def measure(f: Fusion) -> dict:
         t = time.perf_counter()
-        run = doc_run(Retriever(build, f), build, qids, qvecs, qtoks)
+        run = beir_run(Retriever(build, f), qids, qvecs, qtoks)
         scores = evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100"], make_comparable=True)
         row = {**dataclasses.asdict(f), **{k: round(float(v), 4) for k, v in scores.items()},
                "ms_per_query": round((time.perf_counter() - t) * 1000 / len(qids), 1)}
