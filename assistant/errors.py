@@ -31,3 +31,7 @@ class EmptyCorpus(AssistantError):
             f"Nothing to index in {corpus_dir}{extra}: add .txt, .md, .html or .pdf articles. "
             "The previous index (if any) is unchanged."
         )
+
+
+class SettingError(AssistantError):
+    """An ASSISTANT_* setting with a value that cannot be used; the message names it."""

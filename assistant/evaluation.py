@@ -43,12 +43,15 @@ def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, e
                  progress: bool | None = None):
     """Build an index of `articles` in index_dir unless one for the same articles is there."""
     from . import store
+    from .embedding import resolve_precision
     from .indexing import build_articles
 
     from . import lexical
 
     sig = content_id(*(a.source + a.sha256 for a in articles), str(settings.chunk_tokens),
-                     json.dumps(lexical.BM25_PARAMS, sort_keys=True), str(store.FORMAT_VERSION))
+                     json.dumps(lexical.BM25_PARAMS, sort_keys=True), str(store.FORMAT_VERSION),
+                     getattr(embedder, "precision", "fp32") if embedder
+                     else resolve_precision(settings.precision))
     marker = Path(index_dir) / "EVAL_SIGNATURE"
     if store.current_name(index_dir) and marker.is_file() and marker.read_text() == sig:
         return
@@ -80,7 +83,7 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
     from .store import Build
 
     settings = settings or Settings()
-    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     docs, queries, qrels = load_beir(beir_dir, split)
     tmp = None
     if index_dir is None:
@@ -164,7 +167,7 @@ def squad_features(path: Path, settings: Settings | None = None, embedder=None,
     from .service import Assistant
 
     settings = settings or Settings()
-    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     wiki = load_squad(path)
     tmp = None
     if work_dir is None:

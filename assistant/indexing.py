@@ -126,7 +126,7 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     if not corpus_dir.is_dir():
         raise AssistantError(f"Corpus folder {corpus_dir} does not exist: create it and add articles.")
-    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     fingerprint = settings_fingerprint(settings, embedder)
     with build_lock(index_dir, log):
         # Leftovers of builds that were killed (their *.partial folders) go first, also when
@@ -205,7 +205,8 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
             return report
 
         _write_new_build(settings, embedder, fingerprint, articles, chunks, sources, skipped,
-                         old_vectors, report, progress, on_progress)
+                         old_vectors, report, progress, on_progress,
+                         reused_precision=old_manifest.get("precision", "fp32"))
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -220,29 +221,33 @@ def build_articles(articles: list[Article], settings: Settings, embedder: Embedd
     """Index ready-made articles (evaluation sets) into settings.index_dir, reusing the vectors
     of chunks the current build there already has."""
     t0 = time.perf_counter()
-    embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    embedder = embedder or Embedder.from_settings(settings)
     fingerprint = settings_fingerprint(settings, embedder)
     index_dir = Path(settings.index_dir)
     chunks = [chunk_article(a, embedder.count_tokens, settings.chunk_tokens) for a in articles]
     report = BuildReport(None, parsed_files=len(articles))
     with build_lock(index_dir, _stderr):
         old_vectors: dict[str, tuple] = {}
+        reused_precision = getattr(embedder, "precision", "fp32")
         if store.current_name(index_dir):
             try:
                 old = store.Build(index_dir, embedder.name, embedder.dim, for_reuse=True)
                 if _vectors_reusable(old.manifest, fingerprint):
                     old_vectors = old.reuse_cache()[1]
+                    reused_precision = old.manifest.get("precision", "fp32")
                 old.close()
             except AssistantError:
                 pass
         _write_new_build(settings, embedder, fingerprint, articles, chunks,
-                         {a.source: a.sha256 for a in articles}, [], old_vectors, report, progress)
+                         {a.source: a.sha256 for a in articles}, [], old_vectors, report, progress,
+                         reused_precision=reused_precision)
     report.seconds = time.perf_counter() - t0
     return report
 
 
 def _write_new_build(settings, embedder, fingerprint, articles, chunks, sources, skipped,
-                     old_vectors, report, progress, on_progress=None) -> None:
+                     old_vectors, report, progress, on_progress=None,
+                     reused_precision: str = "fp32") -> None:
     index_dir = Path(settings.index_dir)
     corpus_dir = Path(settings.corpus_dir)
     # Embed what the previous build does not already have.
@@ -274,8 +279,14 @@ def _write_new_build(settings, embedder, fingerprint, articles, chunks, sources,
     section_lex = lexical.build_index([embed_prefix(a.title, s.heading_path) + s.text
                                        for a in articles for s in a.sections])
     _count(report, articles, chunks)
+    # The precision the vectors were computed in. Vectors of either precision agree (cosine
+    # >= 0.9999), so a change of precision reuses what is there and only says so here.
+    precision = getattr(embedder, "precision", "fp32")
+    if len(todo) < len(flat) and reused_precision != precision:
+        precision = reused_precision if not todo else "mixed (bf16 and fp32)"
     manifest = {
         **fingerprint,
+        "precision": precision,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "corpus_dir": str(corpus_dir),
         "sources": sources,

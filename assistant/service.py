@@ -61,7 +61,7 @@ class Assistant:
                  answer_settings: answering.AnswerSettings = answering.DEFAULT_ANSWER_SETTINGS):
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
-        self.embedder = embedder or Embedder(threads=settings.threads, batch_size=settings.batch_size)
+        self.embedder = embedder or Embedder.from_settings(settings)
         self.fusion = fusion
         self.answer_settings = answer_settings
         self._lock = threading.Lock()
@@ -114,6 +114,9 @@ class Assistant:
         return {"build": b.name, "built_at": b.manifest.get("built_at"),
                 "counts": b.manifest.get("counts", {}), "model": b.manifest.get("model", {}),
                 "skipped": b.manifest.get("skipped", []), "sources": b.manifest.get("sources", {}),
+                # Builds made before precision was recorded were all float32.
+                "precision": b.manifest.get("precision", "fp32"),
+                "query_precision": getattr(self.embedder, "precision", "fp32"),
                 "reload_error": self.reload_error}
 
     def articles(self) -> list[dict]:

@@ -465,7 +465,7 @@ def main() -> None:
 
     peer_txtai.quiet()
     settings = Settings()
-    embedder = Embedder(threads=settings.threads, batch_size=settings.batch_size)
+    embedder = Embedder.from_settings(settings)
     threads = peer_txtai.set_threads(settings.threads)
     tmp = None
     if args.work:

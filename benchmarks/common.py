@@ -42,7 +42,7 @@ def scifact_train(args):
     from assistant.store import Build
 
     beir = data_path(args, "scifact", "beir", what="SciFact")
-    emb = Embedder()
+    emb = Embedder.from_settings(Settings())
     docs, queries, qrels = load_beir(beir, "train")
     ensure_index(beir_articles(docs), Path(args.work), Settings(), emb)
     build = Build(Path(args.work), emb.name, emb.dim)

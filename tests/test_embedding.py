@@ -8,12 +8,24 @@ import numpy as np
 
 
 def test_chunk_vector_matches_the_models_own_encode(embedder):
+    """Against SentenceTransformer.encode in the same precision: equal in fp32; in bf16 within
+    the tolerance measured here (cosine >= 0.99999 seen, 0.9999 asserted)."""
+    import contextlib
+
+    import torch
+
     texts = ["Mexico and the United States announced joint operations.",
              "The DEA and Mexico's Federal Police will lead the coordinated efforts. They start soon."]
     spans = [[(0, len(texts[0]))], [(0, 70), (71, len(texts[1]))]]
     enc = embedder.encode_chunks(texts, spans, progress=False)
-    ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    assert np.allclose(enc.vectors, ref, atol=1e-5)
+    bf16 = embedder.precision == "bf16"
+    with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+        ref = embedder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    ref = np.asarray(ref, dtype=np.float32)
+    if bf16:
+        assert ((enc.vectors * ref).sum(1) >= 0.9999).all()
+    else:
+        assert np.allclose(enc.vectors, ref, atol=1e-5)
     assert [len(v) for v in enc.sentence_vectors] == [1, 2]
     # A one-sentence text's sentence vector is its tokens' mean without [CLS]/[SEP]: close to,
     # not equal to, the chunk vector.
