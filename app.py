@@ -16,6 +16,7 @@ from assistant import store
 from assistant import ui_support as ui
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt
+from assistant.answering import POSSIBLE_LABEL
 
 log = logging.getLogger("article_assistant.app")
 
@@ -213,6 +214,15 @@ def sidebar(assistant, settings: Settings) -> tuple[list[str] | None, int]:
                                 help="Limit the search to the chosen articles. Empty: search all.")
         k = st.slider("Number of sources (k)", 1, 10, value=max(1, min(10, settings.top_k)),
                       key="k", help="How many of the closest passages an answer draws on.")
+        if assistant.llm_configured:
+            st.toggle("Answer with the language model", value=True, key="use_llm",
+                      help="The model at the configured endpoint writes the answer from the "
+                           "passages; every sentence is checked against the passage it cites "
+                           "and left out if unsupported. Off: sentences quoted from the "
+                           "articles.")
+            st.caption(f"Endpoint: {ui.escape_markdown(settings.llm_url)}"
+                       + (f" · model {ui.escape_markdown(settings.llm_model)}"
+                          if settings.llm_model else ""))
     return (chosen or None), int(k)
 
 
@@ -245,6 +255,8 @@ def render_answer(msg: dict) -> None:
                       icon=":material/article:", on_click=open_article,
                       args=(ui.Target.of_passage(p),))
     else:
+        if answer.tier == "possible":
+            st.warning(ui.escape_markdown(POSSIBLE_LABEL), icon=":material/help:")
         st.html(ui.answer_html(answer, f"aa-{mid}"))
         st.markdown("**Sources**")
         for c in answer.citations:
@@ -255,8 +267,12 @@ def render_answer(msg: dict) -> None:
     notes = []
     if msg.get("filtered"):
         notes.append(f"searched {msg['filtered']} chosen article(s)")
-    if not answer.abstained:
-        notes.append(f"confidence {answer.confidence:.0%}")
+    if answer.mode == "llm":
+        notes.append(f"written by {(answer.llm or {}).get('model') or 'the language model'}, "
+                     "every sentence checked against the passage it cites")
+    elif not answer.abstained:
+        notes.append(f"confidence {answer.confidence:.0%}"
+                     + (" · may answer" if answer.tier == "possible" else ""))
     if notes:
         st.caption(" · ".join(notes))
     st.feedback("thumbs", key=f"fb-{mid}", on_change=record_feedback, args=(mid,))
@@ -284,9 +300,19 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
     msg: dict = {"role": "assistant", "id": uuid.uuid4().hex[:10], "question": question,
                  "history": history, "filtered": len(sources) if sources else 0}
     with st.chat_message("assistant"):
+        use_llm = bool(assistant.llm_configured and st.session_state.get("use_llm", True))
         try:
-            with st.spinner("Searching the articles…"):
-                msg["answer"] = assistant.ask(question, history=history, k=k, sources=sources)
+            with st.spinner("Searching the articles…" if not use_llm else
+                            "Reading the passages and checking every sentence…"):
+                live = st.empty()
+
+                def on_text(verified: str) -> None:
+                    # Only sentences that passed verification are ever shown.
+                    live.markdown(ui.escape_markdown(verified))
+
+                msg["answer"] = assistant.ask(question, history=history, k=k, sources=sources,
+                                              llm=use_llm, on_text=on_text if use_llm else None)
+                live.empty()
         except AssistantError as exc:
             msg["error"] = ui.message_markdown(exc)
         except Exception as exc:  # noqa: BLE001 - one line for the user, details in the log
@@ -311,7 +337,11 @@ def check_index(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except AssistantError as exc:  # a bad ASSISTANT_* value: one line, no traceback
+        st.error(ui.message_markdown(exc))
+        return
     state = st.session_state
     state.setdefault("messages", [])
     st.html(CSS)

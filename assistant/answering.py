@@ -69,7 +69,10 @@ class AnswerSettings:
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
     coef: tuple[float, ...] = (-6.172, 0.203, 5.557, 1.485, 1.147, -0.803, 0.707, 0.427)
-    threshold: float = 0.2465
+    threshold: float = 0.2465  # at or above: a confident answer
+    # At or above (and below `threshold`): the best sentences, marked as possibly answering.
+    # Below: no clear answer, the closest passages are listed. Chosen on the fitting half.
+    possible_threshold: float = 0.2465
 
 
 DEFAULT_ANSWER_SETTINGS = AnswerSettings()
@@ -176,6 +179,21 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
     return out, feats
 
 
+# What an abstention says. It never claims the articles lack the answer: retrieval and the
+# sentence scorer can miss a paraphrase, so all that is known is that no passage clearly answers.
+NO_CLEAR_ANSWER = ("No passage clearly answers this question. The closest passages are listed "
+                   "below: the answer may still be in them or elsewhere in the articles.")
+POSSIBLE_LABEL = "This may answer your question (low confidence): check the cited passage."
+
+
+def tier_of(conf: float, s: "AnswerSettings") -> str:
+    if conf >= s.threshold:
+        return "answer"
+    if conf >= s.possible_threshold:
+        return "possible"
+    return "abstain"
+
+
 def confidence(feats: dict, s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) -> float:
     z = s.coef[0] + sum(w * float(feats.get(name, 0.0)) for w, name in zip(s.coef[1:], FEATURES))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
@@ -208,11 +226,10 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], con
             build_id: str = "", notice: str = "", features: dict | None = None) -> Answer:
     considered = tuple(c.text for c in chosen)
     features = features or {}
-    if not chosen or conf < s.threshold:
-        text = ("The articles do not say. The closest passages are listed below, "
-                "but none of them clearly answers the question.")
-        return Answer(question, text, (), True, conf, tuple(passages), timings or {}, build_id,
-                      notice, features, considered)
+    tier = tier_of(conf, s) if chosen else "abstain"
+    if tier == "abstain":
+        return Answer(question, NO_CLEAR_ANSWER, (), True, conf, tuple(passages), timings or {},
+                      build_id, notice, features, considered, tier="abstain")
     citations = []
     parts = []
     for n, c in enumerate(chosen, start=1):
@@ -224,4 +241,4 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], con
             section_index=p.chunk.section_index, chunk_id=p.chunk.id))
         parts.append(f"{c.text} [{n}]")
     return Answer(question, " ".join(parts), tuple(citations), False, conf, tuple(passages),
-                  timings or {}, build_id, notice, features, considered)
+                  timings or {}, build_id, notice, features, considered, tier=tier)

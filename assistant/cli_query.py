@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .config import Settings
+from .errors import AssistantError
 
 
 def _settings(args) -> Settings:
@@ -14,17 +15,28 @@ def _settings(args) -> Settings:
 
 
 def cmd_ask(args) -> int:
+    from .answering import POSSIBLE_LABEL
     from .service import Assistant
 
     settings = _settings(args)
+    if args.llm and not settings.llm_url:
+        raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL (an OpenAI-compatible "
+                             "base URL, e.g. http://localhost:11434/v1).")
     assistant = Assistant.open(settings=settings)
-    answer = assistant.ask(args.question, k=args.k)
+    answer = assistant.ask(args.question, k=args.k, llm=args.llm)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
     if answer.notice:
         print(answer.notice)
+    if answer.llm and answer.llm.get("fallback"):
+        print(f"(LLM reader not used: {answer.llm['fallback']}; extractive answer below.)")
+    if answer.tier == "possible":
+        print(POSSIBLE_LABEL)
     print(answer.text)
+    if answer.llm and answer.llm.get("dropped"):
+        print(f"({len(answer.llm['dropped'])} generated sentence(s) left out: no cited passage "
+              "supports them.)")
     print()
     if answer.citations:
         print("Sources:")
@@ -40,10 +52,6 @@ def cmd_ask(args) -> int:
     t = answer.timings_ms
     print(f"\n({t.get('total', 0):.0f} ms)", file=sys.stderr)
     return 0
-
-
-def _pct(x: float) -> str:
-    return f"{x:.3f}"
 
 
 def cmd_eval_beir(args) -> int:
@@ -63,7 +71,29 @@ def cmd_eval_beir(args) -> int:
 
 
 def cmd_eval_squad(args) -> int:
-    from .evaluation import squad_features, squad_report
+    from .evaluation import squad_features, squad_llm, squad_report
+
+    if args.llm:
+        from .evaluation import ensure_index, load_squad, squad_articles
+        from .service import Assistant
+
+        settings = Settings()
+        if not settings.llm_url:
+            raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL.")
+        work = Path(args.work) if args.work else Path(Settings().data_dir) / "eval-squad"
+        ensure_index(squad_articles(load_squad(Path(args.file))), work / "full", settings)
+        res = squad_llm(Path(args.file), Assistant.open(work / "full", settings), n=args.limit)
+        if args.json:
+            print(json.dumps(res, indent=2, ensure_ascii=False))
+            return 0
+        print(f"LLM reader on {res['questions']} reporting-half questions "
+              f"({res['answerable']} answerable): {res['llm_answers']} verified answers, "
+              f"fallbacks {res['fallbacks']}")
+        print(f"  answerable answers holding the gold answer: {res['answerable_answer_has_gold']}")
+        print(f"  sentences dropped by the verifier: {res['sentences_dropped']}; shown sentences "
+              f"failing an independent re-check: {res['shown_sentences_failing_recheck']}")
+        print(f"  latency p50 {res['latency_seconds']['p50']:.2f} s")
+        return 0
 
     data = squad_features(Path(args.file), Settings(), work_dir=Path(args.work) if args.work else None)
     rep = squad_report(data)
@@ -89,8 +119,11 @@ def cmd_eval_questions(args) -> int:
     from .evaluation import run_questions, write_question_report
     from .service import Assistant
 
-    assistant = Assistant.open(settings=_settings(args))
-    summary = run_questions(Path(args.file), assistant)
+    settings = _settings(args)
+    if args.llm and not settings.llm_url:
+        raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL.")
+    assistant = Assistant.open(settings=settings)
+    summary = run_questions(Path(args.file), assistant, llm=args.llm)
     for problem in summary["malformed"]:
         print(f"{args.file}: {problem}", file=sys.stderr)
     report = write_question_report(summary, Path(args.report)) if args.report else None
@@ -114,12 +147,21 @@ def cmd_eval_questions(args) -> int:
     return 0
 
 
+def _llm_flags(p) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--llm", dest="llm", action="store_true", default=None,
+                   help="answer with the LLM reader at $ASSISTANT_LLM_URL (default when it is set)")
+    g.add_argument("--no-llm", dest="llm", action="store_false",
+                   help="extractive answer only, even when an LLM endpoint is configured")
+
+
 def register(sub) -> None:
     p = sub.add_parser("ask", help="ask a question and print the cited answer")
     p.add_argument("question")
     p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
     p.add_argument("--k", type=int, default=None, help="number of passages to retrieve")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _llm_flags(p)
     p.set_defaults(func=cmd_ask)
 
     ev = sub.add_parser("eval", help="measure retrieval and answer quality")
@@ -134,10 +176,14 @@ def register(sub) -> None:
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.add_argument("--work", help="keep the evaluation indexes in this folder (reused when unchanged)")
+    p.add_argument("--llm", action="store_true",
+                   help="ask --limit reporting-half questions with the LLM reader instead")
+    p.add_argument("--limit", type=int, default=50, help="questions for --llm (default 50)")
     p.set_defaults(func=cmd_eval_squad)
     p = evs.add_parser("questions", help="score your own question file (JSON Lines) on the index")
     p.add_argument("file")
     p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
     p.add_argument("--report", help="write report.md and plots into this folder")
     p.add_argument("--json", action="store_true")
+    _llm_flags(p)
     p.set_defaults(func=cmd_eval_questions)

@@ -56,6 +56,12 @@ class Settings:
     top_k: int = field(default_factory=lambda: _env("ASSISTANT_TOP_K", 5, int))
     # Embedding precision: bf16 where the CPU computes it natively (AVX512_BF16 or AMX), else fp32.
     precision: str = field(default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
+    # The optional LLM reader (assistant/llm.py): an OpenAI-compatible base URL; empty = off.
+    llm_url: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_URL", "").strip())
+    llm_model: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_MODEL", "").strip())
+    llm_api_key: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_API_KEY", ""),
+                             repr=False)
+    llm_timeout: float = field(default_factory=lambda: _env("ASSISTANT_LLM_TIMEOUT", 30.0, float))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 

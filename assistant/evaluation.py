@@ -202,6 +202,75 @@ def squad_features(path: Path, settings: Settings | None = None, embedder=None,
             tmp.cleanup()
 
 
+def recheck(answer, encode) -> list[str]:
+    """Re-check a shown LLM answer from the outside: every sentence, with the passages its
+    markers point to in the final citations, must pass the verifier. Returns the failures."""
+    from . import verify
+
+    if answer.mode != "llm":
+        return []
+    by_n = {c.n: c for c in answer.citations}
+    failures = []
+    for claim in verify.split_claims(answer.text):
+        cited = [by_n[n] for n in claim.cited if n in by_n]
+        if not cited or len(cited) != len(claim.cited):
+            failures.append(f"{claim.text!r}: cites {claim.cited}, known {sorted(by_n)}")
+            continue
+        for c in cited:
+            sup = verify.check(claim.text, c.passage, encode)
+            if not sup.ok:
+                failures.append(f"{claim.text!r} [{c.n}]: {sup.reason}")
+    return failures
+
+
+def squad_llm(path: Path, assistant, n: int = 50, seed: int = 0) -> dict:
+    """The LLM reader on `n` questions of the reporting half (answerable and SQuAD's
+    unanswerable alike), asked of `assistant` (an index of every paragraph): how often it
+    answered, fell back (and why), held the gold answer, and whether every shown sentence
+    passes the verifier when re-checked."""
+    import random
+    import time as _time
+
+    wiki = load_squad(path)
+    rows = []
+    for ai, (title, paras) in enumerate(wiki):
+        for pi, (_, qas) in enumerate(paras):
+            for qa in qas:
+                if _half(qa["id"]) == 1:
+                    rows.append({"question": qa["question"], "impossible": qa["is_impossible"],
+                                 "answers": [a["text"] for a in qa["answers"]]})
+    rows = random.Random(seed).sample(rows, min(n, len(rows)))
+    out = []
+    for r in rows:
+        t = _time.perf_counter()
+        a = assistant.ask(r["question"], llm=True)
+        out.append({**r, "mode": a.mode, "tier": a.tier,
+                    "fallback": (a.llm or {}).get("fallback"),
+                    "dropped": len((a.llm or {}).get("dropped") or []),
+                    "has_answer": _contains_answer(a.text, r["answers"]) if not r["impossible"] else None,
+                    "recheck_failures": recheck(a, assistant.encode),
+                    "answer": a.text, "seconds": _time.perf_counter() - t})
+    secs = [x["seconds"] for x in out]
+    llm_rows = [x for x in out if x["mode"] == "llm"]
+    answerable = [x for x in out if not x["impossible"]]
+    fallbacks: dict[str, int] = {}
+    for x in out:
+        if x["fallback"]:
+            fallbacks[x["fallback"]] = fallbacks.get(x["fallback"], 0) + 1
+    return {
+        "questions": len(out), "answerable": len(answerable),
+        "llm_answers": len(llm_rows),
+        "fallbacks": fallbacks,
+        "sentences_dropped": sum(x["dropped"] for x in out),
+        "shown_sentences_failing_recheck": sum(len(x["recheck_failures"]) for x in out),
+        "answerable_answer_has_gold": (float(np.mean([bool(x["has_answer"]) for x in answerable]))
+                                       if answerable else None),
+        "latency_seconds": {"p50": float(np.percentile(secs, 50)) if secs else None,
+                            "p95": float(np.percentile(secs, 95)) if secs else None},
+        "rows": out,
+    }
+
+
 def _summarize(answer, row) -> dict:
     chunk_sources = [p.source for p in answer.passages[:5]]
     paragraphs = list(dict.fromkeys(p.source for p in answer.passages))[:5]
@@ -274,12 +343,33 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
     in_paragraph = {"auroc": float(roc_auc_score(y2, p2)), "questions": int(len(y2)),
                     "answered_share": float(np.mean(p2[y2 == 1] >= threshold)),
                     "abstained_share": float(np.mean(p2[y2 == 0] < threshold))}
+    # The "may answer" tier: its lower threshold is the highest that keeps at least 97.5% of the
+    # answerable questions of the fitting half shown (answered or marked as possibly answering).
+    possible = float(np.quantile(p0[y0 == 1], 0.025)) if (y0 == 1).any() else threshold
+    possible = min(possible, threshold)
+
+    def shares(p):
+        p = np.asarray(p)
+        return {"answer": float(np.mean(p >= threshold)),
+                "possible": float(np.mean((p >= possible) & (p < threshold))),
+                "abstain": float(np.mean(p < possible)), "questions": int(len(p))}
+
+    x3, y3 = xy([r for r in rows if r["half"] == 1 and "ooc" in r and r["ooc"]["should_answer"]
+                 and not r["impossible"]], "ooc", ooc_label)
+    tiers = {"thresholds": {"answer": threshold, "possible": possible},
+             "answerable": shares(prob(x3)),
+             "out_of_corpus": shares(p1[y1 == 0]),
+             "in_paragraph_unanswerable": shares(p2[y2 == 0]),
+             "answerable_in_full_index": shares(p2[y2 == 1])}
     # Also: how the shipped (default) model does on the reporting halves.
     shipped = DEFAULT_ANSWER_SETTINGS
     lat = [r["full"]["latency_ms"] for r in rows]
     return {"answerable": quality, "out_of_corpus": out_of_corpus, "in_paragraph": in_paragraph,
-            "fitted": {"coef": fitted, "threshold": threshold, "features": list(FEATURES)},
-            "shipped": {"coef": list(shipped.coef), "threshold": shipped.threshold},
+            "tiers": tiers,
+            "fitted": {"coef": fitted, "threshold": threshold, "possible_threshold": possible,
+                       "features": list(FEATURES)},
+            "shipped": {"coef": list(shipped.coef), "threshold": shipped.threshold,
+                        "possible_threshold": shipped.possible_threshold},
             "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}}
 
 
@@ -345,7 +435,7 @@ def _first_hit(item: dict, ranked: list[tuple[str, str, tuple[str, ...]]]) -> in
     return None
 
 
-def run_questions(path: Path, assistant, depth: int = 20) -> dict:
+def run_questions(path: Path, assistant, depth: int = 20, llm: bool | None = False) -> dict:
     """Ask every question of a question file and score citations, answers and abstention."""
     import time as _time
 
@@ -353,7 +443,7 @@ def run_questions(path: Path, assistant, depth: int = 20) -> dict:
     results = []
     for item in items:
         t = _time.perf_counter()
-        answer = assistant.ask(item["question"], history=item["history"], k=depth)
+        answer = assistant.ask(item["question"], history=item["history"], k=depth, llm=llm)
         latency = (_time.perf_counter() - t) * 1000
         ranked: list[tuple[str, str, tuple[str, ...]]] = []
         seen = set()
@@ -370,8 +460,9 @@ def run_questions(path: Path, assistant, depth: int = 20) -> dict:
             "line": item["line"], "question": item["question"], "answerable": item["answerable"],
             "expected": " › ".join(x for x in (item["source"], item["section"]) if x),
             "has_expected_place": expects_place and item["answerable"], "rank": hit,
-            "abstained": answer.abstained, "confidence": answer.confidence,
-            "answer": answer.text,
+            "abstained": answer.abstained, "tier": answer.tier, "confidence": answer.confidence,
+            "answer": answer.text, "mode": answer.mode,
+            "fallback": (answer.llm or {}).get("fallback"),
             "cited": [f"[{c.n}] {c.source} › {c.section}" for c in answer.citations],
             "answer_ok": (any(a.lower() in answer.text.lower() for a in item["answers"])
                           if item["answers"] and item["answerable"] else None),
@@ -405,6 +496,10 @@ def summarize_questions(results: list[dict], problems: list[str], threshold: flo
         "unanswerable_abstained": sum(r["abstained"] for r in unanswerable),
         "answerable": len(answerable),
         "answerable_wrongly_abstained": sum(r["abstained"] for r in answerable),
+        # How each kind of question falls into the tiers (answer / may answer / no clear answer).
+        "tiers": {kind: {t: sum(r.get("tier") == t for r in rs)
+                         for t in ("answer", "possible", "abstain")}
+                  for kind, rs in (("answerable", answerable), ("unanswerable", unanswerable))},
         "latency_ms": {"p50": float(np.percentile(lat, 50)) if lat else None,
                        "p95": float(np.percentile(lat, 95)) if lat else None},
         "threshold": threshold,

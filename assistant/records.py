@@ -124,6 +124,9 @@ class Citation:
         }
 
 
+TIERS = ("answer", "possible", "abstain")
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -137,17 +140,38 @@ class Answer:
     notice: str = ""  # a one-line reply for questions that could not be asked (empty, ...)
     features: dict = field(default_factory=dict)  # the evidence signals behind `confidence`
     considered: tuple[str, ...] = ()  # the sentences chosen, also when the answer abstained
+    # "answer" (confident), "possible" (the best sentences, marked as maybe answering) or
+    # "abstain" (no passage clearly answers; the closest passages are listed). Derived from
+    # `abstained` when not given.
+    tier: str = ""
+    mode: str = "extractive"  # or "llm": written by the LLM reader, every sentence verified
+    llm: dict | None = None  # {"model", "dropped": [{"sentence", "why"}], "fallback": None | why}
 
     def __post_init__(self):
         numbers = [c.n for c in self.citations]
         if numbers != list(range(1, len(numbers) + 1)):
             raise ValueError("citations must be numbered 1..N")
+        if not self.tier:
+            object.__setattr__(self, "tier", "abstain" if self.abstained else "answer")
+        if self.tier not in TIERS:
+            raise ValueError(f"tier must be one of {', '.join(TIERS)}")
+        if (self.tier == "abstain") != bool(self.abstained):
+            raise ValueError("an answer abstains exactly when its tier is 'abstain'")
+        if self.mode not in ("extractive", "llm"):
+            raise ValueError("mode must be 'extractive' or 'llm'")
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "tier": self.tier,
+            "confidence": round(float(self.confidence), 4),
+            "mode": self.mode,
+            "llm": self.llm,
             "citations": [c.to_json() for c in self.citations],
+            "closest": [] if self.citations else [
+                {"article": p.article_title, "section": p.section, "source": p.source,
+                 "passage": p.chunk.text.strip()} for p in self.passages[:3]],
             "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
         }

@@ -9,7 +9,7 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -69,6 +69,7 @@ class Assistant:
         self._loaded = _Loaded(store.Build(self.index_dir, self.embedder.name, self.embedder.dim), fusion)
         self.reload_error: str = ""
         self._refused: tuple[str, float] = ("", 0.0)  # (build name, when it failed to open)
+        self._reader = None
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
@@ -137,15 +138,55 @@ class Assistant:
             return f"{previous[-1]} {question}"
         return question
 
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.settings.llm_url)
+
+    def reader(self):
+        """The LLM reader for the configured endpoint (made once). Raises LLMUnavailable."""
+        from . import llm
+
+        if self._reader is None:
+            with self._lock:
+                if self._reader is None:
+                    self._reader = llm.Reader(llm.LLMSettings.from_settings(self.settings))
+        return self._reader
+
     def ask(self, question: str, history: Sequence = (), k: int | None = None,
-            sources: Iterable[str] | None = None) -> Answer:
+            sources: Iterable[str] | None = None, llm: bool | None = None,
+            on_text: Callable[[str], None] | None = None) -> Answer:
+        """Answer a question. `llm`: None uses the LLM reader when an endpoint is configured,
+        True/False force it on/off. `on_text(verified_text_so_far)` follows the LLM's answer
+        as its sentences pass verification."""
         t0 = time.perf_counter()
         q, notice = clean_question(question)
         if not q:
             return Answer(str(question or ""), notice, (), True, 0.0, (), {}, "", notice)
         query = self.query_for(q, history)
         vecs = self.encode([q, query] if query != q else [q])
-        return self.answer_with(q, vecs[0], query, vecs[-1], k, sources, notice, t0)
+        answer = self.answer_with(q, vecs[0], query, vecs[-1], k, sources, notice, t0)
+        use_llm = self.llm_configured if llm is None else llm
+        if not use_llm or not answer.passages:
+            return answer
+        return self.read_with_llm(answer, query if query != q else "", on_text)
+
+    def read_with_llm(self, extractive: Answer, context_question: str = "",
+                      on_text: Callable[[str], None] | None = None) -> Answer:
+        """The LLM reader's verified answer over the extractive answer's passages, or the
+        extractive answer with the reason it is shown instead."""
+        from . import llm
+
+        try:
+            reader = self.reader()
+            model = reader.model
+        except llm.LLMUnavailable as exc:
+            reading = llm.Reading(fallback=str(exc).rstrip("."))
+            return llm.compose(extractive.question, reading, (), self.settings.llm_model,
+                               extractive)
+        previous = context_question[: -len(extractive.question)].strip() if context_question else ""
+        passages = extractive.passages[: reader.settings.passages]
+        reading = llm.read(reader, extractive.question, passages, self.encode, previous, on_text)
+        return llm.compose(extractive.question, reading, passages, model, extractive)
 
     def retrieve_passages(self, question: str, history: Sequence = (), k: int | None = None,
                           sources: Iterable[str] | None = None) -> list[Passage]:

@@ -247,6 +247,8 @@ def conversation_markdown(turns: Iterable[tuple[str, Answer]],
             continue
         body = " ".join(escape_markdown(t) + (f" \\[{n}\\]" if n is not None else "")
                         for t, n in answer_segments(answer))
+        if answer.tier == "possible":
+            body = "*May answer (low confidence): check the sources.* " + body
         lines += [body, "", "**Sources**", ""]
         for c in answer.citations:
             lines += [f"\\[{c.n}\\] {escape_markdown(citation_label(c))}  ",
@@ -270,6 +272,8 @@ def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
         "question": answer.question,
         "answer": answer.text,
         "abstained": answer.abstained,
+        "tier": answer.tier,
+        "mode": answer.mode,
         "citations": [c.to_json() for c in answer.citations],
         "rating": rating,
         "confidence": round(float(answer.confidence), 4),

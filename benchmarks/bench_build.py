@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/bench_build.py [--data ../shared/data] [--limit N]
 
 In one run: the float32 matmul rate of this machine (torch, the library the model runs on), the
-model's FLOPs per token derived from its shape, hence its ceiling in tokens/s; then a full build,
-a no-change rebuild and a one-file-changed rebuild, each in a fresh process (so start-up and
-imports count, as they do for a user). Writes benchmarks/results/build.json.
+model's FLOPs per token derived from its shape, hence its float32 ceiling in tokens/s; then a full
+build in the default precision (ASSISTANT_PRECISION=auto: bf16 where the CPU has it natively), a
+no-change rebuild and a one-file-changed rebuild, each in a fresh process (so start-up and imports
+count, as they do for a user), and, unless --no-fp32, a full float32 build of the same corpus for
+comparison. Writes benchmarks/results/build.json.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ out = {k: getattr(r, k) for k in ("articles", "sections", "chunks", "tokens", "e
        "embedded_tokens", "reused_files", "parsed_files", "removed_files", "embed_seconds",
        "up_to_date")}
 out["skipped"] = len(r.skipped)
+out["precision"] = json.loads((r.build_dir / "manifest.json").read_text())["precision"]
 out["build_seconds"] = r.seconds
 out["process_seconds"] = time.perf_counter() - t0
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -73,10 +76,11 @@ print(json.dumps(out))
 """
 
 
-def run_build(corpus: Path, index: Path) -> dict:
+def run_build(corpus: Path, index: Path, precision: str = "auto") -> dict:
     t = time.perf_counter()
+    env = {**os.environ, "ASSISTANT_PRECISION": precision}
     proc = subprocess.run([sys.executable, "-c", BUILD_SNIPPET, str(corpus), str(index)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.perf_counter() - t
     if proc.returncode:
         raise SystemExit(proc.stderr[-2000:])
@@ -102,6 +106,7 @@ def main() -> None:
     ap = parser()
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles (a smoke run)")
     ap.add_argument("--out", default=str(HERE / "results" / "build.json"))
+    ap.add_argument("--no-fp32", action="store_true", help="skip the float32 comparison build")
     args = ap.parse_args()
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
@@ -124,6 +129,7 @@ def main() -> None:
         victim.write_text(victim.read_text(encoding="latin-1") + "\nOne more paragraph, added for the benchmark.\n",
                           encoding="latin-1")
         onefile = run_build(corpus, index)
+        fp32 = None if args.no_fp32 else run_build(corpus, Path(tmp) / "index-fp32", "fp32")
     rate = statistics.median([rate_before, rate_after])
     n_false, false_list = false_headings(files)
     mean_len = full["embedded_tokens"] / max(1, full["embedded_chunks"])
@@ -141,9 +147,14 @@ def main() -> None:
         "full_tokens_per_s": tokens_per_s,
         "full_chunks_per_s": full["embedded_chunks"] / full["build_seconds"],
         "share_of_ceiling": tokens_per_s / ceiling,
+        "precision": full["precision"],
         "embed_only_share_of_ceiling": full["embedded_tokens"] / full["embed_seconds"] / ceiling,
         "no_change_share_of_full": nochange["wall_seconds"] / full["wall_seconds"],
         "one_file_share_of_full": onefile["wall_seconds"] / full["wall_seconds"],
+        "fp32_full": fp32,
+        "fp32_full_tokens_per_s": fp32 and fp32["embedded_tokens"] / fp32["build_seconds"],
+        "fp32_share_of_ceiling": fp32 and fp32["embedded_tokens"] / fp32["build_seconds"] / ceiling,
+        "speedup_over_fp32_build": fp32 and fp32["build_seconds"] / full["build_seconds"],
         "false_headings": n_false, "false_heading_examples": false_list,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

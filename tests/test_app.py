@@ -155,7 +155,7 @@ def test_abstention_is_a_warning_with_the_closest_passages(env):
     at = ask(start_app(), OFF_CORPUS)
     answer = last_answer(at)
     assert answer.abstained
-    assert len(at.warning) == 1 and "do not say" in at.warning[0].value
+    assert len(at.warning) == 1 and "No passage clearly answers" in at.warning[0].value
     bodies = html(at)
     assert not any('class="aa-cite"' in b for b in bodies)
     near = [b for b in bodies if b.startswith('<div class="aa-src aa-near">')]

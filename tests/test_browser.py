@@ -145,7 +145,7 @@ def test_open_source_in_article_view(page, site):
 def test_off_corpus_question_abstains(page):
     reply = ask(page, OFF_CORPUS)
     alert = reply.get_by_test_id("stAlert")
-    expect(alert).to_contain_text("The articles do not say")
+    expect(alert).to_contain_text("No passage clearly answers")
     expect(reply.locator(".aa-near").first).to_be_visible()
     assert reply.locator("a.aa-cite").count() == 0
     assert reply.locator(".aa-near").count() >= 1

@@ -175,7 +175,7 @@ def test_targets_of_citation_and_passage():
 def test_conversation_markdown_has_answers_markers_and_sources():
     c1 = citation(1, quote="The bridge opened in 1987 <script>.", page=4)
     ans = answer_of(c1)
-    abst = Answer("Who won the cup?", "The articles do not say.", (), True, 0.1, (passage(),))
+    abst = Answer("Who won the cup?", "No passage clearly answers this question.", (), True, 0.1, (passage(),))
     md = ui.conversation_markdown([("When did the bridge open?", ans), ("Who won the cup?", abst)],
                                   exported_at="X")
     assert md.startswith("# Article Assistant conversation\n\nExported X\n")
@@ -195,7 +195,7 @@ def test_feedback_lines_are_appended_as_json(tmp_path):
     folder = tmp_path / "new" / "data"
     path = ui.append_feedback(folder, ui.feedback_record(ans, "up", ["earlier?"], when="T"))
     ui.append_feedback(folder, ui.feedback_record(
-        Answer("q2", "The articles do not say.", (), True, 0.1, (passage(),)), "down"))
+        Answer("q2", "No passage clearly answers this question.", (), True, 0.1, (passage(),)), "down"))
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert path == folder / "feedback.jsonl"
     assert lines[0]["time"] == "T" and lines[0]["rating"] == "up"

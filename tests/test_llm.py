@@ -1,0 +1,286 @@
+"""The LLM reader end to end over real HTTP, against a scripted OpenAI-compatible server
+(tests/llm_servers.py) and the real embedding model: whatever the endpoint says, what reaches the
+user is verified text or the extractive answer with the reason."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
+
+from llm_servers import Cut, Error, Hang, Malformed, Reply, ScriptedServer  # noqa: E402
+
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import recheck  # noqa: E402
+from assistant.indexing import build  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
+QUESTION = "Who is in charge of the joint efforts?"
+DEA = "Drug Enforcement Administration"
+
+
+@pytest.fixture(scope="module")
+def seed_settings(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("llm-seed")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    s = Settings().replace(corpus_dir=corpus, index_dir=root / "index")
+    build(s, embedder=embedder, log=lambda m: None, progress=False)
+    return s
+
+
+@pytest.fixture
+def server():
+    with ScriptedServer() as srv:
+        yield srv
+
+
+def make(seed_settings, embedder, server, timeout: float = 5.0) -> Assistant:
+    s = seed_settings.replace(llm_url=server.base_url, llm_model="scripted-model",
+                              llm_timeout=timeout)
+    return Assistant.open(settings=s, embedder=embedder)
+
+
+def passages_of(body: dict) -> dict[int, str]:
+    """The numbered passages in a chat request, as the model sees them."""
+    user = body["messages"][-1]["content"]
+    out = {}
+    for m in re.finditer(r"^\[(\d+)\] \([^\n]*\)\n(.*?)(?=\n\n\[\d+\] \(|\n\nQuestion: )", user,
+                         re.S | re.M):
+        out[int(m.group(1))] = m.group(2)
+    return out
+
+
+def cite(body: dict, phrase: str) -> int:
+    """The number of the passage containing `phrase` (as a model that reads well would cite)."""
+    return next(n for n, text in passages_of(body).items() if phrase in text)
+
+
+def other(body: dict, phrase: str) -> int:
+    return next(n for n, text in passages_of(body).items() if phrase not in text)
+
+
+def test_a_supported_answer_is_shown_with_renumbered_citations(seed_settings, embedder, server):
+    def script(body):
+        n = cite(body, DEA)
+        return Reply(f"The U.S. Drug Enforcement Administration and Mexico's Federal Police lead "
+                     f"the coordinated efforts [{n}].")
+
+    server._fn = script
+    a = make(seed_settings, embedder, server)
+    shown = []
+    ans = a.ask(QUESTION, llm=True, on_text=shown.append)
+    assert ans.mode == "llm" and ans.tier == "answer" and not ans.abstained
+    assert ans.text.endswith("[1]") and DEA in ans.text
+    assert len(ans.citations) == 1
+    c = ans.citations[0]
+    assert c.n == 1 and c.section == "Details of the Joint Operations"
+    assert DEA in c.quote and c.quote in c.passage  # the supporting span, quoted exactly
+    assert ans.llm == {"model": "scripted-model", "dropped": [], "fallback": None}
+    assert shown and DEA in shown[-1]
+    assert recheck(ans, a.encode) == []
+    # What was sent: the question and numbered passages with article and section, nothing else.
+    body = server.requests[0]
+    assert body["stream"] is True and body["model"] == "scripted-model"
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    user = body["messages"][1]["content"]
+    assert user.rstrip().endswith(f"Question: {QUESTION}")
+    assert SEED.name not in json.dumps(body) and str(seed_settings.corpus_dir) not in json.dumps(body)
+    assert "NOT_IN_ARTICLES" in body["messages"][0]["content"]
+    assert len(passages_of(body)) == len(ans.passages[:5])
+
+
+def test_an_invented_figure_is_dropped_and_never_shown(seed_settings, embedder, server):
+    def script(body):
+        n = cite(body, DEA)
+        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
+                     f"They have deployed 4,750 agents to the border [{n}].")
+
+    server._fn = script
+    ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
+    assert ans.mode == "llm"
+    assert "4,750" not in ans.text and "4750" not in ans.text
+    assert all("4,750" not in c.quote for c in ans.citations)
+    assert [d["sentence"] for d in ans.llm["dropped"]] == [
+        "They have deployed 4,750 agents to the border."]
+    assert "4,750" in ans.llm["dropped"][0]["why"]
+    assert "left out" in ans.notice
+
+
+def test_only_invented_content_falls_back_to_the_extractive_answer(seed_settings, embedder,
+                                                                   server):
+    def script(body):
+        return Reply(f"The operation costs $3.2 billion a year [{cite(body, DEA)}].")
+
+    server._fn = script
+    a = make(seed_settings, embedder, server)
+    ans = a.ask(QUESTION, llm=True)
+    plain = a.ask(QUESTION, llm=False)
+    assert ans.mode == "extractive" and "3.2" not in ans.text
+    assert ans.text == plain.text and ans.citations == plain.citations
+    assert "no sentence" in ans.llm["fallback"]
+    assert ans.notice.startswith("Showing the extractive answer:")
+
+
+def test_a_wrong_citation_is_removed_and_a_right_one_kept(seed_settings, embedder, server):
+    def script(body):
+        right, wrong = cite(body, DEA), other(body, DEA)
+        return Reply(f"Mexico's Federal Police and the U.S. Drug Enforcement Administration will "
+                     f"lead the coordinated efforts [{wrong}][{right}].")
+
+    server._fn = script
+    ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
+    assert ans.mode == "llm" and len(ans.citations) == 1
+    assert DEA in ans.citations[0].quote
+
+
+def test_a_sentence_cited_only_to_the_wrong_passage_is_dropped(seed_settings, embedder, server):
+    def script(body):
+        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts "
+                     f"[{other(body, DEA)}].")
+
+    server._fn = script
+    ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
+    assert ans.mode == "extractive" and ans.llm["fallback"]
+    assert len(ans.llm["dropped"]) == 1
+
+
+def test_sentences_without_citations_are_not_shown(seed_settings, embedder, server):
+    server.push(Reply("The DEA and Mexico's Federal Police will lead the coordinated efforts."))
+    ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
+    assert ans.mode == "extractive"
+    assert ans.llm["dropped"][0]["why"] == "no citation"
+
+
+def test_a_citation_out_of_range_is_not_a_citation(seed_settings, embedder, server):
+    server.push(Reply("The DEA will lead the coordinated efforts [9]."))
+    ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
+    assert ans.mode == "extractive" and "[9]" in ans.llm["dropped"][0]["why"]
+
+
+@pytest.mark.parametrize("reply", ["NOT_IN_ARTICLES", " NOT_IN_ARTICLES.\n", "**NOT_IN_ARTICLES**"])
+def test_the_model_declining_gives_the_extractive_answer(seed_settings, embedder, server, reply):
+    server.push(Reply(reply))
+    a = make(seed_settings, embedder, server)
+    ans = a.ask("How many agents does the task force have?", llm=True)
+    assert ans.mode == "extractive"
+    assert ans.llm["fallback"] == "the language model found no answer in the passages"
+    assert "NOT_IN_ARTICLES" not in ans.text
+
+
+@pytest.mark.parametrize("script,why", [
+    (Error(500), "HTTP 500"),
+    (Error(401, "bad key", "invalid_request_error"), "HTTP 401"),
+    (Error(429, "slow down", "rate_limit"), "HTTP 429"),
+    (Malformed("not-json", "The DEA"), ""),
+    (Malformed("error-event", "The DEA"), ""),
+    (Cut("The DEA and Mexico's Federal Police will lead", chunked=True), ""),
+    (Hang(30.0), "in time"),
+    (Hang(30.0, text_before="The DEA will"), ""),
+])
+def test_endpoint_failures_fall_back_with_a_reason(seed_settings, embedder, server, script, why):
+    server.push(script)
+    a = make(seed_settings, embedder, server, timeout=1.5)
+    ans = a.ask(QUESTION, llm=True)
+    assert ans.mode == "extractive", ans.text
+    assert ans.llm["fallback"] and why in ans.llm["fallback"]
+    assert "\n" not in ans.llm["fallback"]
+    plain = a.ask(QUESTION, llm=False)  # the extractive answer is what is shown
+    assert ans.text == plain.text and ans.citations == plain.citations
+
+
+def test_a_stream_slower_than_the_timeout_in_total_falls_back(seed_settings, embedder, server):
+    """Each piece comes within the read timeout, but the whole answer takes too long."""
+    server.push(Reply("The DEA and Mexico's Federal Police will lead the efforts [1].",
+                      piece_chars=3, delay=0.1))
+    ans = make(seed_settings, embedder, server, timeout=1.0).ask(QUESTION, llm=True)
+    assert ans.mode == "extractive" and "longer than 1 s" in ans.llm["fallback"]
+
+
+def test_a_stream_cut_cleanly_keeps_only_verified_sentences(seed_settings, embedder, server):
+    def script(body):
+        n = cite(body, DEA)
+        return Cut(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
+                   "They also run", chunked=False)
+
+    server._fn = script
+    ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
+    assert "They also run" not in ans.text
+    assert ans.mode in ("llm", "extractive")
+    if ans.mode == "llm":
+        assert recheck(ans, ans and make(seed_settings, embedder, server).encode) == []
+
+
+def test_an_unreachable_endpoint_falls_back(seed_settings, embedder):
+    srv = ScriptedServer().start()
+    url = srv.base_url
+    srv.stop()
+    s = seed_settings.replace(llm_url=url, llm_model="m", llm_timeout=2.0)
+    ans = Assistant.open(settings=s, embedder=embedder).ask(QUESTION)  # configured: used
+    assert ans.mode == "extractive" and "could not be reached" in ans.llm["fallback"]
+
+
+def test_not_configured_means_extractive_and_no_llm_field(seed_settings, embedder):
+    a = Assistant.open(settings=seed_settings.replace(llm_url=""), embedder=embedder)
+    ans = a.ask(QUESTION)
+    assert ans.mode == "extractive" and ans.llm is None
+    forced = a.ask(QUESTION, llm=True)
+    assert forced.mode == "extractive" and "ASSISTANT_LLM_URL" in forced.llm["fallback"]
+
+
+def test_cli_json_contract_and_flags(seed_settings, server, capsys, monkeypatch):
+    from assistant.cli import main
+
+    def script(body):
+        n = cite(body, DEA)
+        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
+                     f"Each agency sends 900 officers [{n}].")
+
+    server._fn = script
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_settings.index_dir))
+    monkeypatch.setenv("ASSISTANT_LLM_URL", server.base_url)
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", "scripted-model")
+    assert main(["ask", QUESTION, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "llm" and out["llm"]["model"] == "scripted-model"
+    assert out["llm"]["fallback"] is None
+    assert [d["sentence"] for d in out["llm"]["dropped"]] == ["Each agency sends 900 officers."]
+    c = out["citations"][0]
+    assert set(c) == {"n", "article", "section", "page", "source", "quote", "passage", "score"}
+    assert c["quote"] in c["passage"] and "900" not in out["answer"]
+    n_requests = len(server.requests)
+    assert main(["ask", QUESTION, "--json", "--no-llm"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "extractive" and out["llm"] is None
+    assert len(server.requests) == n_requests  # --no-llm sends nothing
+    monkeypatch.delenv("ASSISTANT_LLM_URL")
+    assert main(["ask", QUESTION, "--llm"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --llm needs an endpoint") and "\n" not in err
+
+
+def test_eval_questions_with_llm(seed_settings, embedder, server, tmp_path):
+    from assistant.evaluation import run_questions
+
+    def script(body):
+        n = cite(body, DEA)
+        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}].")
+
+    server._fn = script
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(json.dumps({"question": QUESTION, "source": SEED.name,
+                                 "section": "Details of the Joint Operations",
+                                 "answers": ["Federal Police"]}) + "\n")
+    a = make(seed_settings, embedder, server)
+    summary = run_questions(qfile, a, llm=True)
+    r = summary["results"][0]
+    assert r["mode"] == "llm" and r["answer_ok"] is True and r["fallback"] is None
+    assert summary["tiers"]["answerable"]["answer"] == 1
