@@ -370,3 +370,47 @@ def test_error_while_asking_is_one_line(env, monkeypatch):
     at = ask(start_app(), env.seed_question)
     assert [e.value for e in at.error] == ["The index is being replaced\\: try again in a moment."]
     assert not at.exception and len(at.chat_message) == 2
+
+
+# ------------------------------------------------------------------------------ LLM reader
+
+def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch):
+    """With an endpoint configured (a scripted OpenAI-compatible server on localhost): the sidebar
+    has the switch, the answer is the model's verified sentence with its citation, an invented
+    sentence never reaches the page, and switching off gives the extractive answer."""
+    pytest.importorskip("openai")
+    from llm_servers import Reply, ScriptedServer
+
+    def script(body):
+        user = body["messages"][-1]["content"]
+        blocks = dict(re.findall(r"^\[(\d+)\] \([^\n]*\)\n([^\n]*)", user, re.M))
+        n = next((k for k, t in blocks.items() if "Drug Enforcement Administration" in t), "1")
+        return Reply(f"The Drug Enforcement Administration and Mexico's Federal Police lead the "
+                     f"coordinated efforts [{n}]. The task force has 12,345 agents [{n}].")
+
+    with ScriptedServer(script) as srv:
+        monkeypatch.setenv("ASSISTANT_LLM_URL", srv.base_url)
+        monkeypatch.setenv("ASSISTANT_LLM_MODEL", "scripted-model")
+        get_assistant_cache_clear()
+        at = start_app()
+        toggles = [t for t in at.toggle if t.key == "use_llm"]
+        assert toggles and toggles[0].value is True
+        at = ask(at, "Who will lead the coordinated efforts?")
+        answer = last_answer(at)
+        assert answer.mode == "llm" and "Federal Police" in answer.text
+        page = " ".join(b for _, b, _ in rendered_text(at))
+        assert "12,345" not in page
+        assert "every sentence checked" in page and "left out" in page
+        assert srv.requests and srv.requests[-1]["stream"] is True
+        at.toggle(key="use_llm").set_value(False).run()
+        at = ask(at, "Who will lead the coordinated efforts?")
+        assert last_answer(at).mode == "extractive" and last_answer(at).llm is None
+    get_assistant_cache_clear()
+
+
+def get_assistant_cache_clear() -> None:
+    """The app caches its Assistant per index folder across runs; the LLM settings are read
+    when it is made."""
+    import streamlit as st
+
+    st.cache_resource.clear()
