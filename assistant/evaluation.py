@@ -246,7 +246,7 @@ def squad_llm(path: Path, assistant, n: int = 50, seed: int = 0) -> dict:
         a = assistant.ask(r["question"], llm=True)
         out.append({**r, "mode": a.mode, "tier": a.tier,
                     "fallback": (a.llm or {}).get("fallback"),
-                    "dropped": len((a.llm or {}).get("dropped") or []),
+                    "dropped": (a.llm or {}).get("dropped") or [],
                     "has_answer": _contains_answer(a.text, r["answers"]) if not r["impossible"] else None,
                     "recheck_failures": recheck(a, assistant.encode),
                     "answer": a.text, "seconds": _time.perf_counter() - t})
@@ -261,7 +261,7 @@ def squad_llm(path: Path, assistant, n: int = 50, seed: int = 0) -> dict:
         "questions": len(out), "answerable": len(answerable),
         "llm_answers": len(llm_rows),
         "fallbacks": fallbacks,
-        "sentences_dropped": sum(x["dropped"] for x in out),
+        "sentences_dropped": sum(len(x["dropped"]) for x in out),
         "shown_sentences_failing_recheck": sum(len(x["recheck_failures"]) for x in out),
         "answerable_answer_has_gold": (float(np.mean([bool(x["has_answer"]) for x in answerable]))
                                        if answerable else None),
@@ -343,10 +343,11 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
     in_paragraph = {"auroc": float(roc_auc_score(y2, p2)), "questions": int(len(y2)),
                     "answered_share": float(np.mean(p2[y2 == 1] >= threshold)),
                     "abstained_share": float(np.mean(p2[y2 == 0] < threshold))}
-    # The "may answer" tier: its lower threshold is the highest that keeps at least 97.5% of the
-    # answerable questions of the fitting half shown (answered or marked as possibly answering).
-    possible = float(np.quantile(p0[y0 == 1], 0.025)) if (y0 == 1).any() else threshold
-    possible = min(possible, threshold)
+    # The "may answer" tier: its lower threshold balances the two promises on the fitting half,
+    # answerable questions shown (answered or marked as possibly answering, target >= 0.97) and
+    # out-of-corpus questions abstained on (target >= 0.90): the threshold with the largest
+    # smaller margin over the two targets.
+    possible = possible_threshold(p0[y0 == 1], p0[y0 == 0], threshold)
 
     def shares(p):
         p = np.asarray(p)
@@ -371,6 +372,22 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
             "shipped": {"coef": list(shipped.coef), "threshold": shipped.threshold,
                         "possible_threshold": shipped.possible_threshold},
             "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}}
+
+
+def possible_threshold(answerable: np.ndarray, unanswerable: np.ndarray, ceiling: float,
+                       shown_target: float = 0.97, abstain_target: float = 0.90) -> float:
+    """The lower threshold of the "may answer" tier (at most `ceiling`, the answer threshold):
+    among the scores seen, the one maximising min(shown share of answerable - shown_target,
+    abstained share of unanswerable - abstain_target)."""
+    answerable, unanswerable = np.sort(answerable), np.sort(unanswerable)
+    if not len(answerable) or not len(unanswerable):
+        return ceiling
+    grid = np.unique(np.concatenate([answerable, unanswerable, [ceiling]]))
+    grid = grid[grid <= ceiling]
+    shown = 1.0 - np.searchsorted(answerable, grid, side="left") / len(answerable)
+    abstained = np.searchsorted(unanswerable, grid, side="left") / len(unanswerable)
+    margin = np.minimum(shown - shown_target, abstained - abstain_target)
+    return float(grid[int(np.argmax(margin))])
 
 
 # ---------------------------------------------------------------------------------- own questions

@@ -18,6 +18,8 @@ from common import HERE, data_path, parser
 def main() -> None:
     ap = parser(work="/tmp/assistant-eval")
     ap.add_argument("--only", choices=["scifact", "squad"])
+    ap.add_argument("--refit", action="store_true",
+                    help="SQuAD: refit from the features the last run saved in --work")
     args = ap.parse_args()
     data = data_path(args, what="evaluation data")
     from assistant.evaluation import run_beir, squad_features, squad_report
@@ -34,8 +36,15 @@ def main() -> None:
         print(json.dumps(res, indent=2))
     if args.only in (None, "squad"):
         t = time.perf_counter()
-        feats = squad_features(data / "squad-v2.0-dev-half" / "dev-v2.0.json",
-                               work_dir=Path(args.work) / "squad")
+        cache = Path(args.work) / "squad" / "features.json"
+        if args.refit and cache.is_file():
+            feats = json.loads(cache.read_text())
+        else:
+            feats = squad_features(data / "squad-v2.0-dev-half" / "dev-v2.0.json",
+                                   work_dir=Path(args.work) / "squad")
+        # The features of every question, so the abstention model and the tiers can be refitted
+        # without asking again (--refit).
+        cache.write_text(json.dumps(feats))
         rep = squad_report(feats)
         rep.update(command="python benchmarks/bench_quality.py --only squad "
                            "(= assistant eval squad .../dev-v2.0.json)",

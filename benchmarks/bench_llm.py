@@ -1,0 +1,144 @@
+"""The LLM reader end to end with a real model server: llama.cpp's OpenAI-compatible server
+(llama-cpp-python) over Gemma 3 270M from PyPI, on the seed question sets and 50 SQuAD v2
+reporting-half questions.
+
+    .venv/bin/python benchmarks/bench_llm.py [--data ../shared/data] [--work /tmp/assistant-eval]
+        [--squad 50]
+
+A 270M-parameter model reads poorly: this measures plumbing and the promise, not answer quality.
+For every question: was a verified answer shown or the extractive fallback (and why), how many
+generated sentences the verifier dropped, and whether every shown sentence passes the verifier
+when re-checked independently (from the final text and citations). Then the server is stopped in
+the middle of a run: the remaining questions must fall back, with no error. Reports answer latency
+(whole `ask`, LLM included) p50/p95. Writes benchmarks/results/llm.json.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from common import HERE, ROOT, data_path, parser, save_result
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def seed_questions() -> list[dict]:
+    from assistant.evaluation import parse_question_file
+
+    out = []
+    for name in ("seed-questions.jsonl", "seed-questions-own-words.jsonl"):
+        items, _ = parse_question_file(ROOT / "examples" / name)
+        out += items
+    return out
+
+
+def row(answer, started: float, encode, expected=None) -> dict:
+    from assistant.evaluation import _contains_answer, recheck
+
+    info = answer.llm or {}
+    return {"question": answer.question, "mode": answer.mode, "tier": answer.tier,
+            "fallback": info.get("fallback"), "dropped": info.get("dropped") or [],
+            "answer": answer.text, "seconds": time.perf_counter() - started,
+            "recheck_failures": recheck(answer, encode),
+            "has_expected": (_contains_answer(answer.text, expected) if expected else None)}
+
+
+def summary(rows: list[dict]) -> dict:
+    secs = [r["seconds"] for r in rows]
+    fallbacks: dict[str, int] = {}
+    for r in rows:
+        if r["fallback"]:
+            fallbacks[r["fallback"]] = fallbacks.get(r["fallback"], 0) + 1
+    checked = [r for r in rows if r["has_expected"] is not None]
+    return {"questions": len(rows), "llm_answers": sum(r["mode"] == "llm" for r in rows),
+            "fallbacks": fallbacks,
+            "sentences_dropped": sum(len(r["dropped"]) for r in rows),
+            "shown_sentences_failing_recheck": sum(len(r["recheck_failures"]) for r in rows),
+            "answer_has_expected": (sum(bool(r["has_expected"]) for r in checked) / len(checked)
+                                    if checked else None),
+            "latency_seconds": {"p50": statistics.median(secs),
+                                "p95": statistics.quantiles(secs, n=20)[18] if len(secs) > 1
+                                else secs[0]}}
+
+
+def main() -> None:
+    ap = parser(work="/tmp/assistant-eval")
+    ap.add_argument("--squad", type=int, default=50)
+    args = ap.parse_args()
+    squad_file = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD v2 dev-half")
+    from llm_servers import LlamaServer, llama_available
+
+    reason = llama_available()
+    if reason:
+        raise SystemExit(f"skipping: {reason}")
+    from assistant.config import Settings
+    from assistant.embedding import Embedder
+    from assistant.evaluation import ensure_index, load_squad, squad_articles, squad_llm
+    from assistant.indexing import build
+    from assistant.service import Assistant
+
+    work = Path(args.work)
+    seed_corpus = work / "llm-seed-corpus"
+    shutil.rmtree(seed_corpus, ignore_errors=True)
+    shutil.copytree(ROOT / "corpus", seed_corpus)
+    base = Settings()
+    embedder = Embedder.from_settings(base)
+    seed_settings = base.replace(corpus_dir=seed_corpus, index_dir=work / "llm-seed-index")
+    build(seed_settings, embedder=embedder, log=lambda m: None, progress=False)
+    ensure_index(squad_articles(load_squad(squad_file)), work / "squad" / "full", base, embedder)
+
+    result = {"command": "python benchmarks/bench_llm.py" + (f" --squad {args.squad}" if args.squad != 50 else ""),
+              "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    with LlamaServer(alias="gemma-3-270m", extra_args=["--chat_format", "gemma"]) as server:
+        result["server"] = {"model": server.model, "startup_seconds": server.startup_seconds}
+        s = seed_settings.replace(llm_url=server.base_url, llm_model=server.model, llm_timeout=60.0)
+        seed = Assistant.open(settings=s, embedder=embedder)
+        rows = []
+        for item in seed_questions():
+            t = time.perf_counter()
+            a = seed.ask(item["question"], history=item["history"], llm=True)
+            rows.append(row(a, t, seed.encode, item["answers"] if item["answerable"] else None))
+        result["seed"] = {**summary(rows), "rows": rows}
+        print("seed:", json.dumps(result["seed"]["fallbacks"]), result["seed"]["latency_seconds"])
+        sq = Assistant.open(settings=base.replace(index_dir=work / "squad" / "full",
+                                                  llm_url=server.base_url, llm_model=server.model,
+                                                  llm_timeout=60.0), embedder=embedder)
+        result["squad"] = squad_llm(squad_file, sq, n=args.squad)
+        print("squad:", json.dumps(result["squad"]["fallbacks"]), result["squad"]["latency_seconds"])
+        # The server dies in the middle of a run.
+        qs = [item["question"] for item in seed_questions()[:8]]
+        stop_rows = []
+        for i, q in enumerate(qs):
+            if i == len(qs) // 2:
+                server.stop()
+            t = time.perf_counter()
+            try:
+                a = seed.ask(q, llm=True)
+                stop_rows.append({**row(a, t, seed.encode), "server_up": i < len(qs) // 2})
+            except Exception as exc:  # noqa: BLE001 - counted: the promise is no error
+                stop_rows.append({"question": q, "error": f"{type(exc).__name__}: {exc}",
+                                  "server_up": i < len(qs) // 2})
+        after = [r for r in stop_rows if not r["server_up"]]
+        result["server_stopped_mid_run"] = {
+            "questions_after_stop": len(after),
+            "errors": sum("error" in r for r in stop_rows),
+            "fell_back_after_stop": sum(r.get("mode") == "extractive" and bool(r.get("fallback"))
+                                        for r in after),
+            "fallback_reasons": sorted({r.get("fallback") or "" for r in after}),
+            "rows": stop_rows}
+    all_rows = result["seed"]["rows"] + result["squad"]["rows"]
+    result["all"] = summary([{**r, "has_expected": r.get("has_expected", r.get("has_answer"))}
+                             for r in all_rows])
+    save_result("llm", result)
+    print(json.dumps({k: v for k, v in result.items() if k in ("server", "all",
+                                                                "server_stopped_mid_run")},
+                     indent=2, default=str)[:3000])
+
+
+if __name__ == "__main__":
+    main()

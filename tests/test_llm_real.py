@@ -1,0 +1,64 @@
+"""The LLM reader against a real model server: llama.cpp's OpenAI-compatible server
+(llama-cpp-python, built by `make test`) over Gemma 3 270M from PyPI. A model this small reads
+poorly; the test is that whatever it says, what is shown passes the verifier when re-checked
+independently, or is the extractive answer with a reason, and that a server stopped mid-run
+gives the fallback, not an error."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
+
+from llm_servers import LlamaServer, llama_available  # noqa: E402
+
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import recheck  # noqa: E402
+from assistant.indexing import build  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+
+from test_llm import SEED  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["Who will lead the coordinated efforts?",
+             "How many people died of drug overdoses in the U.S.?",
+             "What is Maria Gonzalez worried about?",
+             "How much does the joint task force cost per year?"]
+
+
+@pytest.fixture(scope="module")
+def llama():
+    reason = llama_available()
+    if reason:
+        pytest.skip(reason)
+    with LlamaServer(alias="gemma-3-270m", extra_args=["--chat_format", "gemma"]) as server:
+        yield server
+
+
+def test_real_model_answers_are_verified_or_fall_back(llama, tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    s = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "index",
+                           llm_url=llama.base_url, llm_model=llama.model, llm_timeout=120.0)
+    build(s, embedder=embedder, log=lambda m: None, progress=False)
+    a = Assistant.open(settings=s, embedder=embedder)
+    modes = []
+    for q in QUESTIONS:
+        ans = a.ask(q)  # configured: the reader is used by default
+        modes.append(ans.mode)
+        assert ans.llm is not None and ans.llm["model"] == llama.model
+        if ans.mode == "llm":
+            assert ans.citations and recheck(ans, a.encode) == [], ans.text
+            assert ans.llm["fallback"] is None
+        else:
+            # The model answered (the endpoint works), but nothing it said could be shown.
+            assert ans.llm["fallback"] and "reached" not in ans.llm["fallback"], ans.llm
+    # The server goes away in the middle of a conversation: the answer falls back, no error.
+    llama.stop()
+    ans = a.ask(QUESTIONS[0])
+    assert ans.mode == "extractive" and "could not be reached" in ans.llm["fallback"]
+    assert ans.text == a.ask(QUESTIONS[0], llm=False).text
