@@ -44,13 +44,17 @@ def section_build(r: dict) -> list[str]:
         f"| matmul rate, float32, torch (median of before/after) | {f(r['matmul_gflops']['median'], 1)} GFLOP/s |",
         f"| model FLOPs per token (6 layers, 384 hidden, 1536 FFN; attention at mean length) | {f(m['flops_per_token'] / 1e6, 2)} MFLOP |",
         f"| model ceiling at that matmul rate | {f(r['ceiling_tokens_per_s'], 0)} tokens/s |",
-        f"| **whole build / ceiling** (bar ≥ 0.75) | **{f(r['share_of_ceiling'])}** |",
+        f"| precision of the build (`ASSISTANT_PRECISION=auto`) | {r.get('precision', 'fp32')} |",
+        f"| **whole build / float32 ceiling** (bar: ≥ 1.5 in bf16; was ≥ 0.75 in fp32) | **{f(r['share_of_ceiling'])}** |",
         f"| embedding step alone / ceiling | {f(r['embed_only_share_of_ceiling'])} |",
         f"| no-change rebuild (fresh process) | {f(nc['wall_seconds'], 1)} s = **{f(r['no_change_share_of_full'])}** of the full build (bar < 0.10) |",
         f"| one file changed | {f(one['wall_seconds'], 1)} s = {f(r['one_file_share_of_full'])} of the full build; embedded {one['embedded_chunks']} chunks |",
         f"| false headings detected in BBC plain text | {r.get('false_headings', 'n/a')} articles |",
-        "",
-    ]
+    ] + ([
+        f"| float32 full build of the same corpus, same run | {f(r['fp32_full']['build_seconds'], 1)} s, "
+        f"{f(r['fp32_full_tokens_per_s'], 0)} tokens/s = {f(r['fp32_share_of_ceiling'])} of the ceiling |",
+        f"| **speed-up of the default build over float32** | **{f(r['speedup_over_fp32_build'], 2)}×** |",
+    ] if r.get("fp32_full") else []) + [""]
 
 
 def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None,
@@ -94,6 +98,26 @@ def section_quality(sci: dict | None, squad: dict | None, tuning: dict | None,
                 f"| in the paragraph (SQuAD unanswerable): AUROC | {f(i['auroc'])} | report |",
                 f"| abstention threshold (chosen on the fitting half) | {f(squad['fitted']['threshold'], 4)} (shipped {squad['shipped']['threshold']}) | |",
                 ""]
+        tiers = squad.get("tiers")
+        if tiers:
+            th = tiers["thresholds"]
+            out += ["**Answer tiers** (offline default). Confidence ≥ "
+                    f"{f(th['answer'], 4)}: an answer; ≥ {f(th['possible'], 4)}: the best sentences "
+                    "marked *may answer*; below: *no passage clearly answers*, with the closest "
+                    "passages. Both thresholds chosen on the fitting half (the lower one balances "
+                    "the two bars below); shares on the reporting half:", "",
+                    "| kind of question | answer | may answer | no clear answer | questions |",
+                    "|---|---|---|---|---|"]
+            for key, label in (("answerable", "answerable (half the articles indexed)"),
+                               ("answerable_in_full_index", "answerable (all articles indexed)"),
+                               ("out_of_corpus", "out of corpus"),
+                               ("in_paragraph_unanswerable", "in-paragraph unanswerable (SQuAD)")):
+                t = tiers[key]
+                out.append(f"| {label} | {f(t['answer'])} | {f(t['possible'])} | {f(t['abstain'])} | {t['questions']:,} |")
+            a, o = tiers["answerable"], tiers["out_of_corpus"]
+            out += ["", f"Bars: answerable shown (answer + may answer) {f(a['answer'] + a['possible'])} "
+                    f"(≥ 0.97); out of corpus abstained {f(o['abstain'])} (≥ 0.90); out-of-corpus "
+                    f"AUROC {f(squad['out_of_corpus']['auroc'])} (≥ 0.95).", ""]
     return out
 
 
@@ -167,6 +191,78 @@ def section_peer(r: dict) -> list[str]:
     return out
 
 
+def section_precision(r: dict) -> list[str]:
+    out = ["## bfloat16 against float32 (one run)", "",
+           f"`{r['command']}` — {r['when']}. Separate evaluation indexes per precision; SQuAD with "
+           "the shipped abstention model.", ""]
+    if "fp32" in r:
+        out += ["| figure | fp32 | bf16 | bf16 − fp32 |", "|---|---|---|---|"]
+        for part, label in (("scifact_test", "SciFact test"), ("squad", "SQuAD")):
+            for k, v in r["fp32"][part].items():
+                if k == "seconds_with_index":
+                    continue
+                b = r["bf16"][part][k]
+                out.append(f"| {label} {k} | {f(v, 4)} | {f(b, 4)} | {b - v:+.4f} |")
+        out += ["", f"Largest difference: {f(r['max_abs_difference'], 4)} (bar ≤ 0.003).", ""]
+    a = r["ask_ms"]
+    out += [f"Warm `ask` on the BBC index ({a['chunks']:,} chunks, {a['questions']:,} questions "
+            "per precision, interleaved): "
+            f"p50 fp32 {f(a['fp32']['p50'], 1)} ms, bf16 {f(a['bf16']['p50'], 1)} ms; "
+            f"p95 fp32 {f(a['fp32']['p95'], 1)} ms, bf16 {f(a['bf16']['p95'], 1)} ms.", ""]
+    return out
+
+
+def section_own_words(runs: list[tuple[str, dict]]) -> list[str]:
+    out = ["## Own-words questions", "",
+           "Written the way staff ask, without the answering sentence's wording, including questions "
+           "whose topic is in the articles but whose fact is not (`examples/seed-questions-own-words.jsonl`, "
+           "`benchmarks/questions/bbc-own-words.jsonl`; the original starter set for comparison). "
+           "Tiers: answer / may answer / no clear answer.", "",
+           "| run | set | questions | expected section first | shown answer holds the expected words | answerable: answer / may / none | unanswerable: answer / may / none |",
+           "|---|---|---|---|---|---|---|"]
+    for label, r in runs:
+        for name, s in r["sets"].items():
+            a, u = s["tiers"]["answerable"], s["tiers"]["unanswerable"]
+            out.append(f"| {label} | {name} | {s['questions']} | {f(s['hit@1'], 2)} | "
+                       f"{f(s['answer_contains_expected'], 2)} | {a['answer']} / {a['possible']} / {a['abstain']} | "
+                       f"{u['answer']} / {u['possible']} / {u['abstain']} |")
+    out += ["", "Commands: " + "; ".join(f"`{r['command']}` ({r['when']})" for _, r in runs), ""]
+    return out
+
+
+def section_verifier(r: dict) -> list[str]:
+    rep = r["reporting"]
+    out = ["## Verifier (LLM reader's sentence check)", "",
+           f"`{r['command']}` — {r['when']}. Thresholds chosen on the fitting half: "
+           f"{', '.join(f'{k} {v}' for k, v in r['thresholds'].items())}. Reporting half:", ""]
+    out += ["```", json.dumps(rep, indent=1)[:2500], "```", ""]
+    return out
+
+
+def section_llm(r: dict) -> list[str]:
+    out = ["## LLM reader end to end (llama.cpp server, Gemma 3 270M)", "",
+           f"`{r['command']}` — {r['when']}. A 270M model reads poorly: these figures are about the "
+           "promise (what is shown is verified, failures fall back), not answer quality.", "",
+           "| set | questions | verified LLM answers | fallbacks | sentences dropped | shown sentences failing an independent re-check | latency p50 / p95 |",
+           "|---|---|---|---|---|---|---|"]
+    for key in ("seed", "squad"):
+        s = r[key]
+        out.append(f"| {key} | {s['questions']} | {s['llm_answers']} | {sum(s['fallbacks'].values())} | "
+                   f"{s['sentences_dropped']} | **{s['shown_sentences_failing_recheck']}** | "
+                   f"{f(s['latency_seconds']['p50'], 2)} / {f(s['latency_seconds']['p95'], 2)} s |")
+    st = r["server_stopped_mid_run"]
+    out += ["", f"Server stopped mid-run: {st['questions_after_stop']} questions after the stop, "
+            f"{st['fell_back_after_stop']} fell back to the extractive answer "
+            f"({'; '.join(x for x in st['fallback_reasons'] if x)}), {st['errors']} errors.", ""]
+    reasons = {}
+    for key in ("seed", "squad"):
+        for k, v in r[key]["fallbacks"].items():
+            reasons[k] = reasons.get(k, 0) + v
+    if reasons:
+        out += ["Fallback reasons: " + "; ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda x: -x[1])), ""]
+    return out
+
+
 def main() -> None:
     lines = ["# Benchmarks", "",
              "Measured on this project's machine (2 cores, no GPU). Every figure below is produced "
@@ -177,6 +273,20 @@ def main() -> None:
     if build:
         lines += section_build(build) + build_load_note(build)
     lines += section_quality(load("scifact"), load("squad"), load("tuning"), load("tune_sections"))
+    precision = load("precision")
+    if precision:
+        lines += section_precision(precision)
+    own = [(label, load(name)) for label, name in (("before (round 1 reader)", "own_words-before"),
+                                                    ("extractive tiers", "own_words-extractive"))]
+    own = [(label, r) for label, r in own if r]
+    if own:
+        lines += section_own_words(own)
+    verifier = load("verifier")
+    if verifier:
+        lines += section_verifier(verifier)
+    llm = load("llm")
+    if llm:
+        lines += section_llm(llm)
     ask = load("ask")
     if ask:
         lines += section_ask(ask)
