@@ -58,7 +58,11 @@ llm-server: $(LLM_STAMP)
 		--model_alias smollm2-135m-instruct \
 		--model "$$(cd tests && ../$(BIN)/python -c 'import llm_servers; print(llm_servers.gguf_path())')"
 
+# The sign-in check first: it refuses to start (one line why) when ASSISTANT_REQUIRE_AUTH=1 or an
+# allow-list is set without an [auth] section, or [auth] cannot work; it warns when the app would
+# serve a non-loopback HOST without sign-in.
 run: $(STAMP)
+	@$(BIN)/python -m assistant.auth --host $(HOST)
 	$(BIN)/assistant build --if-stale
 	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false

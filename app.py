@@ -7,15 +7,16 @@ for st.html, escaped Markdown elsewhere) and never through a label.
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 from pathlib import Path
 
 import streamlit as st
 
-from assistant import store
+from assistant import auth, store
 from assistant import ui_support as ui
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt
+from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt, SettingError
 from assistant.answering import POSSIBLE_LABEL
 
 log = logging.getLogger("article_assistant.app")
@@ -99,13 +100,75 @@ def record_feedback(msg_id: str) -> None:
         return
     rating = "up" if value == 1 else "down"
     try:
-        ui.append_feedback(Settings().data_dir, ui.feedback_record(msg["answer"], rating,
-                                                                   msg.get("history", [])))
+        ui.append_feedback(Settings().data_dir, ui.feedback_record(
+            msg["answer"], rating, msg.get("history", []),
+            user=st.session_state.get("signed_in_as")))
         msg["feedback"] = rating
         msg.pop("feedback_error", None)
     except OSError as exc:
         msg["feedback_error"] = ui.message_markdown(
             f"Could not save the feedback ({exc.strerror or exc}).")
+
+
+# ------------------------------------------------------------------------------ sign-in
+
+def read_secrets() -> dict:
+    """st.secrets as a dict; {} when there is no secrets file. A file that exists but cannot be
+    read is an error: the app then refuses rather than running open."""
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError as exc:  # Streamlit's StreamlitSecretNotFoundError
+        if getattr(exc, "error_id", None) == "no-secrets-found":
+            return {}
+        raise SettingError(f"The secrets file cannot be used ({exc}).") from None
+
+
+@st.cache_resource(show_spinner=False)
+def announce(line: str) -> None:
+    """Print a start-up warning or refusal on the server's console, once per process."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def access_gate(host: str | None) -> auth.Access | None:
+    """Who this visitor is and whether they may see the chat. Renders the sign-in, refusal or
+    closed page and returns None when they may not; nothing about the articles is shown then."""
+    try:
+        config = auth.read_config(read_secrets())
+    except AssistantError as exc:  # an unusable ASSISTANT_* value or secrets file
+        announce(f"Refusing to serve: {exc}")
+        config, access = None, auth.Access("closed", message=str(exc))
+    if config is not None:
+        ok, line = auth.startup_check(config, host)
+        if line:
+            announce(line if ok else f"Refusing to serve: {line}")
+        access = auth.decide(config, st.user.to_dict() if config.configured else None, host)
+    if access.kind in ("open", "allowed"):
+        return access
+    st.title("Article Assistant")
+    if access.kind == "closed":
+        st.error(ui.message_markdown(access.message))
+    elif access.kind == "sign_in":
+        st.markdown("Sign in with your organisation account to use the assistant.")
+        for name in config.providers:
+            st.button("Sign in" if len(config.providers) == 1 else
+                      f"Sign in with {name.capitalize() or 'the default provider'}",
+                      key=f"login-{name}", type="primary", icon=":material/login:",
+                      on_click=st.login, args=(name,) if name else ())
+    else:  # refused: signed in, outside the allow-list
+        st.error(ui.escape_markdown(access.message), icon=":material/block:")
+        st.button("Sign out", key="logout", icon=":material/logout:", on_click=st.logout)
+    return None
+
+
+def sidebar_account(access: auth.Access) -> None:
+    with st.sidebar:
+        if access.user is not None:
+            st.caption(f"Signed in as **{ui.escape_markdown(access.user.label)}**")
+            st.button("Sign out", key="logout", icon=":material/logout:", on_click=st.logout,
+                      width="stretch")
+        else:
+            st.caption("Sign-in is not configured: anyone who can open this page can use the "
+                       "assistant.")
 
 
 # ------------------------------------------------------------------------------ article view
@@ -343,15 +406,22 @@ def main() -> None:
         st.error(ui.message_markdown(exc))
         return
     state = st.session_state
+    # Sign-in first: a visitor who may not use the app sees no article, count or input.
+    access = access_gate(st.get_option("server.address"))
+    if access is None:
+        return
+    state.signed_in_as = access.user.label if access.user else None
     state.setdefault("messages", [])
     st.html(CSS)
     try:
         check_index(settings)
     except IndexNotBuilt as exc:
         no_index_page(settings, exc, full=False)
+        sidebar_account(access)
         return
     except IndexMismatch as exc:
         no_index_page(settings, exc, full=True)
+        sidebar_account(access)
         return
 
     st.title("Article Assistant")
@@ -376,6 +446,7 @@ def main() -> None:
     if question is not None:
         ask(assistant, question, sources, k)
     sidebar_download()
+    sidebar_account(access)
     target = state.pop("open_target", None)
     if target is not None:
         show_article(assistant, target)

@@ -264,11 +264,14 @@ _feedback_lock = threading.Lock()
 
 
 def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
-                    when: str | None = None) -> dict:
-    """One feedback line: when, the question, the answer and its citations, the rating
-    ("up"/"down"). Abstentions keep the passages they showed, for calibrating abstention."""
+                    when: str | None = None, user: str | None = None) -> dict:
+    """One feedback line: when, who (the signed-in user's e-mail address or subject, so the
+    owner can follow up; null when sign-in is not configured), the question, the answer and its
+    citations, the rating ("up"/"down"). Abstentions keep the passages they showed, for
+    calibrating abstention."""
     rec = {
         "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "user": user,
         "question": answer.question,
         "answer": answer.text,
         "abstained": answer.abstained,

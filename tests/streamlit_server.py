@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Mapping, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -37,20 +38,25 @@ def percentile(values: list[float], q: float) -> float:
 
 class StreamlitServer:
     """Started on construction (`t0` is that moment); `wait_healthy()` returns the seconds until
-    the health endpoint answered; `stop()` terminates it. Its output goes to `log_path`."""
+    the health endpoint answered; `stop()` terminates it. Its output goes to `log_path`.
+    `port` (default: a free one), `env` (added to the environment) and `args` (more `streamlit
+    run` options, e.g. `--secrets.files`) serve the sign-in tests."""
 
-    def __init__(self, corpus: Path, index: Path, data: Path, log_path: Path):
-        self.port = free_port()
+    def __init__(self, corpus: Path, index: Path, data: Path, log_path: Path,
+                 port: int | None = None, env: Mapping[str, str] | None = None,
+                 args: Sequence[str] = ()):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
-        env = dict(os.environ, ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_INDEX_DIR=str(index),
-                   ASSISTANT_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+        env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus),
+               "ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_DATA_DIR": str(data),
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
         self.log = open(self.log_path, "w")
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py",
              "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def _log_tail(self) -> str:

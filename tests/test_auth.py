@@ -1,0 +1,410 @@
+"""Sign-in without a browser: the allow-list, the reading of [auth], the start-up decisions
+(assistant/auth.py), `make run`'s check, and the app's gate through streamlit.testing.
+
+The end-to-end flows against a real OpenID Connect provider are in tests/test_auth_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assistant import auth
+from assistant.auth import AllowList, AuthConfig, parse_allow_list
+from assistant.errors import SettingError
+
+from ui_samples import REPO
+
+APP = str(REPO / "app.py")
+SECRET = "s" * 40
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": SECRET,
+        "client_id": "app", "client_secret": "shh",
+        "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
+SEED_TITLE = "Mexico and US Strengthen Cooperation"
+
+
+@pytest.fixture(autouse=True)
+def no_auth_env(monkeypatch):
+    for name in (auth.ALLOWED_ENV, auth.REQUIRE_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+# ------------------------------------------------------------------------------ allow-list
+
+def test_allow_list_parses_addresses_and_domains_with_any_separator():
+    allow = parse_allow_list("@Example.org, alice@partner.com;bob@x.io\n @b.net", "X")
+    assert allow.domains == {"example.org", "b.net"}
+    assert allow.addresses == {"alice@partner.com", "bob@x.io"}
+    assert parse_allow_list(["@a.org", "c@d.org, e@f.org"], "X") == AllowList(
+        frozenset({"c@d.org", "e@f.org"}), frozenset({"a.org"}))
+    assert not parse_allow_list("", "X") and not parse_allow_list(None, "X")
+    assert not parse_allow_list(" , ", "X")
+
+
+@pytest.mark.parametrize("bad", ["bob", "@", "a@b@c", "alice@", "@a@b", "*"])
+def test_allow_list_bad_entry_is_one_line_naming_the_source(bad):
+    with pytest.raises(SettingError) as err:
+        parse_allow_list(f"@ok.org, {bad}", "ASSISTANT_ALLOWED_USERS")
+    msg = str(err.value)
+    assert msg.startswith("ASSISTANT_ALLOWED_USERS: ") and repr(bad.lower()) in msg
+    assert "\n" not in msg
+    with pytest.raises(SettingError):
+        parse_allow_list([3], "X")
+
+
+def test_allow_list_matching():
+    allow = parse_allow_list("@example.org, alice@partner.com", "X")
+    assert allow.permits("bob@example.org") and allow.permits("  BOB@Example.ORG ")
+    assert allow.permits("alice@partner.com")
+    assert not allow.permits("carol@partner.com")
+    assert not allow.permits("bob@sub.example.org")  # a domain is that domain only
+    assert not allow.permits("bob@example.org.evil.com")
+    assert not allow.permits("example.org") and not allow.permits(None) and not allow.permits("")
+    assert AllowList().permits("anyone@anywhere.com") and AllowList().permits(None)
+    assert allow.describe() == "@example.org, alice@partner.com"
+
+
+def test_identity_uses_only_a_verified_address():
+    who = auth.identity({"email": "Alice@Example.org", "email_verified": True, "sub": "42",
+                         "name": "Alice"})
+    assert (who.email, who.sub, who.name, who.label) == ("alice@example.org", "42", "Alice",
+                                                         "alice@example.org")
+    # Entra sends no email_verified: the address is taken (the tenant vouches for it).
+    assert auth.identity({"email": "a@b.org", "sub": "1"}).email == "a@b.org"
+    for flag in (False, "false"):
+        unverified = auth.identity({"email": "ceo@example.org", "email_verified": flag,
+                                    "sub": "u-7"})
+        assert unverified.email is None and unverified.label == "sub:u-7"
+    assert auth.identity({}).label == "unknown user"
+
+
+# ------------------------------------------------------------------------------ [auth]
+
+def test_no_auth_section_is_not_configured():
+    config = auth.read_config({}, {})
+    assert config == AuthConfig() and not config.ready
+
+
+def test_complete_default_provider():
+    config = auth.read_config({"auth": AUTH}, {})
+    assert config.ready and config.providers == ("",) and config.problem is None
+
+
+def test_named_providers():
+    secrets = {"auth": {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": SECRET,
+                        "microsoft": {k: AUTH[k] for k in auth.PROVIDER_KEYS},
+                        "okta": {k: AUTH[k] for k in auth.PROVIDER_KEYS}}}
+    assert auth.read_config(secrets, {}).providers == ("microsoft", "okta")
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"cookie_secret": None}, "lacks cookie_secret"),
+    ({"redirect_uri": None, "cookie_secret": None}, "lacks redirect_uri, cookie_secret"),
+    ({"redirect_uri": "http://localhost:8501/"}, "ending in /oauth2callback"),
+    ({"redirect_uri": "localhost:8501/oauth2callback"}, "absolute address"),
+    ({"cookie_secret": "short"}, "shorter than 32"),
+    ({"client_secret": None}, "[auth] lacks client_secret"),
+    ({"server_metadata_url": "idp.example.org/.well-known"}, "absolute http(s) URL"),
+    ({"client_id": None, "client_secret": None, "server_metadata_url": None},
+     "names no identity provider"),
+])
+def test_auth_that_cannot_work_is_a_problem(change, words):
+    section = {k: v for k, v in {**AUTH, **change}.items() if v is not None}
+    config = auth.read_config({"auth": section}, {})
+    assert config.configured and not config.ready and words in config.problem
+    ok, line = auth.startup_check(config, "localhost")
+    assert not ok and line.startswith("Sign-in is configured but cannot work") and words in line
+
+
+def test_named_provider_problems():
+    base = {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": SECRET}
+    bad_name = {**base, "my_idp": {k: AUTH[k] for k in auth.PROVIDER_KEYS}}
+    assert "'_'" in auth.read_config({"auth": bad_name}, {}).problem
+    partial = {**base, "okta": {"client_id": "x"}}
+    assert "[auth.okta] lacks client_secret, server_metadata_url" in \
+        auth.read_config({"auth": partial}, {}).problem
+    assert "must be a section" in auth.read_config({"auth": "yes"}, {}).problem
+
+
+def test_allow_list_from_environment_and_secrets_together():
+    secrets = {"auth": AUTH, "assistant": {"allowed_users": ["bob@partner.com", "@b.org"]}}
+    config = auth.read_config(secrets, {auth.ALLOWED_ENV: "@example.org"})
+    assert config.allow.domains == {"example.org", "b.org"}
+    assert config.allow.addresses == {"bob@partner.com"}
+    with pytest.raises(SettingError, match=r"\[assistant\] allowed_users in secrets.toml"):
+        auth.read_config({"assistant": {"allowed_users": "bob"}}, {})
+
+
+def test_require_flag_values():
+    for value in ("1", "true", "YES", "on"):
+        assert auth.read_config({}, {auth.REQUIRE_ENV: value}).require
+    for value in ("", "0", "false", "no", "off"):
+        assert not auth.read_config({}, {auth.REQUIRE_ENV: value}).require
+    with pytest.raises(SettingError, match="ASSISTANT_REQUIRE_AUTH='maybe'"):
+        auth.read_config({}, {auth.REQUIRE_ENV: "maybe"})
+
+
+# ------------------------------------------------------------------------------ decisions
+
+@pytest.mark.parametrize("host, loopback", [
+    ("localhost", True), ("LOCALHOST", True), ("127.0.0.1", True), ("127.3.2.1", True),
+    ("::1", True), ("[::1]", True), ("0.0.0.0", False), ("::", False), ("", False),
+    (None, False), ("192.168.1.5", False), ("example.org", False), ("10.0.0.1", False)])
+def test_is_loopback(host, loopback):
+    assert auth.is_loopback(host) is loopback
+
+
+def test_startup_check_without_auth():
+    open_ = auth.read_config({}, {})
+    assert auth.startup_check(open_, "localhost") == (True, None)
+    ok, line = auth.startup_check(open_, "0.0.0.0")
+    assert ok and line.startswith("Warning: sign-in is not configured and the app listens on "
+                                  "0.0.0.0") and "[auth]" in line and "README" in line
+    assert "every network interface" in auth.startup_check(open_, None)[1]
+    ok, line = auth.startup_check(auth.read_config({}, {auth.REQUIRE_ENV: "1"}), "localhost")
+    assert not ok and line.startswith("ASSISTANT_REQUIRE_AUTH=1 but sign-in is not configured")
+    ok, line = auth.startup_check(auth.read_config({}, {auth.ALLOWED_ENV: "@a.org"}), "localhost")
+    assert not ok and "allow-list is set" in line
+    for _, text in (auth.startup_check(open_, "0.0.0.0"),):
+        assert "\n" not in text
+
+
+def test_startup_check_with_auth():
+    ok, line = auth.startup_check(auth.read_config({"auth": AUTH}, {}), "0.0.0.0")
+    assert ok and "without an allow-list" in line
+    config = auth.read_config({"auth": AUTH}, {auth.ALLOWED_ENV: "@a.org", auth.REQUIRE_ENV: "1"})
+    assert auth.startup_check(config, "0.0.0.0") == (True, "Sign-in is on; allowed: @a.org.")
+
+
+def test_decide():
+    configured = auth.read_config({"auth": AUTH}, {auth.ALLOWED_ENV: "@example.org"})
+    assert auth.decide(auth.read_config({}, {}), {"email": "x@y.z"}, "localhost").kind == "open"
+    assert auth.decide(auth.read_config({}, {auth.REQUIRE_ENV: "1"}), None).kind == "closed"
+    assert auth.decide(configured, None).kind == "sign_in"
+    assert auth.decide(configured, {"is_logged_in": False}).kind == "sign_in"
+    # claims without is_logged_in=True (what st.user holds outside a sign-in) are not a user
+    assert auth.decide(configured, {"email": "bob@example.org"}).kind == "sign_in"
+    allowed = auth.decide(configured, {"is_logged_in": True, "email": "bob@example.org"})
+    assert allowed.kind == "allowed" and allowed.user.label == "bob@example.org"
+    refused = auth.decide(configured, {"is_logged_in": True, "email": "eve@other.org"})
+    assert refused.kind == "refused" and "eve@other.org" in refused.message
+    unverified = auth.decide(configured, {"is_logged_in": True, "email": "bob@example.org",
+                                          "email_verified": False, "sub": "9"})
+    assert unverified.kind == "refused" and "without a verified e-mail" in unverified.message
+    anyone = auth.read_config({"auth": AUTH}, {})
+    assert auth.decide(anyone, {"is_logged_in": True, "sub": "9"}).kind == "allowed"
+
+
+# ------------------------------------------------------------------------------ make run's check
+
+def run_check(tmp_path, *args, env=None):
+    full = {k: v for k, v in os.environ.items() if k not in (auth.ALLOWED_ENV, auth.REQUIRE_ENV)}
+    full.update(env or {}, HOME=str(tmp_path))
+    return subprocess.run([sys.executable, "-m", "assistant.auth", *args], cwd=tmp_path,
+                          env=full, capture_output=True, text=True, timeout=60)
+
+
+def test_check_reads_streamlits_secrets_locations(tmp_path):
+    (tmp_path / ".streamlit").mkdir()
+    files = auth.default_secrets_files(tmp_path)
+    assert files[-1] == tmp_path / ".streamlit" / "secrets.toml"
+    files[-1].write_text('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n')
+    secrets = auth.load_secrets([tmp_path / "missing.toml", files[-1]])
+    assert secrets == {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback"}}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[auth\n")
+    with pytest.raises(SettingError, match="not valid TOML"):
+        auth.load_secrets([bad])
+
+
+def test_check_refuses_require_auth_without_auth_in_one_line(tmp_path):
+    done = run_check(tmp_path, "--host", "localhost", env={auth.REQUIRE_ENV: "1"})
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "Refusing to start: ASSISTANT_REQUIRE_AUTH=1 but sign-in is not configured")
+
+
+def test_check_warns_on_network_address_and_passes_localhost(tmp_path):
+    done = run_check(tmp_path, "--host", "0.0.0.0")
+    assert done.returncode == 0 and done.stderr.startswith("Warning: sign-in is not configured")
+    assert len(done.stderr.strip().splitlines()) == 1
+    quiet = run_check(tmp_path, "--host", "localhost")
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_check_accepts_working_auth_and_refuses_broken(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in AUTH.items()))
+    done = run_check(tmp_path, "--host", "0.0.0.0", "--secrets", str(good),
+                     env={auth.REQUIRE_ENV: "1", auth.ALLOWED_ENV: "@example.org"})
+    assert done.returncode == 0 and done.stderr.strip() == "Sign-in is on; allowed: @example.org."
+    # Found in the working directory's .streamlit/, as `streamlit run` would.
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(good.read_text().replace(SECRET, "x"))
+    done = run_check(tmp_path, "--host", "localhost")
+    assert done.returncode == 2 and "cookie_secret is shorter" in done.stderr
+    done = run_check(tmp_path, env={auth.ALLOWED_ENV: "bob"})
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "'bob'" in done.stderr
+
+
+def test_make_run_checks_sign_in_before_anything_else(tmp_path):
+    """`make run` refuses with one line of ours (plus make's own error line) before it builds
+    or serves anything."""
+    if (REPO / ".streamlit" / "secrets.toml").exists():
+        pytest.skip("this checkout has its own .streamlit/secrets.toml")
+    env = {k: v for k, v in os.environ.items() if k not in (auth.ALLOWED_ENV,)}
+    env.update({auth.REQUIRE_ENV: "1", "HOME": str(tmp_path),
+                "ASSISTANT_INDEX_DIR": str(tmp_path / "never-built")})
+    done = subprocess.run(["make", "-s", "-o", ".venv/.installed", "run", "HOST=127.0.0.1",
+                           "PORT=1"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0, done.stdout + done.stderr
+    ours = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert len(ours) == 1 and ours[0].startswith(
+        "Refusing to start: ASSISTANT_REQUIRE_AUTH=1 but sign-in is not configured"), done.stderr
+    assert not (tmp_path / "never-built").exists()  # nothing was built
+    plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run", "HOST=0.0.0.0"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60).stdout
+    assert plan.splitlines()[0].endswith("-m assistant.auth --host 0.0.0.0")
+
+
+# ------------------------------------------------------------------------------ the app's gate
+
+def app_with(secrets: dict | None = None, user: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    # A non-empty dict replaces the secrets files (this checkout's or ~/.streamlit's) for the run.
+    at.secrets = secrets if secrets is not None else {"unrelated": "x"}
+    if user is not None:
+        at.user = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    parts = []
+    for node in at._tree:
+        proto = getattr(node, "proto", None)
+        for attr in ("body", "label", "placeholder"):
+            value = getattr(proto, attr, None)
+            if isinstance(value, str):
+                parts.append(value)
+    return "\n".join(parts)
+
+
+def assert_nothing_of_the_articles(at: AppTest) -> None:
+    assert not at.chat_input and not at.sidebar.children
+    text = page_text(at)
+    for word in ("article file", "articles ·", "chunks", SEED_TITLE, "Build the index"):
+        assert word not in text, word
+
+
+def test_signed_out_visitor_sees_only_the_sign_in_page(tmp_path, monkeypatch):
+    from ui_samples import make_corpus
+
+    make_corpus(tmp_path / "articles")  # something to leak, if the gate leaked
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "articles"))
+    at = app_with({"auth": AUTH}, {"is_logged_in": False})
+    assert [t.value for t in at.title] == ["Article Assistant"]
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert_nothing_of_the_articles(at)
+
+
+def test_one_sign_in_button_per_named_provider():
+    section = {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": SECRET,
+               "google": {k: AUTH[k] for k in auth.PROVIDER_KEYS},
+               "microsoft": {k: AUTH[k] for k in auth.PROVIDER_KEYS}}
+    at = app_with({"auth": section}, {"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft"]
+
+
+def test_user_outside_the_allow_list_is_refused(monkeypatch):
+    monkeypatch.setenv(auth.ALLOWED_ENV, "@example.org, alice@partner.com")
+    at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "eve@other.org"})
+    assert len(at.error) == 1 and "eve@other.org" in at.error[0].value
+    assert "may not use" in at.error[0].value
+    assert [b.label for b in at.button] == ["Sign out"]
+    assert_nothing_of_the_articles(at)
+
+
+def test_require_auth_without_auth_serves_one_line_only(monkeypatch):
+    monkeypatch.setenv(auth.REQUIRE_ENV, "1")
+    at = app_with()
+    assert len(at.error) == 1 and "ASSISTANT\\_REQUIRE\\_AUTH=1" in at.error[0].value
+    assert not at.button
+    assert_nothing_of_the_articles(at)
+
+
+def test_broken_auth_or_bad_allow_list_closes_the_app(monkeypatch):
+    at = app_with({"auth": {**AUTH, "cookie_secret": "x"}}, {"is_logged_in": True,
+                                                            "email": "bob@example.org"})
+    assert len(at.error) == 1 and "cannot work" in at.error[0].value
+    assert_nothing_of_the_articles(at)
+    monkeypatch.setenv(auth.ALLOWED_ENV, "bob")
+    at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "bob@example.org"})
+    assert len(at.error) == 1 and "neither an e-mail address" in at.error[0].value
+    assert_nothing_of_the_articles(at)
+
+
+def test_open_app_on_a_network_address_prints_the_warning(capfd, monkeypatch):
+    import streamlit
+
+    real = streamlit.get_option
+    monkeypatch.setattr(streamlit, "get_option",
+                        lambda key: "192.0.2.7" if key == "server.address" else real(key))
+    at = app_with()
+    assert "Warning: sign-in is not configured and the app listens on 192.0.2.7" in \
+        capfd.readouterr().err
+    assert any(c.value.startswith("Sign-in is not configured") for c in at.sidebar.caption)
+
+
+# ------------------------------------------------------------------------------ signed in, with an index
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, embedder):
+    from assistant.config import Settings
+    from assistant.indexing import build
+    from assistant.service import Assistant
+
+    from ui_samples import SEED_QUESTIONS, first_answering, make_corpus
+
+    root = tmp_path_factory.mktemp("auth-app")
+    corpus = make_corpus(root / "corpus", hostile=False)
+    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
+                                  data_dir=root / "data")
+    build(settings, embedder=embedder, log=lambda m: None)
+    seed = first_answering(Assistant.open(settings=settings, embedder=embedder), SEED_QUESTIONS)
+    assert seed is not None
+    return corpus, settings.index_dir, seed[0]
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["allowed", "no-auth"])
+def test_feedback_line_names_the_signed_in_user(indexed, tmp_path, monkeypatch, signed_in):
+    corpus, index, question = indexed
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    if signed_in:
+        monkeypatch.setenv(auth.ALLOWED_ENV, "@example.org")
+        at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "Bob@Example.org",
+                                       "email_verified": True, "sub": "b-1"})
+        sidebar = " ".join(c.value for c in at.sidebar.caption)
+        assert "Signed in as **bob@example.org**" in sidebar
+        assert "Sign out" in [b.label for b in at.sidebar.button]
+    else:
+        at = app_with()
+        assert any(c.value.startswith("Sign-in is not configured")
+                   for c in at.sidebar.caption)
+        assert "Sign out" not in [b.label for b in at.button]
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    at.feedback[0].set_value(1).run()
+    rec = json.loads((tmp_path / "data" / "feedback.jsonl").read_text().splitlines()[0])
+    assert rec["question"] == question and rec["rating"] == "up"
+    assert rec["user"] == ("bob@example.org" if signed_in else None)
