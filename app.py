@@ -155,6 +155,9 @@ def access_gate(host: str | None) -> auth.Access | None:
                       key=f"login-{name}", type="primary", icon=":material/login:",
                       on_click=st.login, args=(name,) if name else ())
     else:  # refused: signed in, outside the allow-list
+        if not st.session_state.get("refusal_logged"):
+            st.session_state.refusal_logged = True
+            log.warning("refused %s: not on the allow-list", access.user.label)
         st.error(ui.escape_markdown(access.message), icon=":material/block:")
         st.button("Sign out", key="logout", icon=":material/logout:", on_click=st.logout)
     return None
@@ -379,7 +382,8 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
         except AssistantError as exc:
             msg["error"] = ui.message_markdown(exc)
         except Exception as exc:  # noqa: BLE001 - one line for the user, details in the log
-            log.exception("answering %r failed", question)
+            log.exception("answering %r for %s failed", question,
+                          st.session_state.get("signed_in_as") or "an open session")
             msg["error"] = ui.escape_markdown(f"Something went wrong while answering "
                                               f"({type(exc).__name__}: {exc}).")
         messages.append(msg)

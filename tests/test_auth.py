@@ -324,9 +324,10 @@ def test_one_sign_in_button_per_named_provider():
     assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft"]
 
 
-def test_user_outside_the_allow_list_is_refused(monkeypatch):
+def test_user_outside_the_allow_list_is_refused(monkeypatch, caplog):
     monkeypatch.setenv(auth.ALLOWED_ENV, "@example.org, alice@partner.com")
     at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "eve@other.org"})
+    assert "refused eve@other.org: not on the allow-list" in caplog.text
     assert len(at.error) == 1 and "eve@other.org" in at.error[0].value
     assert "may not use" in at.error[0].value
     assert [b.label for b in at.button] == ["Sign out"]

@@ -180,7 +180,8 @@ def test_allowed_user_signs_in_asks_and_is_named_in_feedback(page, site):
     sign_in(page, site, "alice-1")
     page.get_by_placeholder(PLACEHOLDER).wait_for(timeout=ANSWER_TIMEOUT_MS)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar).to_contain_text("Signed in as alice@example.org")
+    # The account lines come last in the sidebar, after the index status (model loading).
+    expect(sidebar).to_contain_text("Signed in as alice@example.org", timeout=ANSWER_TIMEOUT_MS)
     expect(sidebar.get_by_role("button", name="Sign out")).to_be_visible()
     reply = ask(page, site["question"])
     expect(reply.locator(".aa-answer")).to_be_visible()
@@ -199,6 +200,7 @@ def test_user_outside_the_allow_list_is_refused(page, site):
     expect(alert).to_contain_text("may not use the Article Assistant")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert_no_article_content(page)
+    assert "refused eve@other.org: not on the allow-list" in site["log"].read_text()
 
 
 def test_sign_out_returns_to_the_sign_in_page(page, site):
