@@ -166,7 +166,7 @@ def access_gate(host: str | None) -> auth.Access | None:
 def sidebar_account(access: auth.Access) -> None:
     with st.sidebar:
         if access.user is not None:
-            st.caption(f"Signed in as **{ui.escape_markdown(access.user.label)}**")
+            st.caption(f"Signed in as {ui.escape_markdown(access.user.label)}")
             st.button("Sign out", key="logout", icon=":material/logout:", on_click=st.logout,
                       width="stretch")
         else:

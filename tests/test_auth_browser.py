@@ -23,10 +23,11 @@ from assistant.indexing import build
 from assistant.service import Assistant
 
 from streamlit_server import CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER, StreamlitServer, free_port
-from ui_samples import SEED_QUESTIONS, first_answering, make_corpus
+from ui_samples import REPO, SEED_QUESTIONS, first_answering, make_corpus
 
 pytestmark = pytest.mark.browser
 
+ARTIFACTS = REPO / "artifacts"  # screenshots (git-ignored)
 ANSWER_TIMEOUT_MS = 180_000  # the first question may wait for the model on a busy machine
 SEED_TITLE = "Mexico and US Strengthen Cooperation"
 ALLOWED = "@example.org, alice@partner.com"
@@ -151,6 +152,11 @@ def assert_no_article_content(page) -> None:
     assert sidebar.count() == 0 or sidebar.inner_text().strip() == ""
 
 
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
 def ask(page, question: str):
     messages = page.get_by_test_id("stChatMessage")
     n = messages.count()
@@ -169,6 +175,7 @@ def test_signed_out_visitor_sees_only_sign_in_which_leads_to_the_provider(page, 
     button = open_sign_in_page(page, site)
     expect(page.get_by_role("heading", name="Article Assistant")).to_be_visible()
     assert_no_article_content(page)
+    shot(page, "sign-in.png")
     button.click()
     page.wait_for_url(re.compile(re.escape(site["provider"]) + r"/oauth2/authorize\?"))
     expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible()
@@ -188,6 +195,7 @@ def test_allowed_user_signs_in_asks_and_is_named_in_feedback(page, site):
     expect(reply.locator("a.aa-cite").first).to_have_text("[1]")
     reply.get_by_role("radio", name="Thumbs up").click()
     expect(reply).to_contain_text("feedback was saved")
+    shot(page, "signed-in.png")
     lines = [json.loads(x) for x in (site["data"] / "feedback.jsonl").read_text().splitlines()]
     mine = [x for x in lines if x["question"] == site["question"] and x["rating"] == "up"]
     assert mine and mine[-1]["user"] == "alice@example.org"
@@ -201,6 +209,7 @@ def test_user_outside_the_allow_list_is_refused(page, site):
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert_no_article_content(page)
     assert "refused eve@other.org: not on the allow-list" in site["log"].read_text()
+    shot(page, "refused.png")
 
 
 def test_sign_out_returns_to_the_sign_in_page(page, site):
