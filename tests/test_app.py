@@ -244,9 +244,9 @@ def test_k_slider_is_passed_to_the_search(env, monkeypatch):
     seen = {}
     original = Assistant.ask
 
-    def spy(self, question, history=(), k=None, sources=None):
+    def spy(self, question, history=(), k=None, sources=None, **kwargs):
         seen.update(k=k, sources=sources, history=list(history))
-        return original(self, question, history=history, k=k, sources=sources)
+        return original(self, question, history=history, k=k, sources=sources, **kwargs)
 
     monkeypatch.setattr(Assistant, "ask", spy)
     at = start_app()
