@@ -194,3 +194,51 @@ def test_feedback_and_download(page, site):
         page.get_by_role("button", name="Download as Markdown").click()
     text = Path(info.value.path()).read_text()
     assert site["question"] in text.replace("\\", "") and "\\[1\\]" in text
+
+
+def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, tmp_path):
+    """A second app with an LLM endpoint (a scripted OpenAI-compatible server streaming slowly):
+    the page shows the model's supported sentence with a working citation, never the invented
+    one, and says a part was left out."""
+    pytest.importorskip("openai")
+    import re
+
+    from llm_servers import Reply, ScriptedServer
+
+    def script(body):
+        user = body["messages"][-1]["content"]
+        blocks = dict(re.findall(r"^\[(\d+)\] \([^\n]*\)\n([^\n]*)", user, re.M))
+        n = next((k for k, t in blocks.items() if "Drug Enforcement Administration" in t), "1")
+        return Reply(f"The Drug Enforcement Administration and Mexico's Federal Police lead the "
+                     f"coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",
+                     piece_chars=6, delay=0.02)
+
+    with ScriptedServer(script) as llm:
+        root = Path(site["data"]).parent  # the module's corpus and index (see `site`)
+        server = StreamlitServer(root / "corpus", root / "index", tmp_path / "data",
+                                 tmp_path / "streamlit-llm.log",
+                                 env={"ASSISTANT_LLM_URL": llm.base_url,
+                                      "ASSISTANT_LLM_MODEL": "scripted-model"})
+        try:
+            server.wait_healthy(timeout=180)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(server.url)
+            page.get_by_placeholder(PLACEHOLDER).wait_for(timeout=ANSWER_TIMEOUT_MS)
+            expect(page.get_by_text("Answer with the language model")).to_be_visible(
+                timeout=ANSWER_TIMEOUT_MS)
+            reply = ask(page, "Who is in charge of the joint efforts?")
+            answer = reply.locator(".aa-answer")
+            expect(answer).to_contain_text("Federal Police")
+            expect(reply).to_contain_text("every sentence checked")
+            expect(reply).to_contain_text("left out")
+            assert "12,345" not in page.content()
+            marker = reply.locator("a.aa-cite").first
+            source = page.locator(marker.get_attribute("href"))
+            expect(source.locator("mark.aa-quote")).to_contain_text("Drug Enforcement Administration")
+            shot(page, "llm-answer.png")
+            assert llm.requests and llm.requests[0]["stream"] is True
+            context.close()
+        finally:
+            server.stop()
