@@ -363,7 +363,6 @@ def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
     inside = [f.span for f in figures]
     words = [m for m in re.finditer(r"(?:[A-Za-z]\.){2,}|" + _WORD.pattern, text)]
     out: list[_Name] = []
-    stop = _function_words()
     for m in words:
         w = m.group(0)
         if not w[0].isupper() or any(a <= m.start() < b for a, b in inside):

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import HERE, ROOT, data_path, parser, save_result
+from common import ROOT, data_path, parser, save_result
 
 sys.path.insert(0, str(ROOT / "tests"))
 

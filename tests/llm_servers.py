@@ -204,6 +204,11 @@ class ScriptedServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     # -- scripts and records
+    def respond(self, fn: Callable[[dict], Script]) -> None:
+        """From now on, answer every chat request with `fn(request_json)`."""
+        with self._lock:
+            self._fn = fn
+
     def push(self, *scripts: Script) -> None:
         with self._lock:
             self._queue.extend(scripts)
@@ -455,6 +460,29 @@ def _usage(body: dict, completion_tokens: int) -> dict:
     prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages") or [])
     return {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
             "total_tokens": prompt + completion_tokens}
+
+
+def prompt_passages(body: dict) -> dict[int, str]:
+    """The numbered passages of a chat request as the reader sends them (assistant/llm.py:
+    "[n] (article — section)" then the passage text), by number."""
+    import re
+
+    user = body["messages"][-1]["content"]
+    pattern = r"^\[(\d+)\] \([^\n]*\)\n(.*?)(?=\n\n\[\d+\] \(|\n\nQuestion: )"
+    return {int(m.group(1)): m.group(2) for m in re.finditer(pattern, user, re.S | re.M)}
+
+
+def citing(template: str, phrase: str, **reply: Any) -> Callable[[dict], Reply]:
+    """A script for a model that reads well: `template` with {n} = the number of the passage
+    that contains `phrase` and {other} = one that does not."""
+
+    def script(body: dict) -> Reply:
+        passages = prompt_passages(body)
+        n = next((k for k, t in passages.items() if phrase in t), 1)
+        other = next((k for k, t in passages.items() if phrase not in t), n)
+        return Reply(template.format(n=n, other=other), **reply)
+
+    return script
 
 
 # --------------------------------------------------------------------------------- llama server

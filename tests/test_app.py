@@ -379,15 +379,11 @@ def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch
     has the switch, the answer is the model's verified sentence with its citation, an invented
     sentence never reaches the page, and switching off gives the extractive answer."""
     pytest.importorskip("openai")
-    from llm_servers import Reply, ScriptedServer
+    from llm_servers import ScriptedServer, citing
 
-    def script(body):
-        user = body["messages"][-1]["content"]
-        blocks = dict(re.findall(r"^\[(\d+)\] \([^\n]*\)\n([^\n]*)", user, re.M))
-        n = next((k for k, t in blocks.items() if "Drug Enforcement Administration" in t), "1")
-        return Reply(f"The Drug Enforcement Administration and Mexico's Federal Police lead the "
-                     f"coordinated efforts [{n}]. The task force has 12,345 agents [{n}].")
-
+    script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
+                    "coordinated efforts [{n}]. The task force has 12,345 agents [{n}].",
+                    "Drug Enforcement Administration")
     with ScriptedServer(script) as srv:
         monkeypatch.setenv("ASSISTANT_LLM_URL", srv.base_url)
         monkeypatch.setenv("ASSISTANT_LLM_MODEL", "scripted-model")

@@ -201,18 +201,11 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
     the page shows the model's supported sentence with a working citation, never the invented
     one, and says a part was left out."""
     pytest.importorskip("openai")
-    import re
+    from llm_servers import ScriptedServer, citing
 
-    from llm_servers import Reply, ScriptedServer
-
-    def script(body):
-        user = body["messages"][-1]["content"]
-        blocks = dict(re.findall(r"^\[(\d+)\] \([^\n]*\)\n([^\n]*)", user, re.M))
-        n = next((k for k, t in blocks.items() if "Drug Enforcement Administration" in t), "1")
-        return Reply(f"The Drug Enforcement Administration and Mexico's Federal Police lead the "
-                     f"coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",
-                     piece_chars=6, delay=0.02)
-
+    script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
+                    "coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",
+                    "Drug Enforcement Administration", piece_chars=6, delay=0.02)
     with ScriptedServer(script) as llm:
         root = Path(site["data"]).parent  # the module's corpus and index (see `site`)
         server = StreamlitServer(root / "corpus", root / "index", tmp_path / "data",

@@ -5,7 +5,6 @@ user is verified text or the extractive answer with the reason."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from llm_servers import Cut, Error, Hang, Malformed, Reply, ScriptedServer  # noqa: E402
+from llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
+                         prompt_passages)
 
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation import recheck  # noqa: E402
@@ -49,32 +49,9 @@ def make(seed_settings, embedder, server, timeout: float = 5.0) -> Assistant:
     return Assistant.open(settings=s, embedder=embedder)
 
 
-def passages_of(body: dict) -> dict[int, str]:
-    """The numbered passages in a chat request, as the model sees them."""
-    user = body["messages"][-1]["content"]
-    out = {}
-    for m in re.finditer(r"^\[(\d+)\] \([^\n]*\)\n(.*?)(?=\n\n\[\d+\] \(|\n\nQuestion: )", user,
-                         re.S | re.M):
-        out[int(m.group(1))] = m.group(2)
-    return out
-
-
-def cite(body: dict, phrase: str) -> int:
-    """The number of the passage containing `phrase` (as a model that reads well would cite)."""
-    return next(n for n, text in passages_of(body).items() if phrase in text)
-
-
-def other(body: dict, phrase: str) -> int:
-    return next(n for n, text in passages_of(body).items() if phrase not in text)
-
-
 def test_a_supported_answer_is_shown_with_renumbered_citations(seed_settings, embedder, server):
-    def script(body):
-        n = cite(body, DEA)
-        return Reply(f"The U.S. Drug Enforcement Administration and Mexico's Federal Police lead "
-                     f"the coordinated efforts [{n}].")
-
-    server._fn = script
+    server.respond(citing("The U.S. Drug Enforcement Administration and Mexico's Federal Police lead "
+                     "the coordinated efforts [{n}].", DEA))
     a = make(seed_settings, embedder, server)
     shown = []
     ans = a.ask(QUESTION, llm=True, on_text=shown.append)
@@ -95,16 +72,12 @@ def test_a_supported_answer_is_shown_with_renumbered_citations(seed_settings, em
     assert user.rstrip().endswith(f"Question: {QUESTION}")
     assert SEED.name not in json.dumps(body) and str(seed_settings.corpus_dir) not in json.dumps(body)
     assert "NOT_IN_ARTICLES" in body["messages"][0]["content"]
-    assert len(passages_of(body)) == len(ans.passages[:5])
+    assert len(prompt_passages(body)) == len(ans.passages[:5])
 
 
 def test_an_invented_figure_is_dropped_and_never_shown(seed_settings, embedder, server):
-    def script(body):
-        n = cite(body, DEA)
-        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
-                     f"They have deployed 4,750 agents to the border [{n}].")
-
-    server._fn = script
+    server.respond(citing("The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
+                     "They have deployed 4,750 agents to the border [{n}].", DEA))
     ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
     assert ans.mode == "llm"
     assert "4,750" not in ans.text and "4750" not in ans.text
@@ -117,10 +90,7 @@ def test_an_invented_figure_is_dropped_and_never_shown(seed_settings, embedder, 
 
 def test_only_invented_content_falls_back_to_the_extractive_answer(seed_settings, embedder,
                                                                    server):
-    def script(body):
-        return Reply(f"The operation costs $3.2 billion a year [{cite(body, DEA)}].")
-
-    server._fn = script
+    server.respond(citing("The operation costs $3.2 billion a year [{n}].", DEA))
     a = make(seed_settings, embedder, server)
     ans = a.ask(QUESTION, llm=True)
     plain = a.ask(QUESTION, llm=False)
@@ -131,23 +101,16 @@ def test_only_invented_content_falls_back_to_the_extractive_answer(seed_settings
 
 
 def test_a_wrong_citation_is_removed_and_a_right_one_kept(seed_settings, embedder, server):
-    def script(body):
-        right, wrong = cite(body, DEA), other(body, DEA)
-        return Reply(f"Mexico's Federal Police and the U.S. Drug Enforcement Administration will "
-                     f"lead the coordinated efforts [{wrong}][{right}].")
-
-    server._fn = script
+    server.respond(citing("Mexico's Federal Police and the U.S. Drug Enforcement Administration "
+                          "will lead the coordinated efforts [{other}][{n}].", DEA))
     ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
     assert ans.mode == "llm" and len(ans.citations) == 1
     assert DEA in ans.citations[0].quote
 
 
 def test_a_sentence_cited_only_to_the_wrong_passage_is_dropped(seed_settings, embedder, server):
-    def script(body):
-        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts "
-                     f"[{other(body, DEA)}].")
-
-    server._fn = script
+    server.respond(citing("The DEA and Mexico's Federal Police will lead the coordinated efforts "
+                          "[{other}].", DEA))
     ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
     assert ans.mode == "extractive" and ans.llm["fallback"]
     assert len(ans.llm["dropped"]) == 1
@@ -207,11 +170,11 @@ def test_a_stream_slower_than_the_timeout_in_total_falls_back(seed_settings, emb
 
 def test_a_stream_cut_cleanly_keeps_only_verified_sentences(seed_settings, embedder, server):
     def script(body):
-        n = cite(body, DEA)
+        n = next(k for k, t in prompt_passages(body).items() if DEA in t)
         return Cut(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
                    "They also run", chunked=False)
 
-    server._fn = script
+    server.respond(script)
     ans = make(seed_settings, embedder, server).ask(QUESTION, llm=True)
     assert "They also run" not in ans.text
     assert ans.mode in ("llm", "extractive")
@@ -239,12 +202,8 @@ def test_not_configured_means_extractive_and_no_llm_field(seed_settings, embedde
 def test_cli_json_contract_and_flags(seed_settings, server, capsys, monkeypatch):
     from assistant.cli import main
 
-    def script(body):
-        n = cite(body, DEA)
-        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
-                     f"Each agency sends 900 officers [{n}].")
-
-    server._fn = script
+    server.respond(citing("The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}]. "
+                     "Each agency sends 900 officers [{n}].", DEA))
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_settings.index_dir))
     monkeypatch.setenv("ASSISTANT_LLM_URL", server.base_url)
     monkeypatch.setenv("ASSISTANT_LLM_MODEL", "scripted-model")
@@ -270,11 +229,7 @@ def test_cli_json_contract_and_flags(seed_settings, server, capsys, monkeypatch)
 def test_eval_questions_with_llm(seed_settings, embedder, server, tmp_path):
     from assistant.evaluation import run_questions
 
-    def script(body):
-        n = cite(body, DEA)
-        return Reply(f"The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}].")
-
-    server._fn = script
+    server.respond(citing("The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}].", DEA))
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(json.dumps({"question": QUESTION, "source": SEED.name,
                                  "section": "Details of the Joint Operations",
