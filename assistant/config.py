@@ -62,6 +62,7 @@ class Settings:
     llm_api_key: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_API_KEY", ""),
                              repr=False)
     llm_timeout: float = field(default_factory=lambda: _env("ASSISTANT_LLM_TIMEOUT", 30.0, float))
+    llm_max_tokens: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_TOKENS", 300, int))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 

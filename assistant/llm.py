@@ -57,7 +57,7 @@ class LLMSettings:
             raise LLMUnavailable("No LLM endpoint is configured: set ASSISTANT_LLM_URL (an "
                                  "OpenAI-compatible base URL, e.g. http://localhost:11434/v1).")
         return cls(url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
-                   timeout=settings.llm_timeout)
+                   timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens)
 
 
 def build_messages(question: str, passages: Sequence[Passage],

