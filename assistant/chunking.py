@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
+from .embedding import MAX_SEQ as MODEL_MAX_TOKENS  # the model's limit, special tokens included
 from .records import SECTION_SEP, Article, Chunk, content_id
 
-MODEL_MAX_TOKENS = 256  # all-MiniLM-L6-v2 max_seq_length, special tokens included
 _MAX_PREFIX_TOKENS = 48
 
 # A callable that returns the number of word pieces of each text (no special tokens).

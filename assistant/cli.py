@@ -77,12 +77,9 @@ def main(argv=None) -> int:
     p.add_argument("--index")
     p.set_defaults(func=cmd_status)
 
-    try:
-        from . import cli_query
+    from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
 
-        cli_query.register(sub)
-    except ImportError:
-        pass
+    cli_query.register(sub)
 
     args = parser.parse_args(argv)
     try:

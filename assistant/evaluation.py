@@ -362,7 +362,7 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
              "out_of_corpus": shares(p1[y1 == 0]),
              "in_paragraph_unanswerable": shares(p2[y2 == 0]),
              "answerable_in_full_index": shares(p2[y2 == 1])}
-    # Also: how the shipped (default) model does on the reporting halves.
+    # The settings that ship, for comparison with the fitted ones (tests/test_tuned.py).
     shipped = DEFAULT_ANSWER_SETTINGS
     lat = [r["full"]["latency_ms"] for r in rows]
     return {"answerable": quality, "out_of_corpus": out_of_corpus, "in_paragraph": in_paragraph,
