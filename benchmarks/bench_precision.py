@@ -100,13 +100,23 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--questions", type=int, default=100)
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--latency-only", action="store_true",
+                    help="re-measure only ask latency, keeping the quality figures of the last "
+                         "run (results/precision.json); both runs' times are recorded")
     args = ap.parse_args()
     data = data_path(args, what="evaluation data")
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     work = Path(args.work)
     result = {"command": "python benchmarks/bench_precision.py",
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    if not args.skip_quality:
+    if args.latency_only:
+        import json
+
+        previous = json.loads((Path(__file__).parent / "results" / "precision.json").read_text())
+        result = {**previous, "command": previous["command"] + " ; python benchmarks/bench_precision.py --latency-only",
+                  "when": previous["when"] + "; latency " + result["when"],
+                  "ask_ms_earlier_runs": previous.get("ask_ms_earlier_runs", []) + [previous["ask_ms"]]}
+    elif not args.skip_quality:
         for p in PRECISIONS:
             result[p] = quality(data, work / p, p)
         diffs = {}

@@ -209,6 +209,9 @@ def section_precision(r: dict) -> list[str]:
             "per precision, interleaved): "
             f"p50 fp32 {f(a['fp32']['p50'], 1)} ms, bf16 {f(a['bf16']['p50'], 1)} ms; "
             f"p95 fp32 {f(a['fp32']['p95'], 1)} ms, bf16 {f(a['bf16']['p95'], 1)} ms.", ""]
+    for old in r.get("ask_ms_earlier_runs", []):
+        out += [f"An earlier run of the same comparison, while other work was running on the machine: "
+                f"p50 fp32 {f(old['fp32']['p50'], 1)} ms, bf16 {f(old['bf16']['p50'], 1)} ms.", ""]
     return out
 
 
