@@ -429,8 +429,10 @@ def main() -> None:
         return
 
     st.title("Article Assistant")
-    st.caption("Ask about the articles. Answers are sentences quoted from them; each [n] "
-               "marker links to its source below the answer.")
+    st.caption("Ask about the articles. Answers are sentences quoted from them"
+               + (" or, with the language model on, written from them and checked sentence by "
+                  "sentence against the passage each cites" if settings.llm_url else "")
+               + "; each [n] marker links to its source below the answer.")
     # The input comes before the (first, slow) model load, so people can type meanwhile.
     question = st.chat_input("Ask a question about the articles", key="question",
                              submit_mode="disable")
