@@ -269,7 +269,8 @@ def test_make_run_checks_sign_in_before_anything_else(tmp_path):
     assert len(ours) == 1 and ours[0].startswith(
         "Refusing to start: ASSISTANT_REQUIRE_AUTH=1 but sign-in is not configured"), done.stderr
     assert not (tmp_path / "never-built").exists()  # nothing was built
-    plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run", "HOST=0.0.0.0"],
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "run",
+                           "HOST=0.0.0.0"],
                           cwd=REPO, capture_output=True, text=True, timeout=60).stdout
     assert plan.splitlines()[0].endswith("-m assistant.auth --host 0.0.0.0")
 

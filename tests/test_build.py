@@ -570,7 +570,7 @@ def test_cli_build_prints_a_summary(corpus_dir, index_dir, seed_path, embedder, 
                                     capsys):
     (corpus_dir / SEED_NAME).write_bytes(seed_path.read_bytes())
     (corpus_dir / "tides.md").write_text(TIDES_MD)
-    monkeypatch.setattr(indexing, "Embedder", lambda *a, **k: embedder)  # reuse the loaded model
+    monkeypatch.setattr(indexing.Embedder, "from_settings", lambda s: embedder)  # the loaded model
     code = cli.main(["build", "--corpus", str(corpus_dir), "--index", str(index_dir)])
     out, err = capsys.readouterr()
     assert code == 0
@@ -586,7 +586,7 @@ def test_cli_build_prints_a_summary(corpus_dir, index_dir, seed_path, embedder, 
 
 def test_cli_build_on_empty_corpus_is_one_clear_line(corpus_dir, index_dir, fake_embedder,
                                                      monkeypatch, capsys):
-    monkeypatch.setattr(indexing, "Embedder", lambda *a, **k: fake_embedder)
+    monkeypatch.setattr(indexing.Embedder, "from_settings", lambda s: fake_embedder)
     code = cli.main(["build", "--corpus", str(corpus_dir), "--index", str(index_dir)])
     out, err = capsys.readouterr()
     assert code == 2
@@ -603,7 +603,7 @@ def test_cli_build_uses_environment_paths(corpus_dir, index_dir, fake_embedder, 
     """Without flags the CLI uses ASSISTANT_CORPUS_DIR / ASSISTANT_INDEX_DIR (set by conftest)."""
     assert Path(os.environ["ASSISTANT_CORPUS_DIR"]) == corpus_dir
     (corpus_dir / "alpha.md").write_text(ALPHA)
-    monkeypatch.setattr(indexing, "Embedder", lambda *a, **k: fake_embedder)
+    monkeypatch.setattr(indexing.Embedder, "from_settings", lambda s: fake_embedder)
     assert cli.main(["build"]) == 0
     assert "1 articles" in capsys.readouterr().out
     assert (index_dir / "CURRENT").is_file()

@@ -188,8 +188,11 @@ def test_hostile_questions_in_the_app(real_site, tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.chat_input[0].set_value("warm up").run()  # loads the model: not audited
+    # The sign-in gate asks Streamlit for its secrets on every run; Streamlit looks for
+    # secrets.toml in the home and working folders (configuration, not user input).
     roots = allowed_roots(real_site["index"], real_site["corpus"], tmp_path / "data",
-                          REPO / "app.py", REPO / "assistant")
+                          REPO / "app.py", REPO / "assistant", Path.home() / ".streamlit",
+                          Path.cwd() / ".streamlit")
     asked = ["", "   \n\t  ", "\x00\x01\x02\x1b\x7f\u200b", "\x1b[31mred\x07", "x" * 100_000,
              "../../etc/passwd",
              "/etc/passwd", "file:///etc/shadow", "$(cat /etc/passwd)", "<script>alert(1)</script>",
