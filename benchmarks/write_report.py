@@ -263,6 +263,18 @@ def section_llm(r: dict) -> list[str]:
             reasons[k] = reasons.get(k, 0) + v
     if reasons:
         out += ["Fallback reasons: " + "; ".join(f"{k} ({v})" for k, v in sorted(reasons.items(), key=lambda x: -x[1])), ""]
+    why: dict[str, int] = {}
+    for key in ("seed", "squad"):
+        for row in r[key]["rows"]:
+            for d in row["dropped"]:
+                k = ("no citation" if d["why"] == "no citation" else
+                     "cites a passage number that was not given" if d["why"].startswith("cites [") else
+                     "a name, number or date not in the cited passage" if (" not in passage" in d["why"] or " is not in " in d["why"]) else
+                     "meaning not close to the cited passage")
+                why[k] = why.get(k, 0) + 1
+    if why:
+        out += ["Why the verifier dropped sentences: " + "; ".join(
+            f"{k} ({v})" for k, v in sorted(why.items(), key=lambda x: -x[1])) + ".", ""]
     return out
 
 
