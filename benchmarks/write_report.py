@@ -296,21 +296,11 @@ def main() -> None:
     own = [(label, r) for label, r in own if r]
     if own:
         lines += section_own_words(own)
-    verifier = load("verifier")
-    if verifier:
-        lines += section_verifier(verifier)
-    llm = load("llm")
-    if llm:
-        lines += section_llm(llm)
-    ask = load("ask")
-    if ask:
-        lines += section_ask(ask)
-    ui = load("ui")
-    if ui:
-        lines += section_ui(ui)
-    peer = load("peer")
-    if peer:
-        lines += section_peer(peer)
+    for name, render in (("verifier", section_verifier), ("llm", section_llm),
+                         ("ask", section_ask), ("ui", section_ui), ("peer", section_peer)):
+        r = load(name)
+        if r:
+            lines += render(r)
     for name, title in (("reliability", "Reliability"),
                         ("load", "Load: concurrent chat sessions")):
         r = load(name)

@@ -85,3 +85,16 @@ class StreamlitServer:
                 self.proc.kill()
                 self.proc.wait(10)
         self.log.close()
+
+
+def chromium():
+    """Headless Debian Chromium under Playwright, closed on exit (a generator for fixtures:
+    `yield from chromium()`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

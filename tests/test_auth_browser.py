@@ -22,7 +22,7 @@ from assistant.config import Settings
 from assistant.indexing import build
 from assistant.service import Assistant
 
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER, StreamlitServer, free_port
+from streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
 from ui_samples import REPO, SEED_QUESTIONS, first_answering, make_corpus
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: install it with `make chromium` "
                 "(apt-get install chromium); browser tests skipped", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 def http_json(method: str, url: str, body: dict) -> dict | None:
@@ -109,12 +109,7 @@ def site(tmp_path_factory, embedder, provider):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from chromium()
 
 
 @pytest.fixture

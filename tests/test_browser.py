@@ -17,7 +17,7 @@ from assistant.config import Settings
 from assistant.indexing import build
 from assistant.service import Assistant
 
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER, StreamlitServer
+from streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
 from ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering,
                         make_corpus)
 
@@ -30,7 +30,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: install it with `make chromium` "
                 "(apt-get install chromium); browser tests skipped", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +55,7 @@ def site(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from chromium()
 
 
 @pytest.fixture
