@@ -1,0 +1,106 @@
+"""answering.py without the model: hand-made passages and sentence vectors. Sentence choice,
+the confidence model, the three tiers and what each tier says."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from assistant import answering
+from assistant.answering import (DEFAULT_ANSWER_SETTINGS, NO_CLEAR_ANSWER, candidates, compose,
+                                 confidence, select, tier_of)
+from assistant.records import Chunk, Passage
+
+TEXT = ("The Quorvath bridge crosses the river Lenn. It was opened in 1987 by mayor Elisabeth "
+        "Tran. The bridge is 840 meters long. Trains cross it every hour.")
+
+
+def spans(text: str) -> tuple[tuple[int, int], ...]:
+    out, start = [], 0
+    for m in re.finditer(r"[.!?](\s|$)", text):
+        out.append((start, m.start() + 1))
+        start = m.end()
+    return tuple(out)
+
+
+def passage(text: str = TEXT, title: str = "Quorvath Bridge", score: float = 1.0,
+            rows: tuple[int, int] = (0, 4)) -> Passage:
+    chunk = Chunk(id="c-" + title, article_id="a-" + title, section_index=0, heading_path=(),
+                  text=text, start=0, end=len(text), sentences=spans(text))
+    return Passage(chunk=chunk, article_title=title, source=f"{title}.txt", score=score,
+                   dense=score, sentence_rows=rows)
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.zeros(8, dtype=np.float32)
+    v[: len(xs)] = xs
+    return v / np.linalg.norm(v)
+
+
+IDF = {t: 2.0 for t in ("quorvath", "bridg", "cross", "river", "lenn", "open", "1987", "mayor",
+                        "elisabeth", "tran", "840", "meter", "long", "train", "everi", "hour")}
+QVEC = unit(1, 0, 0)
+# Sentence vectors: the "opened" sentence points the way of the question.
+SENTS = np.stack([unit(0.3, 1, 0), unit(1, 0.1, 0), unit(0, 0, 1), unit(0, 1, 1)])
+
+
+def test_the_sentence_that_answers_is_chosen_first():
+    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [passage()], SENTS,
+                              [(0, 4)], IDF)
+    assert cands[0].text == "It was opened in 1987 by mayor Elisabeth Tran."
+    assert cands[0].typed  # a date question and a sentence with a year
+    assert set(feats) == set(answering.FEATURES)
+    assert feats["best_sentence_dense"] == pytest.approx(float(SENTS[1] @ QVEC))
+
+
+def test_select_drops_near_duplicates_and_weak_sentences():
+    cands, _ = candidates("When was the Quorvath bridge opened?", QVEC, [passage()], SENTS,
+                          [(0, 4)], IDF)
+    s = dataclasses.replace(DEFAULT_ANSWER_SETTINGS, keep_ratio=0.0, duplicate_cos=0.99)
+    assert len(select(cands, s)) == 3  # max_sentences
+    dup = [dataclasses.replace(cands[0]), dataclasses.replace(cands[0], start=99)]
+    assert len(select(dup, s)) == 1  # the same vector twice is one sentence
+    strict = dataclasses.replace(DEFAULT_ANSWER_SETTINGS, keep_ratio=1.0)
+    assert select(cands, strict) == [cands[0]]
+    assert select([], DEFAULT_ANSWER_SETTINGS) == []
+
+
+def test_confidence_rises_with_evidence():
+    base = {"top_dense": 0.5, "best_sentence_dense": 0.5, "best_sentence_overlap": 0.5,
+            "type_found": 1.0, "unknown_terms": 0.0, "passage_overlap": 0.5, "rarest_missing": 0.0}
+    low = confidence({**base, "best_sentence_dense": 0.1})
+    high = confidence({**base, "best_sentence_dense": 0.9})
+    assert 0.0 < low < high < 1.0
+    assert confidence({**base, "unknown_terms": 1.0}) < confidence(base)
+
+
+@pytest.mark.parametrize("conf,tier", [(0.9, "answer"), (DEFAULT_ANSWER_SETTINGS.threshold, "answer"),
+                                       (0.2, "possible"),
+                                       (DEFAULT_ANSWER_SETTINGS.possible_threshold, "possible"),
+                                       (0.1, "abstain"), (0.0, "abstain")])
+def test_tiers_follow_the_two_thresholds(conf, tier):
+    assert tier_of(conf, DEFAULT_ANSWER_SETTINGS) == tier
+
+
+def test_each_tier_says_what_it_is_and_cites_only_when_shown():
+    p = passage()
+    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [p], SENTS, [(0, 4)],
+                              IDF)
+    chosen = select(cands)
+    for conf, tier in ((0.9, "answer"), (0.2, "possible"), (0.05, "abstain")):
+        a = compose("When was it opened?", chosen, [p], conf, features=feats)
+        assert a.tier == tier and a.abstained == (tier == "abstain")
+        if tier == "abstain":
+            assert a.text == NO_CLEAR_ANSWER and a.citations == () and a.passages == (p,)
+            assert not re.search(r"do(es)? not (say|contain)", a.text)
+            assert a.considered  # the sentences it would have shown are kept for evaluation
+        else:
+            assert a.text.startswith("It was opened in 1987 by mayor Elisabeth Tran. [1]")
+            c = a.citations[0]
+            assert c.n == 1 and c.quote == chosen[0].text and c.quote in c.passage
+            assert TEXT[c.quote_start:c.quote_end] == c.quote
+        assert a.to_json()["tier"] == tier
+    assert compose("q", [], [p], 0.99).tier == "abstain"  # nothing to show
