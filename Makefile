@@ -19,7 +19,7 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run test build chromium build-tools llama llm-server
+.PHONY: run test test-fast build chromium build-tools llama llm-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,3 +75,8 @@ chromium:
 
 test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The quick lane while working: no browser, no real LLM server, no shared data sets (about 50 s
+# here). `make test` stays the full suite that CI runs.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser and not data"
