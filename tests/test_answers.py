@@ -77,6 +77,7 @@ def test_lead_section_is_named_by_the_article_title(seed_assistant):
                                 "and human smuggling?")
     assert not answer.abstained
     lead = [c for c in answer.citations if not c.heading_path]
+    assert lead, [c.section for c in answer.citations]  # the lead answers this one
     for c in lead:
         assert c.section == TITLE
 
@@ -158,8 +159,20 @@ def test_citation_integrity_on_question_set(seed_assistant, question):
 def test_sources_filter_limits_the_search(seed_assistant, tmp_path, embedder):
     answer = seed_assistant.ask("Who will lead the coordinated efforts?", sources=["no-such-article.txt"])
     assert answer.citations == () and answer.passages == ()
-    answer = seed_assistant.ask("Who will lead the coordinated efforts?", sources=[SEED.name])
-    assert all(c.source == SEED.name for c in answer.citations)
+    # Two articles: the filter must keep the one that would otherwise answer out.
+    corpus = tmp_path / "two"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    (corpus / "bridge.txt").write_text("Quorvath Bridge\n\nThe Quorvath bridge over the river Lenn "
+                                       "was opened in 1987 by mayor Elisabeth Tran.\n")
+    s = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "two-index")
+    build(s, embedder=embedder, log=lambda m: None)
+    two = Assistant.open(settings=s, embedder=embedder)
+    q = "Who opened the Quorvath bridge?"
+    assert two.ask(q).citations[0].source == "bridge.txt"
+    only_seed = two.ask(q, sources=[SEED.name])
+    assert only_seed.passages and {p.source for p in only_seed.passages} == {SEED.name}
+    assert all(c.source == SEED.name for c in only_seed.citations)
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01\x02"])

@@ -284,8 +284,9 @@ def test_hostile_article_text_is_shown_as_text(env):
                 (kind, body)
     # No label carries article text (labels render Markdown).
     assert all("zephyrine" not in b.label.lower() for b in at.button)
-    if env.hostile_questions:  # at least one hostile question answered with a marker
-        assert any('class="aa-cite"' in b and "zephyrine" in b for b in html(at))
+    # At least one hostile question is answered with a marker (the fixture found which).
+    assert env.hostile_questions, "no hostile question answers with the current calibration"
+    assert any('class="aa-cite"' in b and "zephyrine" in b for b in html(at))
 
 
 # ------------------------------------------------------------------------------ index states
