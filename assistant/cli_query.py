@@ -34,9 +34,6 @@ def cmd_ask(args) -> int:
     if answer.tier == "possible":
         print(POSSIBLE_LABEL)
     print(answer.text)
-    if answer.llm and answer.llm.get("dropped"):
-        print(f"({len(answer.llm['dropped'])} generated sentence(s) left out: no cited passage "
-              "supports them.)")
     print()
     if answer.citations:
         print("Sources:")
