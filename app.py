@@ -16,8 +16,9 @@ import streamlit as st
 from assistant import auth, store
 from assistant import ui_support as ui
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt, SettingError
 from assistant.answering import POSSIBLE_LABEL
+from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt, SettingError
+from assistant.loaders import suffixes_text
 
 log = logging.getLogger("article_assistant.app")
 
@@ -211,7 +212,7 @@ def no_index_page(settings: Settings, error: AssistantError, full: bool) -> None
     files = scan_corpus(corpus)[0] if corpus.is_dir() else []
     st.caption(f"{len(files)} article file(s) in {ui.escape_markdown(corpus)}")
     if not files:
-        st.warning("Add .txt, .md, .html or .pdf articles to the corpus folder first.")
+        st.warning(f"Add {suffixes_text()} articles to the corpus folder first.")
     if st.button("Build the index now", type="primary", disabled=not files, key="build_index"):
         from assistant.indexing import build
 

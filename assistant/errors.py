@@ -27,8 +27,10 @@ class UnreadableSource(AssistantError):
 class EmptyCorpus(AssistantError):
     def __init__(self, corpus_dir, skipped=0):
         extra = f" ({skipped} file(s) skipped, see above)" if skipped else ""
+        from .loaders import suffixes_text  # the one table of formats
+
         super().__init__(
-            f"Nothing to index in {corpus_dir}{extra}: add .txt, .md, .html or .pdf articles. "
+            f"Nothing to index in {corpus_dir}{extra}: add {suffixes_text()} articles. "
             "The previous index (if any) is unchanged."
         )
 
