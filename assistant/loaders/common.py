@@ -174,3 +174,15 @@ class SectionBuilder:
         if body:
             self.sections.append(Section(heading_path, body, page, self.offset))
             self.offset += len(body) + 2
+
+
+def add_by_heading_rule(b: SectionBuilder, lines: list[str]) -> None:
+    """Feed non-empty lines to `b`, each line the plain-text rule calls a heading as a level-1
+    heading (plain text, and PDFs without an outline)."""
+    for i, line in enumerate(lines):
+        prev = lines[i - 1] if i > 0 else None
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if is_heading_line(line, prev, nxt):
+            b.heading(1, line)
+        else:
+            b.line(line)

@@ -7,7 +7,7 @@ import re
 
 from ..errors import UnreadableSource
 from ..records import Section
-from .common import SectionBuilder, clean_line, is_heading_line
+from .common import SectionBuilder, add_by_heading_rule, clean_line
 
 
 def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
@@ -113,13 +113,7 @@ def _pdf_sections_from_text(pages: list[str]) -> list[Section]:
     for pno, text in enumerate(pages, start=1):
         lines = [x for x in (clean_line(ln) for ln in text.split("\n")) if x]
         b.page = pno
-        for i, line in enumerate(lines):
-            prev = lines[i - 1] if i > 0 else None
-            nxt = lines[i + 1] if i + 1 < len(lines) else None
-            if is_heading_line(line, prev, nxt):
-                b.heading(1, line)
-            else:
-                b.line(line)
+        add_by_heading_rule(b, lines)
         b.close()
     return b.sections
 

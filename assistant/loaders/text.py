@@ -5,7 +5,7 @@ the first heading is the lead section."""
 from __future__ import annotations
 
 from ..records import Section
-from .common import MAX_LABEL_CHARS, SectionBuilder, clean_line, decode_text, is_heading_line
+from .common import MAX_LABEL_CHARS, SectionBuilder, add_by_heading_rule, clean_line, decode_text
 
 
 def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
@@ -24,12 +24,6 @@ def parse_plain_text(text: str) -> tuple[str, list[Section]]:
     while body and title and body[0] == title:  # a repeated title line is one title
         body = body[1:]
     b = SectionBuilder()
-    for i, line in enumerate(body):
-        prev = body[i - 1] if i > 0 else None
-        nxt = body[i + 1] if i + 1 < len(body) else None
-        if is_heading_line(line, prev, nxt):
-            b.heading(1, line)
-        else:
-            b.line(line)
+    add_by_heading_rule(b, body)
     b.close()
     return title, b.sections
