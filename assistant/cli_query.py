@@ -14,14 +14,19 @@ def _settings(args) -> Settings:
     return Settings().replace(index_dir=Path(args.index) if getattr(args, "index", None) else None)
 
 
+def _require_llm(settings: Settings, llm: bool | None) -> Settings:
+    """`--llm` without an endpoint is a one-line error, not a silent extractive answer."""
+    if llm and not settings.llm_url:
+        raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL (an OpenAI-compatible "
+                             "base URL, e.g. http://localhost:11434/v1).")
+    return settings
+
+
 def cmd_ask(args) -> int:
     from .answering import POSSIBLE_LABEL
     from .service import Assistant
 
-    settings = _settings(args)
-    if args.llm and not settings.llm_url:
-        raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL (an OpenAI-compatible "
-                             "base URL, e.g. http://localhost:11434/v1).")
+    settings = _require_llm(_settings(args), args.llm)
     assistant = Assistant.open(settings=settings)
     answer = assistant.ask(args.question, k=args.k, llm=args.llm)
     if args.json:
@@ -74,10 +79,8 @@ def cmd_eval_squad(args) -> int:
         from .evaluation import ensure_index, load_squad, squad_articles
         from .service import Assistant
 
-        settings = Settings()
-        if not settings.llm_url:
-            raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL.")
-        work = Path(args.work) if args.work else Path(Settings().data_dir) / "eval-squad"
+        settings = _require_llm(Settings(), True)
+        work = Path(args.work) if args.work else Path(settings.data_dir) / "eval-squad"
         ensure_index(squad_articles(load_squad(Path(args.file))), work / "full", settings)
         res = squad_llm(Path(args.file), Assistant.open(work / "full", settings), n=args.limit)
         if args.json:
@@ -86,7 +89,7 @@ def cmd_eval_squad(args) -> int:
         print(f"LLM reader on {res['questions']} reporting-half questions "
               f"({res['answerable']} answerable): {res['llm_answers']} verified answers, "
               f"fallbacks {res['fallbacks']}")
-        print(f"  answerable answers holding the gold answer: {res['answerable_answer_has_gold']}")
+        print(f"  answerable answers holding the gold answer: {res['answer_has_expected']}")
         print(f"  sentences dropped by the verifier: {res['sentences_dropped']}; shown sentences "
               f"failing an independent re-check: {res['shown_sentences_failing_recheck']}")
         print(f"  latency p50 {res['latency_seconds']['p50']:.2f} s")
@@ -116,9 +119,7 @@ def cmd_eval_questions(args) -> int:
     from .evaluation import run_questions, write_question_report
     from .service import Assistant
 
-    settings = _settings(args)
-    if args.llm and not settings.llm_url:
-        raise AssistantError("--llm needs an endpoint: set ASSISTANT_LLM_URL.")
+    settings = _require_llm(_settings(args), args.llm)
     assistant = Assistant.open(settings=settings)
     summary = run_questions(Path(args.file), assistant, llm=args.llm)
     for problem in summary["malformed"]:

@@ -63,11 +63,13 @@ _logged: set[tuple[str, str]] = set()
 def resolve_precision(setting: str = "auto") -> str:
     """`auto` -> "bf16" where the CPU has native bf16, else "fp32"; bf16/fp32 as asked.
     The choice is logged once per process."""
+    from .config import PRECISIONS
+
     setting = (setting or "auto").lower()
-    if setting not in ("auto", "bf16", "fp32"):
+    if setting not in PRECISIONS:
         from .errors import SettingError
 
-        raise SettingError(f"precision {setting!r} is not one of auto, bf16, fp32.")
+        raise SettingError(f"precision {setting!r} is not one of {', '.join(PRECISIONS)}.")
     if setting == "auto":
         chosen = "bf16" if native_bf16() else "fp32"
         why = "the CPU has native bfloat16" if chosen == "bf16" else "no native bfloat16 on this CPU"

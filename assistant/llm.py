@@ -8,12 +8,13 @@ answers, no user names.
 
 The product's promise is kept here: a sentence is shown only when a passage it cites supports it;
 anything else is dropped and reported, and when nothing survives, the model declines, or the
-endpoint fails or is too slow, the caller gets `None` plus the reason, and shows the extractive
-answer with that reason in one line.
+endpoint fails or is too slow, `compose` returns the extractive answer with that reason in one
+line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -82,7 +83,6 @@ class Reader:
             raise LLMUnavailable("The LLM reader needs the openai package: "
                                  "pip install 'article-assistant[llm]'.") from None
         self.settings = settings
-        self._openai = openai
         self.client = openai.OpenAI(base_url=settings.url, api_key=settings.api_key or "none",
                                     timeout=settings.timeout, max_retries=0)
         self._model = settings.model
@@ -164,12 +164,14 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
     spans = [_relative_spans(p) for p in passages]
     parts: list[str] = []
     judged = 0  # complete sentences already verified while streaming
+    streamed: list[verify.Verification] = []  # their verifications, in order
 
     def emit(upto: int) -> None:
         nonlocal judged
         claims = verify.split_claims("".join(parts))
         for claim in claims[judged:upto]:
             v = verify.verify(_with_markers(claim), texts, encode, spans, settings)
+            streamed.append(v)
             if v.kept:
                 reading.shown.append(_render(v.kept[0]))
                 if on_text:
@@ -189,9 +191,16 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
         reading.seconds = time.perf_counter() - t0
         return reading
     reading.raw = "".join(parts)
-    if on_text is not None:
+    if on_text is not None and not verify.is_declined(reading.raw):
+        # Every sentence was verified as it completed: the answer is those verdicts, not a
+        # second pass over the same sentences.
         emit(len(verify.split_claims(reading.raw)))  # the last sentence is complete now
-    reading.verification = verify.verify(reading.raw, texts, encode, spans, settings)
+        reading.verification = verify.Verification(
+            kept=[k for v in streamed for k in v.kept],
+            dropped=[d for v in streamed for d in v.dropped], declined=False,
+            removed_citations=[r for v in streamed for r in v.removed_citations])
+    else:
+        reading.verification = verify.verify(reading.raw, texts, encode, spans, settings)
     reading.seconds = time.perf_counter() - t0
     v = reading.verification
     if v.declined:
@@ -227,10 +236,10 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
     dropped = [{"sentence": s, "why": why} for s, why in (v.dropped if v else [])]
     info = {"model": model, "dropped": dropped, "fallback": reading.fallback}
     timings = {**extractive.timings_ms, "llm": reading.seconds * 1000}
-    if reading.fallback or v is None or not v.kept:
-        notice = f"Showing the extractive answer: {reading.fallback or 'nothing could be verified'}."
+    if reading.fallback:  # set by `read` whenever nothing verified survives
+        notice = f"Showing the extractive answer: {reading.fallback}."
         notice = (extractive.notice + " " if extractive.notice else "") + notice
-        return _replace(extractive, notice=notice, llm=info, timings_ms=timings)
+        return dataclasses.replace(extractive, notice=notice, llm=info, timings_ms=timings)
     numbers: dict[tuple[int, int, int], int] = {}  # (passage, span start, span end) -> [n]
     citations: list[Citation] = []
     sentences = []
@@ -262,9 +271,4 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
                   extractive.passages, timings, extractive.build_id, notice, extractive.features,
                   extractive.considered, tier="answer", mode="llm", llm=info)
 
-
-def _replace(answer: Answer, **changes) -> Answer:
-    import dataclasses
-
-    return dataclasses.replace(answer, **changes)
 

@@ -133,9 +133,9 @@ class Assistant:
     # ---------------------------------------------------------------- asking
     def query_for(self, question: str, history: Sequence = ()) -> str:
         """The retrieval query: a follow-up question is read together with the previous one."""
-        previous = [h for h in _history_questions(history) if h][-1:]
+        previous = _last_question(history)
         if previous and is_followup(question):
-            return f"{previous[-1]} {question}"
+            return f"{previous} {question}"
         return question
 
     @property
@@ -168,9 +168,10 @@ class Assistant:
         use_llm = self.llm_configured if llm is None else llm
         if not use_llm or not answer.passages:
             return answer
-        return self.read_with_llm(answer, query if query != q else "", on_text)
+        previous = _last_question(history) if query != q else ""
+        return self.read_with_llm(answer, previous, on_text)
 
-    def read_with_llm(self, extractive: Answer, context_question: str = "",
+    def read_with_llm(self, extractive: Answer, previous: str = "",
                       on_text: Callable[[str], None] | None = None) -> Answer:
         """The LLM reader's verified answer over the extractive answer's passages, or the
         extractive answer with the reason it is shown instead."""
@@ -183,7 +184,6 @@ class Assistant:
             reading = llm.Reading(fallback=str(exc).rstrip("."))
             return llm.compose(extractive.question, reading, (), self.settings.llm_model,
                                extractive)
-        previous = context_question[: -len(extractive.question)].strip() if context_question else ""
         passages = extractive.passages[: reader.settings.passages]
         reading = llm.read(reader, extractive.question, passages, self.encode, previous, on_text)
         return llm.compose(extractive.question, reading, passages, model, extractive)
@@ -228,6 +228,11 @@ class Assistant:
             notice = notice or "None of the chosen articles has a passage for this question."
         return answering.compose(q, chosen, passages[:k], conf, s, timings, loaded.build.name,
                                  notice, feats)
+
+
+def _last_question(history: Sequence) -> str:
+    """The last non-empty question asked before, or ""."""
+    return next((h for h in reversed(_history_questions(history)) if h), "")
 
 
 def _history_questions(history: Sequence) -> list[str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,35 +36,6 @@ def seed_questions() -> list[dict]:
     return out
 
 
-def row(answer, started: float, encode, expected=None) -> dict:
-    from assistant.evaluation import _contains_answer, recheck
-
-    info = answer.llm or {}
-    return {"question": answer.question, "mode": answer.mode, "tier": answer.tier,
-            "fallback": info.get("fallback"), "dropped": info.get("dropped") or [],
-            "answer": answer.text, "seconds": time.perf_counter() - started,
-            "recheck_failures": recheck(answer, encode),
-            "has_expected": (_contains_answer(answer.text, expected) if expected else None)}
-
-
-def summary(rows: list[dict]) -> dict:
-    secs = [r["seconds"] for r in rows]
-    fallbacks: dict[str, int] = {}
-    for r in rows:
-        if r["fallback"]:
-            fallbacks[r["fallback"]] = fallbacks.get(r["fallback"], 0) + 1
-    checked = [r for r in rows if r["has_expected"] is not None]
-    return {"questions": len(rows), "llm_answers": sum(r["mode"] == "llm" for r in rows),
-            "fallbacks": fallbacks,
-            "sentences_dropped": sum(len(r["dropped"]) for r in rows),
-            "shown_sentences_failing_recheck": sum(len(r["recheck_failures"]) for r in rows),
-            "answer_has_expected": (sum(bool(r["has_expected"]) for r in checked) / len(checked)
-                                    if checked else None),
-            "latency_seconds": {"p50": statistics.median(secs),
-                                "p95": statistics.quantiles(secs, n=20)[18] if len(secs) > 1
-                                else secs[0]}}
-
-
 def main() -> None:
     ap = parser(work="/tmp/assistant-eval")
     ap.add_argument("--squad", type=int, default=50)
@@ -80,7 +50,8 @@ def main() -> None:
         raise SystemExit(f"skipping: {reason}")
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import ensure_index, load_squad, squad_articles, squad_llm
+    from assistant.evaluation import (ensure_index, llm_outcome, llm_summary, load_squad,
+                                      squad_articles, squad_llm)
     from assistant.indexing import build
     from assistant.service import Assistant
 
@@ -105,8 +76,8 @@ def main() -> None:
         for item in seed_questions():
             t = time.perf_counter()
             a = seed.ask(item["question"], history=item["history"], llm=True)
-            rows.append(row(a, t, seed.encode, item["answers"] if item["answerable"] else None))
-        result["seed"] = {**summary(rows), "rows": rows}
+            rows.append(llm_outcome(a, t, seed.encode, item["answers"] if item["answerable"] else None))
+        result["seed"] = {**llm_summary(rows), "rows": rows}
         print("seed:", json.dumps(result["seed"]["fallbacks"]), result["seed"]["latency_seconds"])
         sq = Assistant.open(settings=base.replace(index_dir=work / "squad" / "full",
                                                   llm_url=server.base_url, llm_model=server.model,
@@ -123,7 +94,7 @@ def main() -> None:
             t = time.perf_counter()
             try:
                 a = seed.ask(q, llm=True)
-                stop_rows.append({**row(a, t, seed.encode), "server_up": i < len(qs) // 2})
+                stop_rows.append({**llm_outcome(a, t, seed.encode), "server_up": i < len(qs) // 2})
             except Exception as exc:  # noqa: BLE001 - counted: the promise is no error
                 stop_rows.append({"question": q, "error": f"{type(exc).__name__}: {exc}",
                                   "server_up": i < len(qs) // 2})
@@ -136,8 +107,7 @@ def main() -> None:
             "fallback_reasons": sorted({r.get("fallback") or "" for r in after}),
             "rows": stop_rows}
     all_rows = result["seed"]["rows"] + result["squad"]["rows"]
-    result["all"] = summary([{**r, "has_expected": r.get("has_expected", r.get("has_answer"))}
-                             for r in all_rows])
+    result["all"] = llm_summary(all_rows)
     save_result("llm", result)
     print(json.dumps({k: v for k, v in result.items() if k in ("server", "all",
                                                                 "server_stopped_mid_run")},

@@ -26,19 +26,6 @@ SETS = [
 ]
 
 
-def tier_of(r: dict) -> str:
-    return r.get("tier") or ("abstain" if r["abstained"] else "answer")
-
-
-def tiers(results: list[dict]) -> dict:
-    out = {}
-    for kind, want in (("answerable", True), ("unanswerable", False)):
-        rs = [r for r in results if r["answerable"] is want]
-        out[kind] = {t: sum(tier_of(r) == t for r in rs) for t in ("answer", "possible", "abstain")}
-        out[kind]["questions"] = len(rs)
-    return out
-
-
 def main() -> None:
     ap = parser(work="/tmp/assistant-own")
     ap.add_argument("--label", default="")
@@ -73,7 +60,8 @@ def main() -> None:
             "hit@1": summary["hit@1"], "hit@5": summary["hit@5"],
             "answer_contains_expected": summary["answer_contains_expected"],
             "answers_checked": summary["answers_checked"],
-            "tiers": tiers(summary["results"]),
+            "tiers": {kind: {**counts, "questions": summary[kind]}
+                      for kind, counts in summary["tiers"].items()},
             "latency_ms": summary["latency_ms"],
             "results": [{k: r.get(k) for k in ("line", "question", "answerable", "rank", "tier",
                                                "abstained", "confidence", "answer", "answer_ok")}
