@@ -28,7 +28,14 @@ def cmd_build(args) -> int:
             print(f"index in {settings.index_dir} is up to date")
             return 0
         print(f"building the index: {reason}", file=sys.stderr)
-    report = build(settings, full=args.full)
+    embedder = None
+    if args.ray is not None:
+        from .distributed import RayEmbedder
+
+        embedder = RayEmbedder.from_settings(settings, address=args.ray or None,
+                                             workers=args.ray_workers,
+                                             cpus_per_worker=args.ray_cpus)
+    report = build(settings, full=args.full, embedder=embedder)
     print(report.summary())
     return 0
 
@@ -70,6 +77,13 @@ def main(argv=None) -> int:
     p.add_argument("--full", action="store_true", help="re-read and re-embed every file")
     p.add_argument("--if-stale", action="store_true",
                    help="only build when the index is missing or the corpus changed")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="embed on a Ray cluster: host:port (or ray://host:10001) of a running "
+                        "one; without ADDRESS, a local Ray for this build (needs the [ray] extra)")
+    p.add_argument("--ray-workers", type=int, default=0, metavar="N",
+                   help="model actors on the cluster (default: one per --ray-cpus CPUs)")
+    p.add_argument("--ray-cpus", type=int, default=1, metavar="N",
+                   help="CPUs (torch threads) per model actor (default: 1)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("status", help="show the current index")
