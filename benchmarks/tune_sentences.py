@@ -1,7 +1,7 @@
 """Choose the sentence-scoring weights of the extractive answer on the *fitting* half of SQuAD v2
 dev-half answerable questions; report the first-sentence hit rate on both halves.
 
-    .venv/bin/python benchmarks/tune_sentences.py [--data ../shared/data] [--work /tmp/assistant-eval]
+    .venv/bin/python -m benchmarks.tune_sentences [--data ../shared/data] [--work /tmp/assistant-eval]
 
 A question counts when the top-scored sentence contains a gold answer text. Writes
 benchmarks/results/sentences.json; the chosen weights go into answering.AnswerSettings by hand.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import HERE, data_path, parser
+from benchmarks.common import HERE, data_path, parser
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def main() -> None:
 
     ratios = {r: {"fit": whole(kept[0], r), "report": whole(kept[1], r),
                   "mean_sentences": length(kept[0], r)} for r in (0.6, 0.7, 0.75, 0.8, 0.9)}
-    out = {"command": "python benchmarks/tune_sentences.py",
+    out = {"command": "python -m benchmarks.tune_sentences",
            "keep_ratio": ratios,
            "weights_order": ["dense", "overlap", "with_prev", "window", "passage", "type"],
            "best_on_fit_half": {"weights": list(grid[0][1]), "fit": grid[0][0],

@@ -1,5 +1,5 @@
 """The LLM reader end to end over real HTTP, against a scripted OpenAI-compatible server
-(tests/llm_servers.py) and the real embedding model: whatever the endpoint says, what reaches the
+(devtools/llm_servers.py) and the real embedding model: whatever the endpoint says, what reaches the
 user is verified text or the extractive answer with the reason."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
+from devtools.llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
                          prompt_passages)
 
 from assistant.config import Settings  # noqa: E402
