@@ -111,6 +111,17 @@ class Citation:
         if self.quote and self.quote not in self.passage:
             raise ValueError("a quote must come from its passage")
 
+    @classmethod
+    def quoting(cls, n: int, p: "Passage", start: int, end: int, score: float) -> "Citation":
+        """Citation [n] of passage `p`, quoting its chunk text from `start` to `end` (offsets
+        within the chunk)."""
+        return cls(n=n, article=p.article_title, section=p.section,
+                   heading_path=p.chunk.heading_path, page=p.chunk.page, source=p.source,
+                   passage=p.chunk.text.strip(), quote=p.chunk.text[start:end],
+                   quote_start=p.chunk.start + start, quote_end=p.chunk.start + end,
+                   score=float(score), article_id=p.chunk.article_id,
+                   section_index=p.chunk.section_index, chunk_id=p.chunk.id)
+
     def to_json(self) -> dict:
         return {
             "n": self.n,
@@ -127,7 +138,7 @@ class Citation:
 TIERS = ("answer", "possible", "abstain")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
     question: str
     text: str

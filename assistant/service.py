@@ -161,7 +161,8 @@ class Assistant:
         t0 = time.perf_counter()
         q, notice = clean_question(question)
         if not q:
-            return Answer(str(question or ""), notice, (), True, 0.0, (), {}, "", notice)
+            return Answer(question=str(question or ""), text=notice, citations=(), abstained=True,
+                          notice=notice)
         query = self.query_for(q, history)
         vecs = self.encode([q, query] if query != q else [q])
         answer = self.answer_with(q, vecs[0], query, vecs[-1], k, sources, notice, t0)

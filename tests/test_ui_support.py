@@ -26,7 +26,8 @@ def citation(n=1, quote="The bridge opened in 1987.", passage=None, article="Bri
 
 def answer_of(*cits, text=None, abstained=False, passages=()):
     text = text if text is not None else " ".join(f"{c.quote} [{c.n}]" for c in cits)
-    return Answer("When did the bridge open?", text, tuple(cits), abstained, 0.8, passages)
+    return Answer(question="When did the bridge open?", text=text, citations=tuple(cits),
+                  abstained=abstained, confidence=0.8, passages=passages)
 
 
 def passage(text="Closest passage text.", heading=("History",)):
@@ -175,7 +176,8 @@ def test_targets_of_citation_and_passage():
 def test_conversation_markdown_has_answers_markers_and_sources():
     c1 = citation(1, quote="The bridge opened in 1987 <script>.", page=4)
     ans = answer_of(c1)
-    abst = Answer("Who won the cup?", "No passage clearly answers this question.", (), True, 0.1, (passage(),))
+    abst = Answer(question="Who won the cup?", text="No passage clearly answers this question.",
+                  citations=(), abstained=True, confidence=0.1, passages=(passage(),))
     md = ui.conversation_markdown([("When did the bridge open?", ans), ("Who won the cup?", abst)],
                                   exported_at="X")
     assert md.startswith("# Article Assistant conversation\n\nExported X\n")
@@ -195,7 +197,8 @@ def test_feedback_lines_are_appended_as_json(tmp_path):
     folder = tmp_path / "new" / "data"
     path = ui.append_feedback(folder, ui.feedback_record(ans, "up", ["earlier?"], when="T"))
     ui.append_feedback(folder, ui.feedback_record(
-        Answer("q2", "No passage clearly answers this question.", (), True, 0.1, (passage(),)), "down"))
+        Answer(question="q2", text="No passage clearly answers this question.", citations=(),
+               abstained=True, confidence=0.1, passages=(passage(),)), "down"))
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert path == folder / "feedback.jsonl"
     assert lines[0]["time"] == "T" and lines[0]["rating"] == "up"
