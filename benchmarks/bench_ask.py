@@ -71,7 +71,7 @@ def main() -> None:
     result = {
         "command": "python -m benchmarks.bench_ask",
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "chunks": assistant.status()["counts"].get("chunks"),
+        "chunks": assistant.status().counts.get("chunks"),
         "questions": len(qs), "abstained": abstained,
         "latency_ms": {"p50": statistics.median(lat), "p95": q[94], "max": max(lat)},
         "retrieve_ms_p50": statistics.median(parts["retrieve"]),

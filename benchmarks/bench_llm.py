@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from benchmarks.common import ROOT, data_path, parser, save_result
 
 
 def seed_questions() -> list[dict]:
-    from assistant.evaluation import parse_question_file
+    from assistant.eval import parse_question_file
 
     out = []
     for name in ("seed-questions.jsonl",):
@@ -49,7 +48,7 @@ def main() -> None:
         raise SystemExit(f"skipping: {reason}")
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import (ensure_index, llm_outcome, llm_summary, load_squad,
+    from assistant.eval import (ensure_index, llm_outcome, llm_summary, load_squad,
                                       squad_articles, squad_llm)
     from assistant.indexing import build
     from assistant.service import Assistant

@@ -33,7 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
-    from assistant.evaluation import run_questions
+    from assistant.eval import run_questions
     from assistant.indexing import build
     from assistant.service import Assistant
 

@@ -66,7 +66,7 @@ def ratio(a, b):
 def beir_subset(beir: Path, out: Path, n_test: int, n_train: int, n_other: int, seed: int = 3) -> Path:
     """A small BEIR folder: some test and train queries, their relevant documents, and random
     others. Both sides read the same folder."""
-    from assistant.evaluation import load_beir
+    from assistant.eval import load_beir
 
     docs, _, test = load_beir(beir, "test")
     _, _, train = load_beir(beir, "train")
@@ -123,7 +123,7 @@ def txtai_run(emb, queries: dict, weight: float, limit: int = 100) -> dict:
 
 def scifact(beir: Path, work: Path, args, embedder, settings) -> dict:
     from benchmarks import peer_txtai
-    from assistant.evaluation import load_beir, run_beir
+    from assistant.eval import load_beir, run_beir
 
     out: dict = {}
     # ---- ours
@@ -189,7 +189,7 @@ def _norm(name: str):
 
 def squad(path: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
     from benchmarks import peer_txtai
-    from assistant.evaluation import ensure_index, load_squad, squad_articles
+    from assistant.eval import ensure_index, load_squad, squad_articles
     from assistant.service import Assistant
 
     wiki = load_squad(path)

@@ -25,7 +25,7 @@ def quality(data: Path, work: Path, precision: str) -> dict:
     from assistant.answering import DEFAULT_ANSWER_SETTINGS
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import run_beir, squad_features, squad_report
+    from assistant.eval import run_beir, squad_features, squad_report
 
     settings = Settings().replace(precision=precision)
     emb = Embedder.from_settings(settings)
@@ -90,7 +90,7 @@ def ask_latency(bbc: Path, index: Path, rounds: int, questions: int) -> dict:
                 lat[p].append((time.perf_counter() - t) * 1000)
     out = {p: {"p50": statistics.median(v), "p95": statistics.quantiles(v, n=100)[94]}
            for p, v in lat.items()}
-    out["chunks"] = assistants["fp32"].status()["counts"].get("chunks")
+    out["chunks"] = assistants["fp32"].status().counts.get("chunks")
     out["questions"] = len(qs) * rounds
     return out
 

@@ -22,7 +22,7 @@ def main() -> None:
                     help="SQuAD: refit from the features the last run saved in --work")
     args = ap.parse_args()
     data = data_path(args, what="evaluation data")
-    from assistant.evaluation import run_beir, squad_features, squad_report
+    from assistant.eval import run_beir, squad_features, squad_report
 
     (HERE / "results").mkdir(exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -25,7 +25,6 @@ import os
 import platform
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter

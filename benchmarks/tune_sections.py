@@ -26,7 +26,7 @@ def main() -> None:
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
-    from assistant.evaluation import beir_run
+    from assistant.eval import beir_run
     from assistant.retrieval import Fusion, Retriever
 
     build, qids, queries, qrels, qvecs = scifact_train(args)

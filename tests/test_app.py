@@ -56,7 +56,7 @@ def site(tmp_path_factory, embedder) -> Site:
                                   data_dir=root / "data")
     build(settings, embedder=embedder, log=lambda m: None)
     assistant = Assistant.open(settings=settings, embedder=embedder)
-    ids = {a["source"]: a["id"] for a in assistant.articles()}
+    ids = {a.source: a.id for a in assistant.articles()}
     seed = first_answering(assistant, SEED_QUESTIONS)
     if seed is None:
         pytest.fail("none of SEED_QUESTIONS gets an answer citing its section with the current "

@@ -16,7 +16,7 @@ from devtools.llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedSe
                          prompt_passages)
 
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import recheck  # noqa: E402
+from assistant.eval import recheck  # noqa: E402
 from assistant.indexing import build  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 
@@ -227,7 +227,7 @@ def test_cli_json_contract_and_flags(seed_settings, server, capsys, monkeypatch)
 
 
 def test_eval_questions_with_llm(seed_settings, embedder, server, tmp_path):
-    from assistant.evaluation import run_questions
+    from assistant.eval import run_questions
 
     server.respond(citing("The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}].", DEA))
     qfile = tmp_path / "q.jsonl"

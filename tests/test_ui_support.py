@@ -9,7 +9,7 @@ import re
 import pytest
 
 from assistant import ui_support as ui
-from assistant.records import Answer, Chunk, Citation, Passage, Section
+from assistant.records import Answer, ArticleInfo, Chunk, Citation, Passage, Section
 
 HOSTILE = ("<script>alert('x')</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) "
            "**bold** # heading `code` $x$ :red[red] & &lt;")
@@ -143,7 +143,8 @@ def test_article_html_marks_the_cited_section_and_folds_earlier_ones():
                 Section(("History",), "Built. The bridge opened in 1987. Done."),
                 Section(("Size",), "It is long.")]
     target = ui.Target("a1", 1, 7, 33, "The bridge opened in 1987.", "[1] Bridges › History")
-    out, found = ui.article_html({"title": "Bridges <b>", "source": "b.txt"}, sections, target)
+    out, found = ui.article_html(ArticleInfo(id="b", title="Bridges <b>", source="b.txt"), sections,
+                                 target)
     assert found
     assert ('<details class="aa-earlier"><summary>1 earlier section(s): Introduction'
             '</summary>') in out
@@ -155,7 +156,7 @@ def test_article_html_marks_the_cited_section_and_folds_earlier_ones():
 
 def test_article_html_without_matching_quote_still_marks_section():
     sections = [Section(("Only",), "Text changed since.")]
-    out, found = ui.article_html({"title": "T", "source": "t.txt"}, sections,
+    out, found = ui.article_html(ArticleInfo(id="t", title="T", source="t.txt"), sections,
                                  ui.Target("a1", 0, 0, 5, "Old words."))
     assert not found and 'id="aa-cited"' in out and "<details" not in out
 
