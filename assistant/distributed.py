@@ -12,13 +12,13 @@ Ray is an optional extra (`pip install '.[ray]'`); it is imported only when a bu
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .embedding import MAX_SEQ, MODEL_DIM, MODEL_NAME, EncodedChunks, Embedder, resolve_precision
+from .embedding import MAX_SEQ, MODEL_DIM, MODEL_NAME, Embedder, EncodedChunks, resolve_precision
 from .errors import AssistantError
 
 INSTALL_HINT = "Ray is not installed: pip install 'article-assistant[ray]' (or: pip install '.[ray]')"
@@ -28,7 +28,7 @@ ROWS_PER_CALL = 128  # chunks handed to an actor at once (rounded to whole model
 def import_ray():
     try:
         import ray
-        import ray.data  # noqa: F401 - the extra brings pyarrow and pandas for Ray Data
+        import ray.data  # the extra brings pyarrow and pandas for Ray Data
     except ImportError:
         raise AssistantError(INSTALL_HINT) from None
     return ray
@@ -92,7 +92,7 @@ class RayEmbedder:
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
 
     @classmethod
-    def from_settings(cls, settings, address: str | None = None, **kwargs) -> "RayEmbedder":
+    def from_settings(cls, settings, address: str | None = None, **kwargs) -> RayEmbedder:
         return cls(address, batch_size=settings.batch_size, precision=settings.precision, **kwargs)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -7,25 +7,29 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from assistant import store
 from assistant.config import Settings
-from assistant.embedding import MODEL_DIM, MODEL_NAME
+from devtools.ray_cluster import (
+    RAY,
+    Cluster,
+    build_vectors,
+    descendants,
+    eventually,
+    min_cosines,
+    wait_gone,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
 QUESTION = "Who will lead the coordinated efforts?"
 
-RAY = Path(sys.executable).with_name("ray")
 needs_ray = pytest.mark.skipif(not RAY.exists(), reason="the [ray] extra is not installed")
 
 
@@ -45,123 +49,6 @@ def write_corpus(corpus: Path, n: int, start: int = 0) -> None:
             f"## Trade\n\n{body}\n\n## Harbour\n\nThe harbour of {port} has {3 + i % 5} quays "
             f"and a crane built in {1900 + i}. Barges wait there for the spring floods.\n",
             encoding="utf-8")
-
-
-def build_vectors(index_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """chunk id -> (chunk vector, sentence vectors) of the current build, L2-normalised (the
-    store may keep them in a compact type)."""
-    build = store.Build(index_dir, MODEL_NAME, MODEL_DIM, for_reuse=True)
-    try:
-        cache = build.reuse_cache()[1]
-    finally:
-        build.close()
-
-    def unit(x):
-        x = np.asarray(x, dtype=np.float32).reshape(-1, MODEL_DIM)
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
-
-    return {cid: (unit(v)[0], unit(s)) for cid, (v, s) in cache.items()}
-
-
-def min_cosines(a: dict, b: dict) -> tuple[float, float]:
-    chunk = min(float(a[k][0] @ b[k][0]) for k in a)
-    sent = min(float((a[k][1] * b[k][1]).sum(1).min()) for k in a if len(a[k][1]))
-    return chunk, sent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _descendants(pid: int) -> list:
-    import psutil
-
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-
-
-def _wait_gone(procs: list, seconds: float) -> list:
-    """The processes still running after up to `seconds` (zombies count as gone)."""
-    import psutil
-
-    end = time.monotonic() + seconds
-    while True:
-        alive = []
-        for p in procs:
-            try:
-                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(p)
-            except psutil.NoSuchProcess:
-                pass
-        if not alive or time.monotonic() > end:
-            return alive
-        time.sleep(0.5)
-
-
-class Cluster:
-    """`ray start --head` and one `ray start --address` worker node, each with one CPU, in
-    foreground (`--block`) so that they are ours to stop by pid. Token authentication on, as a
-    real cluster should have it; the drivers get the token through the environment."""
-
-    def __init__(self, work: Path):
-        self.port = _free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.env = dict(os.environ, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=uuid.uuid4().hex,
-                        RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0", RAY_USAGE_STATS_ENABLED="0",
-                        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-        self.procs: list[subprocess.Popen] = []
-        self.log = work / "ray-cluster.log"
-        self._start("--head", f"--port={self.port}", "--include-dashboard=false")
-        self._wait_nodes(1)
-        self._start(f"--address={self.address}")
-        self._wait_nodes(2)
-
-    def _start(self, *args: str) -> None:
-        with open(self.log, "ab") as log:
-            self.procs.append(subprocess.Popen(
-                [str(RAY), "start", "--block", "--num-cpus=1", "--disable-usage-stats", *args],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd="/"))
-
-    def status(self) -> str:
-        out = subprocess.run([str(RAY), "status", f"--address={self.address}"], env=self.env,
-                             capture_output=True, text=True, timeout=60)
-        return out.stdout + out.stderr
-
-    def _wait_nodes(self, n: int, seconds: float = 90) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if self.status().count(" node_") >= n:
-                return
-            if any(p.poll() is not None for p in self.procs):
-                break
-            time.sleep(1)
-        raise RuntimeError(f"the Ray cluster did not come up: {self.log.read_text()[-3000:]}")
-
-    def cpus_in_use(self) -> float:
-        for line in self.status().splitlines():
-            if line.strip().endswith(" CPU") and "/" in line:
-                return float(line.split("/")[0])
-        raise RuntimeError(f"no CPU line in `ray status`: {self.status()}")
-
-    def stop(self) -> list:
-        """Worker node first, then the head; returns the Ray processes still alive after."""
-        left = []
-        for proc in reversed(self.procs):
-            kids = _descendants(proc.pid)
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-            left += _wait_gone(kids, 30)
-        for p in left:  # ours, by pid: never a test run that leaves Ray behind
-            p.kill()
-        return left
 
 
 def test_without_ray_the_build_says_how_to_install_it(tmp_path, monkeypatch, capsys):
@@ -227,16 +114,7 @@ def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embed
                             embedder=embedder).ask(QUESTION)
     assert answer.citations and "mexico" in answer.citations[0].source.lower()
     # The build disconnected: the cluster's CPUs are free again (its actors are gone).
-    assert _eventually(lambda: cluster.cpus_in_use() == 0.0, 60)
-
-
-def _eventually(check, seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > end:
-            return False
-        time.sleep(1)
-    return True
+    assert eventually(lambda: cluster.cpus_in_use() == 0.0, 60)
 
 
 @needs_ray
@@ -255,10 +133,10 @@ def test_sigkill_during_a_ray_build_leaves_the_current_index_serving(tmp_path, c
 
     log = tmp_path / "killed.log"
     proc = cli_build(corpus, index, "--ray", cluster.address, env=cluster.env, log=log)
-    assert _eventually(lambda: "chunks on Ray" in log.read_text() or proc.poll() is not None,
+    assert eventually(lambda: "chunks on Ray" in log.read_text() or proc.poll() is not None,
                        300)
     assert proc.poll() is None, log.read_text()[-3000:]
-    assert _eventually(lambda: cluster.cpus_in_use() > 0 or proc.poll() is not None, 120)
+    assert eventually(lambda: cluster.cpus_in_use() > 0 or proc.poll() is not None, 120)
     time.sleep(1.0)  # the actors are embedding
     assert proc.poll() is None, "the build finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
@@ -270,10 +148,10 @@ def test_sigkill_during_a_ray_build_leaves_the_current_index_serving(tmp_path, c
     assert answer.build_id == before and answer.citations
     served.build.close()
     # The cluster notices the dead driver and frees its actors' CPUs.
-    assert _eventually(lambda: cluster.cpus_in_use() == 0.0, 120), cluster.status()
+    assert eventually(lambda: cluster.cpus_in_use() == 0.0, 120), cluster.status()
     # And the next Ray build on the same cluster completes and holds the new articles.
     again = cli_build(corpus, index, "--ray", cluster.address, env=cluster.env)
-    out, err = again.communicate(timeout=600)
+    _out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err[-3000:]
     assert store.current_name(index) != before
     assert not list((index / "builds").glob("*.partial"))
@@ -295,11 +173,11 @@ def test_a_local_ray_build_leaves_no_ray_process_behind(tmp_path):
         proc = cli_build(corpus, tmp_path / "index", "--ray", "--full",
                          log=tmp_path / "local-ray.log")
         while proc.poll() is None:
-            for p in _descendants(proc.pid):
+            for p in descendants(proc.pid):
                 seen.setdefault(p.pid, p)
             if kill and "chunks on Ray" in (tmp_path / "local-ray.log").read_text():
                 time.sleep(1.0)
-                seen.update((p.pid, p) for p in _descendants(proc.pid))
+                seen.update((p.pid, p) for p in descendants(proc.pid))
                 os.kill(proc.pid, signal.SIGKILL)
             time.sleep(0.2)
         return proc
@@ -307,13 +185,13 @@ def test_a_local_ray_build_leaves_no_ray_process_behind(tmp_path):
     done = run(kill=False)
     assert done.returncode == 0, (tmp_path / "local-ray.log").read_text()[-3000:]
     assert len(seen) >= 3  # Ray really ran: gcs_server, raylet, workers
-    assert not _wait_gone(list(seen.values()), 30), "Ray outlived a finished build"
+    assert not wait_gone(list(seen.values()), 30), "Ray outlived a finished build"
 
     seen.clear()
     killed = run(kill=True)
     assert killed.returncode == -signal.SIGKILL
     assert len(seen) >= 3
-    left = _wait_gone(list(seen.values()), 240)
+    left = wait_gone(list(seen.values()), 240)
     for p in left:
         p.kill()
     assert not left, f"Ray processes outlived the killed build: {[p.name() for p in left]}"
