@@ -11,6 +11,7 @@ Ray is an optional extra (`pip install '.[ray]'`); it is imported only when a bu
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -32,6 +33,19 @@ def import_ray():
     except ImportError:
         raise AssistantError(INSTALL_HINT) from None
     return ray
+
+
+def _unreachable(address: str, timeout: float = 5.0) -> str | None:
+    """Why nothing answers at host:port (a TCP connect), or None; other address forms (Ray's
+    "auto") are left to Ray."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def _spend_log_once(key: str) -> None:
@@ -79,8 +93,9 @@ class RayEmbedder:
         if workers < 0 or cpus_per_worker < 1:
             raise AssistantError(f"Ray workers {workers} / CPUs per worker {cpus_per_worker}: "
                                  "use workers >= 0 (0: one per cluster CPU slot) and CPUs >= 1.")
-        import_ray()  # a missing extra is one line now, before the corpus is read
         self.address = address
+        self._check_reachable()  # both before the corpus is read, not after
+        import_ray()
         self.workers = workers
         self.cpus_per_worker = cpus_per_worker
         self.batch_size = batch_size
@@ -114,18 +129,27 @@ class RayEmbedder:
             kwargs["runtime_env"] = {"py_modules": [str(Path(assistant.__file__).parent)]}
         else:  # "local": a new Ray, never one that happens to run on this machine
             kwargs["address"] = "local"
+        self._check_reachable()
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
-            detail = " ".join(str(exc).split())[:160]
-            raise AssistantError(f"could not start or reach {where} ({detail}): check the "
-                                 "address (`ray status` on the head node) or leave it out "
-                                 "to start a local Ray.") from None
+            raise self._unreached(" ".join(str(exc).split())[:160]) from None
         try:
             yield
         finally:
             ray.shutdown()
+
+    def _unreached(self, why: str) -> AssistantError:
+        where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+        return AssistantError(f"could not reach {where} ({why}): check the address (`ray "
+                              "status` on the head node) or leave it out to start a local Ray.")
+
+    def _check_reachable(self) -> None:
+        """Up front and again when connecting: where nothing listens, ray.init retries for
+        minutes (10 measured here) before it gives up."""
+        why = _unreachable(self.address) if self.address else None
+        if why:
+            raise self._unreached(why)
 
     def _pool_size(self, ray) -> int:
         if self.workers:

@@ -65,6 +65,22 @@ def test_without_ray_the_build_says_how_to_install_it(tmp_path, monkeypatch, cap
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 
+def test_an_address_where_no_ray_listens_is_one_line(tmp_path, capsys):
+    from assistant.cli import main
+
+    from devtools.ray_cluster import free_port
+
+    write_corpus(tmp_path / "corpus", 1)
+    address = f"127.0.0.1:{free_port()}"
+    code = main(["build", "--corpus", str(tmp_path / "corpus"), "--index",
+                 str(tmp_path / "index"), "--ray", address])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith(f"error: could not reach the Ray cluster at {address} (")
+    assert "leave it out to start a local Ray" in err[-1]
+    assert not (tmp_path / "index" / "CURRENT").exists()
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     c = Cluster(tmp_path_factory.mktemp("ray"))
