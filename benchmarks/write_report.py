@@ -191,6 +191,43 @@ def section_peer(r: dict) -> list[str]:
     return out
 
 
+def section_ray(r: dict) -> list[str]:
+    """The Ray build beside the local one, from the same run of bench_ray."""
+    loc, ray, c = r["local"], r["ray"], r["cluster"]
+    m = r["machine"]
+    busy = max(m["load_average_before"][0], m["load_average_after"][0]) > m["cpus"]
+    row = "| {} | {} | {} |"
+    return [
+        f"## Build embedded on Ray (BBC, {r['files']:,} articles)", "",
+        f"`{r['command']}` — {r['when']}. A local cluster of {c['nodes']} Ray nodes (`ray start`), "
+        f"{c['cpus_per_node']} CPU each, {c['model_actors']} model actors of "
+        f"{c['threads_per_actor']} thread, against a local build; each build in a fresh process. "
+        f"Load average of the machine ({m['cpus']} cores) before/after: "
+        f"{m['load_average_before'][0]:.1f}/{m['load_average_after'][0]:.1f}, so the timings are "
+        "provisional.", "",
+        "| figure | local build | Ray build |", "|---|---|---|",
+        row.format("chunks / embedded word pieces", f"{loc['chunks']:,} / {loc['embedded_tokens']:,}",
+                   f"{ray['chunks']:,} / {ray['embedded_tokens']:,}"),
+        row.format("wall (fresh process)", f"{f(loc['wall_seconds'], 1)} s",
+                   f"{f(ray['wall_seconds'], 1)} s"),
+        row.format("embedding (inside the build)", f"{f(loc['embed_seconds'], 1)} s",
+                   f"{f(ray['embed_seconds'], 1)} s (Ray start-up and actors included)"),
+        row.format("throughput, whole build", f"{f(loc['tokens_per_s_build'], 0)} tokens/s",
+                   f"{f(ray['tokens_per_s_build'], 0)} tokens/s"),
+        row.format("precision", loc["precision"], ray["precision"]), "",
+        f"- Same chunk ids: **{'yes' if r['same_chunk_ids'] else 'no'}** "
+        f"({r['chunks_compared']:,} chunks, {r['sentences_compared']:,} sentence vectors).",
+        f"- Smallest cosine to the local build: chunk vectors **{f(r['min_chunk_cosine'], 7)}**, "
+        f"sentence vectors **{f(r['min_sentence_cosine'], 7)}** (bar ≥ 0.9999: "
+        f"**{'met' if r['bar_met'] else 'not met'}**).",
+        f"- Ray / local: wall {f(r['ray_over_local_wall'], 2)}×, whole-build throughput "
+        f"{f(r['ray_over_local_tokens_per_s'], 2)}×. Both builds run on the same cores, so no "
+        "speed-up is expected: Ray adds its start-up, serialisation and one-thread actors"
+        + (" (with the machine this busy, a difference this size is noise as much as overhead)"
+           if busy else "") + f". The cluster took {f(c['start_seconds'], 1)} s to start "
+        "(counted in neither build).", ""]
+
+
 def section_precision(r: dict) -> list[str]:
     out = ["## bfloat16 against float32 (one run)", "",
            f"`{r['command']}` — {r['when']}. Separate evaluation indexes per precision; SQuAD with "
@@ -291,6 +328,9 @@ def main() -> None:
     precision = load("precision")
     if precision:
         lines += section_precision(precision)
+    ray = load("ray")
+    if ray:
+        lines += section_ray(ray)
     own = [(label, load(name)) for label, name in (("before (round 1 reader)", "own_words-before"),
                                                     ("extractive tiers", "own_words-extractive"))]
     own = [(label, r) for label, r in own if r]
