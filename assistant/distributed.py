@@ -132,7 +132,7 @@ class RayEmbedder:
         self._check_reachable()
         try:
             ray.init(**kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
             raise self._unreached(" ".join(str(exc).split())[:160]) from None
         try:
             yield

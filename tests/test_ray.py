@@ -22,6 +22,7 @@ from devtools.ray_cluster import (
     build_vectors,
     descendants,
     eventually,
+    free_port,
     min_cosines,
     wait_gone,
 )
@@ -67,8 +68,6 @@ def test_without_ray_the_build_says_how_to_install_it(tmp_path, monkeypatch, cap
 
 def test_an_address_where_no_ray_listens_is_one_line(tmp_path, capsys):
     from assistant.cli import main
-
-    from devtools.ray_cluster import free_port
 
     write_corpus(tmp_path / "corpus", 1)
     address = f"127.0.0.1:{free_port()}"
@@ -131,6 +130,22 @@ def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embed
     assert answer.citations and "mexico" in answer.citations[0].source.lower()
     # The build disconnected: the cluster's CPUs are free again (its actors are gone).
     assert eventually(lambda: cluster.cpus_in_use() == 0.0, 60)
+
+
+@needs_ray
+@pytest.mark.slow
+def test_a_cluster_that_refuses_the_build_is_one_line(tmp_path, cluster):
+    """Reachable, but the build lacks the cluster's token: one line that says why."""
+    write_corpus(tmp_path / "corpus", 1)
+    env = {k: v for k, v in cluster.env.items() if not k.startswith("RAY_AUTH")}
+    proc = cli_build(tmp_path / "corpus", tmp_path / "index", "--ray", cluster.address, env=env)
+    _out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"error: could not reach the Ray cluster at {cluster.address} (")
+    assert "token" in last.lower(), last
+    assert "Traceback" not in err
+    assert not (tmp_path / "index" / "CURRENT").exists()
 
 
 @needs_ray
