@@ -22,7 +22,8 @@ import numpy as np
 from .embedding import MAX_SEQ, MODEL_DIM, MODEL_NAME, Embedder, EncodedChunks, resolve_precision
 from .errors import AssistantError
 
-INSTALL_HINT = "Ray is not installed: pip install 'article-assistant[ray]' (or: pip install '.[ray]')"
+INSTALL_HINT = ("Ray is not installed: pip install 'article-assistant[ray]' "
+                "(or: pip install '.[ray]')")
 ROWS_PER_CALL = 128  # chunks handed to an actor at once (rounded to whole model batches)
 
 
@@ -175,8 +176,8 @@ class RayEmbedder:
                       for i in order[b0: b0 + step]]})
             for b0 in range(0, len(texts), step)]
 
-    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
-                      progress: bool | None = None, on_progress=None) -> EncodedChunks:
+    def encode_chunks(self, texts: Sequence[str],
+                      sentence_spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None, on_progress=None) -> EncodedChunks:
         """One Ray Data block per call (see `_calls`); results come back in any order and are
         put in place by their row number."""
         n = len(texts)

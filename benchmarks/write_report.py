@@ -206,8 +206,8 @@ def section_ray(r: dict) -> list[str]:
         f"{m['load_average_before'][0]:.1f}/{m['load_average_after'][0]:.1f}, so the timings are "
         "provisional.", "",
         "| figure | local build | Ray build |", "|---|---|---|",
-        row.format("chunks / embedded word pieces", f"{loc['chunks']:,} / {loc['embedded_tokens']:,}",
-                   f"{ray['chunks']:,} / {ray['embedded_tokens']:,}"),
+        row.format("chunks / embedded word pieces",
+                   f"{loc['chunks']:,} / {loc['embedded_tokens']:,}", f"{ray['chunks']:,} / {ray['embedded_tokens']:,}"),
         row.format("wall (fresh process)", f"{f(loc['wall_seconds'], 1)} s",
                    f"{f(ray['wall_seconds'], 1)} s"),
         row.format("embedding (inside the build)", f"{f(loc['embed_seconds'], 1)} s",
