@@ -177,7 +177,8 @@ class RayEmbedder:
             for b0 in range(0, len(texts), step)]
 
     def encode_chunks(self, texts: Sequence[str],
-                      sentence_spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None, on_progress=None) -> EncodedChunks:
+                      sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      progress: bool | None = None, on_progress=None) -> EncodedChunks:
         """One Ray Data block per call (see `_calls`); results come back in any order and are
         put in place by their row number."""
         n = len(texts)

@@ -95,7 +95,8 @@ def main() -> None:
     chunk_cos, sent_cos = min_cosines(a, b) if same_ids else (None, None)
     result = {
         "command": "python -m benchmarks.bench_ray"
-                   + (f" --limit {args.limit}" if args.limit else "") + f" --nodes {args.nodes} --cpus-per-node {args.cpus_per_node}",
+                   + (f" --limit {args.limit}" if args.limit else "")
+                   + f" --nodes {args.nodes} --cpus-per-node {args.cpus_per_node}",
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": os.getloadavg()},
