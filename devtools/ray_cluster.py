@@ -88,6 +88,10 @@ class Cluster:
         self.env = dict(os.environ, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=uuid.uuid4().hex,
                         RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0", RAY_USAGE_STATS_ENABLED="0",
                         HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+        # The nodes get the package as separate machines would: installed (here, the
+        # virtualenv's) or shipped by the build, not from this checkout by PYTHONPATH. Drivers
+        # run from the checkout's root, which puts it first on their own path.
+        self.env.pop("PYTHONPATH", None)
         self.procs: list[subprocess.Popen] = []
         self.log = work / "ray-cluster.log"
         self._start("--head", f"--port={self.port}", "--include-dashboard=false")

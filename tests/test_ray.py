@@ -132,6 +132,36 @@ def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embed
     assert eventually(lambda: cluster.cpus_in_use() == 0.0, 60)
 
 
+WHERE_SNIPPET = """
+import sys
+from assistant.distributed import RayEmbedder, import_ray
+ray = import_ray()
+with RayEmbedder(sys.argv[1])._session(ray):
+    @ray.remote(num_cpus=1)
+    def where():
+        import assistant
+        return assistant.__file__
+    print(ray.get(where.remote()))
+"""
+
+
+@needs_ray
+@pytest.mark.slow
+def test_the_workers_run_the_package_the_build_ships_them(cluster, tmp_path):
+    """Not whatever `assistant` the nodes have installed (here: the same virtualenv's): the
+    driver's copy, unpacked by Ray on the node. The driver runs outside the checkout, because
+    Ray also puts the driver's working directory on the workers' path (which only helps when
+    the nodes share its filesystem, as they do here)."""
+    env = dict(cluster.env, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", WHERE_SNIPPET, cluster.address], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    worker_file = Path(out.stdout.strip().splitlines()[-1])
+    assert worker_file.name == "__init__.py" and worker_file.parent.name == "assistant"
+    assert "runtime_resources" in worker_file.parts, worker_file
+    assert not worker_file.is_relative_to(REPO)
+
+
 @needs_ray
 @pytest.mark.slow
 def test_a_cluster_that_refuses_the_build_is_one_line(tmp_path, cluster):
