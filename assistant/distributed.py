@@ -134,7 +134,11 @@ class RayEmbedder:
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
-            raise self._unreached(" ".join(str(exc).split())[:160]) from None
+            why = " ".join(str(exc).split())[:160]
+            if self.address:  # listening, but no answer: Ray says no more than that
+                why += "; a cluster with token authentication also needs RAY_AUTH_MODE=token " \
+                       "and its RAY_AUTH_TOKEN here"
+            raise self._unreached(why) from None
         try:
             yield
         finally:
