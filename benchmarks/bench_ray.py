@@ -62,15 +62,40 @@ def run_build(corpus: Path, index: Path, env: dict, *ray_args: str) -> dict:
     return res
 
 
+def ray_build(corpus: Path, index: Path, work: Path, args) -> dict:
+    """One build on a cluster started for it (so no idle cluster runs beside a local build)."""
+    from devtools.ray_cluster import Cluster
+
+    t = time.perf_counter()
+    cluster = Cluster(work, nodes=args.nodes, cpus=args.cpus_per_node)
+    start = time.perf_counter() - t
+    try:
+        res = run_build(corpus, index, cluster.env, cluster.address,
+                        str(args.nodes * args.cpus_per_node), "1")
+    finally:
+        left = cluster.stop()
+    return {**res, "cluster_start_seconds": start, "processes_left_after_stop": len(left)}
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (the first of the middle two when even), plus every
+    run's wall time."""
+    ordered = sorted(runs, key=lambda r: r["wall_seconds"])
+    return {**ordered[(len(ordered) - 1) // 2],
+            "runs_wall_seconds": [r["wall_seconds"] for r in runs]}
+
+
 def main() -> None:
     ap = parser()
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles (a smoke run)")
     ap.add_argument("--nodes", type=int, default=2, help="Ray nodes: the head and N-1 workers")
     ap.add_argument("--cpus-per-node", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="builds of each kind, alternating which goes first; the median is kept")
     ap.add_argument("--out", default=str(HERE / "results" / "ray.json"))
     args = ap.parse_args()
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
-    from devtools.ray_cluster import Cluster, build_vectors, min_cosines
+    from devtools.ray_cluster import build_vectors, min_cosines
 
     files = sorted(bbc.rglob("*.txt"))[: args.limit or None]
     load_before = os.getloadavg()
@@ -80,31 +105,33 @@ def main() -> None:
             dest = corpus / p.relative_to(bbc)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest)
-        local = run_build(corpus, Path(tmp) / "local", dict(os.environ))
-        t = time.perf_counter()
-        cluster = Cluster(Path(tmp), nodes=args.nodes, cpus=args.cpus_per_node)
-        cluster_start = time.perf_counter() - t
-        try:
-            workers = args.nodes * args.cpus_per_node
-            ray = run_build(corpus, Path(tmp) / "ray", cluster.env, cluster.address,
-                            str(workers), "1")
-        finally:
-            left = cluster.stop()
-        a, b = build_vectors(Path(tmp) / "local"), build_vectors(Path(tmp) / "ray")
+        runs: dict[str, list[dict]] = {"local": [], "ray": []}
+        for i in range(args.repeats):
+            # Alternating which goes first, so a change in the machine's load over the run
+            # does not always fall on the same side.
+            for kind in (("local", "ray") if i % 2 == 0 else ("ray", "local")):
+                index = Path(tmp) / f"{kind}-{i}"
+                runs[kind].append(run_build(corpus, index, dict(os.environ)) if kind == "local"
+                                  else ray_build(corpus, index, Path(tmp), args))
+        a, b = build_vectors(Path(tmp) / "local-0"), build_vectors(Path(tmp) / "ray-0")
+    local, ray = median_run(runs["local"]), median_run(runs["ray"])
     same_ids = sorted(a) == sorted(b)
     chunk_cos, sent_cos = min_cosines(a, b) if same_ids else (None, None)
     result = {
         "command": "python -m benchmarks.bench_ray"
                    + (f" --limit {args.limit}" if args.limit else "")
-                   + f" --nodes {args.nodes} --cpus-per-node {args.cpus_per_node}",
+                   + f" --nodes {args.nodes} --cpus-per-node {args.cpus_per_node}"
+                   + (f" --repeats {args.repeats}" if args.repeats > 1 else ""),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": os.getloadavg()},
         "files": len(files),
         "cluster": {"nodes": args.nodes, "cpus_per_node": args.cpus_per_node,
                     "model_actors": args.nodes * args.cpus_per_node, "threads_per_actor": 1,
-                    "start_seconds": cluster_start, "processes_left_after_stop": len(left)},
-        "local": local, "ray": ray,
+                    "start_seconds": ray["cluster_start_seconds"],
+                    "processes_left_after_stop": sum(r["processes_left_after_stop"]
+                                                     for r in runs["ray"])},
+        "repeats": args.repeats, "local": local, "ray": ray,
         "same_chunk_ids": same_ids, "chunks_compared": len(a),
         "sentences_compared": sum(len(v[1]) for v in a.values()),
         "min_chunk_cosine": chunk_cos, "min_sentence_cosine": sent_cos,
