@@ -18,6 +18,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
+from .records import ArticleInfo
+
 # Year 1900-2099, month and day, with one optional separator between the parts.
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)([-_/.]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")
 _WORD = re.compile(r"\w+")
@@ -44,8 +46,8 @@ class ArticleCatalog:
     """The articles of one build, ready to be searched. Immutable and safe to share between
     sessions; `search` results are cached."""
 
-    def __init__(self, articles: Iterable[dict]):
-        rows = sorted(((a["title"], a["source"], a["id"]) for a in articles),
+    def __init__(self, articles: Iterable[ArticleInfo]):
+        rows = sorted(((a.title, a.source, a.id) for a in articles),
                       key=lambda r: (r[0].lower(), r[1]))
         self.ids = [r[2] for r in rows]
         self._pos = {aid: i for i, aid in enumerate(self.ids)}

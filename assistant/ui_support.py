@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .records import Answer, Citation, Passage
+from .records import Answer, ArticleInfo, Citation, Passage
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -189,14 +189,14 @@ class Target:
                    p.chunk.text, passage_label(p))
 
 
-def article_html(article: dict, sections: Sequence, target: Target) -> tuple[str, bool]:
+def article_html(article: ArticleInfo, sections: Sequence, target: Target) -> tuple[str, bool]:
     """The whole article with its section headings, the target section marked (id "aa-cited")
     and the quote highlighted. Sections before the target are folded into a <details> whose
     summary names them, so the cited section is in view without scripts. Returns (html,
     whether the quote was found)."""
-    title = article.get("title", "")
+    title = article.title
     out = [f'<div class="aa-article"><h3 class="aa-art-title">{html_text(title)}</h3>',
-           f'<div class="aa-src-file">{html_text(article.get("source", ""))}</div>']
+           f'<div class="aa-src-file">{html_text(article.source)}</div>']
     cited_at = target.section_index if 0 <= target.section_index < len(sections) else -1
     found = False
     if cited_at > 0:

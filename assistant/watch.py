@@ -46,13 +46,13 @@ class CorpusWatch:
         return False
 
     def _walk(self) -> tuple[str, dict[str, int]]:
-        """The fingerprint of the corpus (the same files `scan_corpus` reads, with their sizes and
+        """The fingerprint of the corpus (the same files a build reads, with their sizes and
         modification times; nothing is read) and the folders seen."""
-        from .indexing import scan_corpus
+        from .state import corpus_files
 
         if not self.root.is_dir():
             return "", {}
-        files, refused = scan_corpus(self.root)
+        files, refused = corpus_files(self.root)
         root = str(self.root.resolve())
         folders = {root: os.stat(root).st_mtime_ns}
         for path, _ in files:
