@@ -55,17 +55,22 @@ mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-rad
 
 @st.cache_resource(show_spinner=False)
 def get_embedder(threads: int, batch_size: int, precision: str = "auto"):
-    """One model per process, shared by the assistant and by builds started from the page."""
+    """One model per process for the assistant's questions."""
     return service.make_embedder(Settings().replace(threads=threads, batch_size=batch_size,
                                                     precision=precision))
 
 
 @st.cache_resource(show_spinner="Loading the model and the index…")
 def get_assistant(index_dir: str):
-    """One Assistant per process (thread-safe; it follows rebuilds by itself)."""
+    """One Assistant per process (thread-safe; it follows rebuilds by itself).
+
+    Questions are embedded on one thread unless ASSISTANT_THREADS says otherwise: a question is
+    a dozen tokens, and splitting its forward pass over cores only made each wait for the
+    slowest one. Under load (50 sessions, other work on the machine) two threads cost 0.18 s of
+    CPU per question against 0.04 s with one (benchmarks/bench_load.py, paced)."""
     settings = Settings().replace(index_dir=Path(index_dir))
     assistant = service.Assistant.open(settings=settings,
-                               embedder=get_embedder(settings.threads, settings.batch_size,
+                               embedder=get_embedder(settings.threads or 1, settings.batch_size,
                                                      settings.precision))
     assistant.encode(["warm up"])  # load the model now, not at the first question
     freeze_heap()
@@ -239,10 +244,10 @@ def no_index_page(settings: Settings, error: Exception, full: bool) -> None:
                              text=f"Embedding passages: {done} of {total}")
 
             try:
+                # All cores for the build; the model is let go afterwards (the assistant
+                # loads its own, for questions).
                 report = service.build_index(settings, full=full, on_progress=on_progress,
-                                             log=st.text,
-                               embedder=get_embedder(settings.threads, settings.batch_size,
-                                                     settings.precision))
+                                             log=st.text, embedder=service.make_embedder(settings))
             except AssistantError as exc:
                 box.update(label="The build failed", state="error")
                 st.error(ui.message_markdown(exc))
