@@ -280,10 +280,12 @@ def sidebar(assistant, settings: Settings) -> None:
     if status.reload_error:
         st.warning(ui.message_markdown(status.reload_error))
     try:
-        reason = stale_reason(str(settings.corpus_dir), str(settings.index_dir),
-                              status.build, corpus_watch(str(settings.corpus_dir)).digest())
+        digest = corpus_watch(str(settings.corpus_dir)).digest()
+        reason = stale_reason(str(settings.corpus_dir), str(settings.index_dir), status.build,
+                              digest)
     except OSError as exc:
-        reason = f"the corpus folder cannot be read ({exc.strerror or exc})"
+        digest, reason = "", f"the corpus folder cannot be read ({exc.strerror or exc})"
+    st.session_state.sidebar_shows = (status.build, digest)
     if reason:
         st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
                    "not include these changes until the index is rebuilt:")
@@ -473,6 +475,18 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
     target = state.pop("open_target", None)
     if target is not None:
         show_article(assistant, target)
+    elif not state.get("full_run") and sidebar_outdated(assistant, settings):
+        st.rerun()  # the whole page, once: the sidebar shows the new build or the stale warning
+
+
+def sidebar_outdated(assistant, settings: Settings) -> bool:
+    """Whether a rebuild or a corpus change happened since the sidebar was drawn (a fragment
+    run does not redraw it). Cheap: the build name and the shared corpus watch's folder stats."""
+    try:
+        digest = corpus_watch(str(settings.corpus_dir)).digest()
+    except OSError:
+        digest = ""
+    return st.session_state.get("sidebar_shows") not in (None, (assistant.status().build, digest))
 
 
 def main() -> None:
@@ -506,6 +520,7 @@ def main() -> None:
         st.success(ui.message_markdown("Index " + state.pop("built")))
     with st.sidebar:
         top, conversation = st.container(), st.container()
+    state.full_run = True  # the chat fragment runs inside this run: the sidebar follows
     chat(settings, conversation)
     try:
         assistant = get_assistant(str(settings.index_dir))
@@ -515,6 +530,7 @@ def main() -> None:
         with top:
             sidebar(assistant, settings)
     sidebar_account(access)
+    state.full_run = False
 
 
 main()

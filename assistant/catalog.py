@@ -16,7 +16,7 @@ import datetime as dt
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Iterable
+from collections.abc import Iterable
 
 from .records import ArticleInfo
 

@@ -106,19 +106,30 @@ class Plan:
         return rng.uniform(*self.think_s) if self.think_s else 0.0
 
 
-async def _think(plan: Plan, rng: random.Random, stop_at: float) -> bool:
-    """Wait the think time; False when the load phase ends meanwhile."""
-    pause = plan.pause(rng)
-    if pause:
-        await asyncio.sleep(min(pause, max(0.0, stop_at - time.monotonic())))
-    return time.monotonic() < stop_at
+class _Turns:
+    """The questions one session asks: from its own place in the list (sessions start at
+    different questions), with the think time before each but the first."""
+
+    def __init__(self, plan: Plan, i: int):
+        self.plan, self.k, self.asked = plan, i * 7, 0
+        self.rng = random.Random(plan.seed * 1000 + i)
+
+    async def next(self, stop_at: float) -> str | None:
+        """The next question, or None when the load phase ended during the think time."""
+        pause = self.plan.pause(self.rng) if self.asked else 0.0
+        if pause:
+            await asyncio.sleep(min(pause, max(0.0, stop_at - time.monotonic())))
+        if time.monotonic() >= stop_at:
+            return None
+        self.asked += 1
+        self.k += 1
+        return self.plan.questions[(self.k - 1) % len(self.plan.questions)]
 
 
 async def _session(browser, url: str, i: int, log: SessionLog, start_at: float, stop_at: float,
                    t0: float, plan: Plan) -> None:
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    rng = random.Random(plan.seed * 1000 + i)
-    timeout_s = plan.timeout_s
+    turns, timeout_s = _Turns(plan, i), plan.timeout_s
     context = await browser.new_context(viewport={"width": 1000, "height": 700})
     page = await context.new_page()
     page.set_default_timeout(timeout_s * 1000)
@@ -128,7 +139,6 @@ async def _session(browser, url: str, i: int, log: SessionLog, start_at: float, 
         await box.wait_for()
         await page.wait_for_function(IDLE_JS, polling=100)
         log.ready_s = time.monotonic() - t0
-        k = i * 7  # sessions start at different questions
         in_chat = 0
         while time.monotonic() < stop_at:
             if plan.new_chat_every and in_chat >= plan.new_chat_every:
@@ -139,10 +149,9 @@ async def _session(browser, url: str, i: int, log: SessionLog, start_at: float, 
                 await page.wait_for_function(IDLE_JS, polling=100)
                 in_chat = 0
                 log.new_chats += 1
-            if k != i * 7 and not await _think(plan, rng, stop_at):
+            question = await turns.next(stop_at)
+            if question is None:
                 break
-            question = plan.questions[k % len(plan.questions)]
-            k += 1
             n = await page.locator('[data-testid="stChatMessage"]').count()
             await box.fill(question)
             t = time.monotonic()
@@ -286,8 +295,7 @@ async def _protocol_session(url: str, i: int, log: SessionLog, start_at: float, 
     import websockets
 
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-    rng = random.Random(plan.seed * 1000 + i)
-    timeout_s = plan.timeout_s
+    turns, timeout_s = _Turns(plan, i), plan.timeout_s
     ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
     try:
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
@@ -297,7 +305,6 @@ async def _protocol_session(url: str, i: int, log: SessionLog, start_at: float, 
             if first["exception"] or "question" not in client.widget_ids:
                 raise RuntimeError(f"the first run did not show the chat: {first}")
             log.ready_s = time.monotonic() - t0
-            k = i * 7
             in_chat = 0
             while time.monotonic() < stop_at:
                 if plan.new_chat_every and in_chat >= plan.new_chat_every:
@@ -307,10 +314,9 @@ async def _protocol_session(url: str, i: int, log: SessionLog, start_at: float, 
                                              "question": None, "what": f"new chat: {r}"})
                     in_chat = 0
                     log.new_chats += 1
-                if k != i * 7 and not await _think(plan, rng, stop_at):
+                question = await turns.next(stop_at)
+                if question is None:
                     break
-                question = plan.questions[k % len(plan.questions)]
-                k += 1
                 t = time.monotonic()
                 try:
                     r = await client.ask(question, timeout_s)
