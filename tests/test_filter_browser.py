@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
-from devtools.synthetic_corpus import PLANTED, TOPICS, make_site
+from assistant.config import Settings
+from assistant.service import build_index
+from devtools.synthetic_corpus import PLANTED, TOPICS, StandInEmbedder, make_site
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +27,16 @@ from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site_paths(tmp_path_factory):
     root = tmp_path_factory.mktemp("filter")
     corpus, index, _ = make_site(root, ARTICLES, log=lambda m: None)
-    server = StreamlitServer(corpus, index, root / "data", root / "streamlit.log")
+    return corpus, index
+
+
+@pytest.fixture(scope="module")
+def site(site_paths):
+    corpus, index = site_paths
+    server = StreamlitServer(corpus, index, index.parent / "data", index.parent / "streamlit.log")
     try:
         server.wait_healthy(timeout=180)
         yield server.url
@@ -123,3 +131,21 @@ def test_title_word_finds_the_article_and_the_question_answers_only_from_it(page
     reply, files = ask(page, question, 3)
     assert files and all(f == telescope for f in files), files
     assert brewery not in reply.inner_text()
+
+
+def test_sidebar_follows_a_corpus_change_and_a_rebuild_while_chatting(page, site_paths):
+    """Asking reruns only the chat; the sidebar is still redrawn once the corpus or the build
+    changed, so the stale warning and the new counts show without a reload."""
+    corpus, index = site_paths
+    expect(sidebar(page)).to_contain_text(f"{ARTICLES} articles", timeout=TIMEOUT_MS)
+    (corpus / "science" / "new-comet.txt").write_text(
+        "Comet Varluna seen from Oslo\n\nAmateur astronomers in Oslo saw comet Varluna.\n")
+    ask(page, "Who saw comet Varluna?", 1)
+    expect(sidebar(page)).to_contain_text("out of date", timeout=TIMEOUT_MS)
+    expect(sidebar(page)).to_contain_text("new-comet.txt")
+    build_index(Settings().replace(corpus_dir=corpus, index_dir=index),
+                embedder=StandInEmbedder(), log=lambda m: None)
+    reply, files = ask(page, "Who saw comet Varluna?", 3)
+    assert "science/new-comet.txt" in files, files  # the new build answered
+    expect(sidebar(page)).to_contain_text(f"{ARTICLES + 1} articles", timeout=TIMEOUT_MS)
+    expect(sidebar(page)).not_to_contain_text("out of date")
