@@ -48,10 +48,11 @@ def test_core_install_answers_a_question(tmp_path):
     subprocess.run([*pip, "torch==2.13.0"], check=True, timeout=1200)
     subprocess.run([*pip, str(src), "torch==2.13.0"], check=True, timeout=1200)
 
-    (tmp_path / "corpus").mkdir()
-    shutil.copy(SEED, tmp_path / "corpus" / SEED.name)
+    work = tmp_path / "work"
+    (work / "corpus").mkdir(parents=True)
+    shutil.copy(SEED, work / "corpus" / SEED.name)
     question = "Who will lead the coordinated efforts?"
-    run = subprocess.run([str(py), "-c", SCRIPT, str(tmp_path), question], cwd=tmp_path,
+    run = subprocess.run([str(py), "-c", SCRIPT, str(work), question], cwd=work,
                          capture_output=True, text=True, timeout=600,
                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
                               "HOME": str(tmp_path)})
