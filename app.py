@@ -78,10 +78,11 @@ def get_assistant(index_dir: str):
 
 
 def freeze_heap() -> None:
-    """Move what is loaded now (torch, the model, the index) out of the garbage collector's
-    sight. Streamlit collects garbage after every script run (runner.postScriptGC); a full
-    collection walked all of it: 40% of the server's CPU per question in a profile. Objects
-    that become unreachable are still freed by reference counting."""
+    """Move what is loaded now (torch, the model, the index, the article list) out of the
+    garbage collector's sight: a full collection walked all of it, 40% of the server's CPU per
+    question in a profile when Streamlit collected after every run (runner.postScriptGC, now
+    off in .streamlit/config.toml). Objects that become unreachable are still freed by
+    reference counting."""
     gc.collect()
     gc.freeze()
 
