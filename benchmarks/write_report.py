@@ -215,7 +215,8 @@ def section_ray(r: dict) -> list[str]:
         f"`{r['command']}` — {r['when']}. A local cluster of {c['nodes']} Ray nodes (`ray "
         f"start`), {c['cpus_per_node']} CPU each, {c['model_actors']} model actors of "
         f"{c['threads_per_actor']} thread, against a local build (one model, all cores); each "
-        f"build in a fresh process, the median of {r.get('repeats', 1)} of each kind. Load "
+        f"build in a fresh process; the run with the median wall time of "
+        f"{r.get('repeats', 1)} of each kind (of two, the faster). Load "
         f"average of the machine ({m['cpus']} cores) before/after: "
         f"{m['load_average_before'][0]:.1f}/{m['load_average_after'][0]:.1f}"
         + (", so the timings are provisional." if busy else "."), "",
