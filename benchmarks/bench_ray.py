@@ -92,6 +92,8 @@ def main() -> None:
     ap.add_argument("--cpus-per-node", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=1,
                     help="builds of each kind, alternating which goes first; the median is kept")
+    ap.add_argument("--local-threads", type=int, default=0,
+                    help="torch threads of the local build (default: ASSISTANT_THREADS, all cores)")
     ap.add_argument("--out", default=str(HERE / "results" / "ray.json"))
     args = ap.parse_args()
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
@@ -106,12 +108,15 @@ def main() -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest)
         runs: dict[str, list[dict]] = {"local": [], "ray": []}
+        local_env = dict(os.environ)
+        if args.local_threads:
+            local_env["ASSISTANT_THREADS"] = str(args.local_threads)
         for i in range(args.repeats):
             # Alternating which goes first, so a change in the machine's load over the run
             # does not always fall on the same side.
             for kind in (("local", "ray") if i % 2 == 0 else ("ray", "local")):
                 index = Path(tmp) / f"{kind}-{i}"
-                runs[kind].append(run_build(corpus, index, dict(os.environ)) if kind == "local"
+                runs[kind].append(run_build(corpus, index, local_env) if kind == "local"
                                   else ray_build(corpus, index, Path(tmp), args))
         a, b = build_vectors(Path(tmp) / "local-0"), build_vectors(Path(tmp) / "ray-0")
     local, ray = median_run(runs["local"]), median_run(runs["ray"])
@@ -121,7 +126,8 @@ def main() -> None:
         "command": "python -m benchmarks.bench_ray"
                    + (f" --limit {args.limit}" if args.limit else "")
                    + f" --nodes {args.nodes} --cpus-per-node {args.cpus_per_node}"
-                   + (f" --repeats {args.repeats}" if args.repeats > 1 else ""),
+                   + (f" --repeats {args.repeats}" if args.repeats > 1 else "")
+                   + (f" --local-threads {args.local_threads}" if args.local_threads else ""),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "load_average_before": load_before,
                     "load_average_after": os.getloadavg()},
