@@ -191,8 +191,9 @@ def section_peer(r: dict) -> list[str]:
     return out
 
 
-def section_ray(r: dict) -> list[str]:
-    """The Ray build beside the local one, from the same run of bench_ray."""
+def section_ray(r: dict, busy_run: dict | None = None) -> list[str]:
+    """The Ray build beside the local one, from the same run of bench_ray; and, when there is
+    one, a run taken while the machine was busy."""
     loc, ray, c = r["local"], r["ray"], r["cluster"]
     m = r["machine"]
     busy = max(m["load_average_before"][0], m["load_average_after"][0]) > m["cpus"]
@@ -239,7 +240,14 @@ def section_ray(r: dict) -> list[str]:
         f"**{'met' if r['bar_met'] else 'not met'}**).",
         f"- Ray / local: wall {f(ratio, 2)}×, whole-build throughput "
         f"{f(r['ray_over_local_tokens_per_s'], 2)}×. {why} Starting the cluster took "
-        f"{f(c['start_seconds'], 1)} s (counted in neither build).", ""]
+        f"{f(c['start_seconds'], 1)} s (counted in neither build).", ""] + ([
+        f"- The same comparison while other work loaded the machine (`{busy_run['command']}`, "
+        f"{busy_run['when']}, load average {busy_run['machine']['load_average_before'][0]:.1f}"
+        f"/{busy_run['machine']['load_average_after'][0]:.1f}): local "
+        f"{f(busy_run['local']['wall_seconds'], 0)} s, Ray {f(busy_run['ray']['wall_seconds'], 0)}"
+        f" s (Ray / local {f(busy_run['ray_over_local_wall'], 2)}×). A likely reason (not measured "
+        "apart): under contention the local build's one two-thread model, whose threads wait for "
+        "each other, slows down far more than two one-thread actors.", ""] if busy_run else [])
 
 
 def section_precision(r: dict) -> list[str]:
@@ -344,7 +352,7 @@ def main() -> None:
         lines += section_precision(precision)
     ray = load("ray")
     if ray:
-        lines += section_ray(ray)
+        lines += section_ray(ray, load("ray-busy"))
     own = [(label, load(name)) for label, name in (("before (round 1 reader)", "own_words-before"),
                                                     ("extractive tiers", "own_words-extractive"))]
     own = [(label, r) for label, r in own if r]
