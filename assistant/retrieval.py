@@ -49,9 +49,7 @@ class Retriever:
         """Rows of chunks whose article is one of `sources` (article ids or source paths)."""
         if sources is None:
             return None
-        wanted = set(sources)
-        ids = {aid for aid, a in self.build.articles.items() if aid in wanted or a["source"] in wanted}
-        return np.flatnonzero(np.isin(self.build.chunk_article, list(ids)))
+        return self.build.rows_for(sources)
 
     def dense_scores(self, qvec: np.ndarray, rows: np.ndarray | None, k: int):
         import faiss

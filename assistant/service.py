@@ -114,7 +114,7 @@ class Assistant:
         b = self.build
         return {"build": b.name, "built_at": b.manifest.get("built_at"),
                 "counts": b.manifest.get("counts", {}), "model": b.manifest.get("model", {}),
-                "skipped": b.manifest.get("skipped", []), "sources": b.manifest.get("sources", {}),
+                "skipped": b.skipped(), "sources": b.sources(),
                 # Builds made before precision was recorded were all float32.
                 "precision": b.manifest.get("precision", "fp32"),
                 "query_precision": getattr(self.embedder, "precision", "fp32"),
