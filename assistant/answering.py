@@ -82,7 +82,7 @@ FEATURES = ("top_dense", "best_sentence_dense", "best_sentence_overlap", "type_f
             "unknown_terms", "passage_overlap", "rarest_missing")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Candidate:
     passage_rank: int
     passage: Passage
@@ -159,8 +159,10 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
         score = (s.w_dense * dense + s.w_overlap * overlap + s.w_passage * (p.score / best_fused)
                  + s.w_prev * with_prev + s.w_window * window
                  + (s.w_type if (kind and typed) else 0.0))
-        out.append(Candidate(rank, p, a, b, text, dense, overlap, typed, score, vec, with_prev,
-                             window, p.score / best_fused))
+        out.append(Candidate(passage_rank=rank, passage=p, start=a, end=b, text=text,
+                             dense=dense, overlap=overlap, typed=typed, score=score, vector=vec,
+                             with_prev=with_prev, window=window,
+                             passage_share=p.score / best_fused))
     out.sort(key=lambda c: -c.score)
     top_tokens = set(lexical.tokenize([top[0].chunk.text])[0]) | \
         set(lexical.tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])
@@ -229,17 +231,17 @@ def compose(question: str, chosen: list[Candidate], passages: list[Passage], con
     features = features or {}
     tier = tier_of(conf, s) if chosen else "abstain"
     if tier == "abstain":
-        return Answer(question, NO_CLEAR_ANSWER, (), True, conf, tuple(passages), timings or {},
-                      build_id, notice, features, considered, tier="abstain")
+        return Answer(question=question, text=NO_CLEAR_ANSWER, citations=(), abstained=True,
+                      confidence=conf, passages=tuple(passages), timings_ms=timings or {},
+                      build_id=build_id, notice=notice, features=features, considered=considered,
+                      tier="abstain")
     citations = []
     parts = []
     for n, c in enumerate(chosen, start=1):
-        p = c.passage
-        citations.append(Citation(
-            n=n, article=p.article_title, section=p.section, heading_path=p.chunk.heading_path,
-            page=p.chunk.page, source=p.source, passage=p.chunk.text.strip(), quote=c.text,
-            quote_start=c.start, quote_end=c.end, score=c.score, article_id=p.chunk.article_id,
-            section_index=p.chunk.section_index, chunk_id=p.chunk.id))
+        shift = c.passage.chunk.start  # candidates are placed in section offsets
+        citations.append(Citation.quoting(n, c.passage, c.start - shift, c.end - shift, c.score))
         parts.append(f"{c.text} [{n}]")
-    return Answer(question, " ".join(parts), tuple(citations), False, conf, tuple(passages),
-                  timings or {}, build_id, notice, features, considered, tier=tier)
+    return Answer(question=question, text=" ".join(parts), citations=tuple(citations),
+                  abstained=False, confidence=conf, passages=tuple(passages),
+                  timings_ms=timings or {}, build_id=build_id, notice=notice, features=features,
+                  considered=considered, tier=tier)

@@ -19,44 +19,30 @@ def _settings(args) -> Settings:
 
 
 def cmd_build(args) -> int:
-    from .indexing import build, index_is_stale
+    from .service import build_index, index_state
 
     settings = _settings(args)
     if args.if_stale:
-        reason = index_is_stale(settings) or _unusable(settings)
+        # Stale also when a file of the build is damaged: the build then replaces it.
+        reason = index_state(settings, open_files=True).stale
         if reason is None:
             print(f"index in {settings.index_dir} is up to date")
             return 0
         print(f"building the index: {reason}", file=sys.stderr)
-    report = build(settings, full=args.full)
+    report = build_index(settings, full=args.full)
     print(report.summary())
     return 0
 
 
-def _unusable(settings: Settings) -> str | None:
-    """Why the current build cannot be opened (a damaged or missing file), or None."""
-    from . import store
-    from .embedding import MODEL_DIM, MODEL_NAME
-
-    try:
-        store.Build(settings.index_dir, MODEL_NAME, MODEL_DIM).close()
-    except AssistantError as exc:
-        return str(exc)
-    return None
-
-
 def cmd_status(args) -> int:
-    from . import store
-    from .indexing import index_is_stale
+    from .service import index_state, index_status
 
     settings = _settings(args)
-    build_dir = store.current_build_dir(settings.index_dir)
-    manifest = store.read_manifest(build_dir)
-    print(json.dumps({"build": build_dir.name, "built_at": manifest.get("built_at"),
-                      "counts": manifest.get("counts"), "model": manifest.get("model"),
-                      "precision": manifest.get("precision", "fp32"),
-                      "skipped": manifest.get("skipped"),
-                      "stale": index_is_stale(settings)}, indent=2, ensure_ascii=False))
+    status = index_status(settings)
+    print(json.dumps({"build": status.build, "built_at": status.built_at, "counts": status.counts,
+                      "model": status.model, "precision": status.precision,
+                      "skipped": list(status.skipped), "stale": index_state(settings).stale},
+                     indent=2, ensure_ascii=False))
     return 0
 
 

@@ -23,8 +23,7 @@ def _require_llm(settings: Settings, llm: bool | None) -> Settings:
 
 
 def cmd_ask(args) -> int:
-    from .answering import POSSIBLE_LABEL
-    from .service import Assistant
+    from .service import POSSIBLE_LABEL, Assistant
 
     settings = _require_llm(_settings(args), args.llm)
     assistant = Assistant.open(settings=settings)
@@ -56,8 +55,24 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def _needs_eval_extra(command):
+    """`assistant eval` without the eval extra: one line saying what to install."""
+    def run(args) -> int:
+        try:
+            return command(args)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] in EVAL_MODULES:
+                raise AssistantError(f"`assistant eval` needs the eval extra ({exc.name} is not "
+                                     "installed): pip install '.[eval]'") from None
+            raise
+    return run
+
+
+EVAL_MODULES = {"sklearn", "ranx", "matplotlib"}
+
+
 def cmd_eval_beir(args) -> int:
-    from .evaluation import run_beir
+    from .eval import run_beir
 
     res = run_beir(Path(args.dir), split=args.split, settings=Settings(),
                    index_dir=Path(args.work) if args.work else None)
@@ -73,10 +88,10 @@ def cmd_eval_beir(args) -> int:
 
 
 def cmd_eval_squad(args) -> int:
-    from .evaluation import squad_features, squad_llm, squad_report
+    from .eval import squad_features, squad_llm, squad_report
 
     if args.llm:
-        from .evaluation import ensure_index, load_squad, squad_articles
+        from .eval import ensure_index, load_squad, squad_articles
         from .service import Assistant
 
         settings = _require_llm(Settings(), True)
@@ -116,7 +131,7 @@ def cmd_eval_squad(args) -> int:
 
 
 def cmd_eval_questions(args) -> int:
-    from .evaluation import run_questions, write_question_report
+    from .eval import run_questions, write_question_report
     from .service import Assistant
 
     settings = _require_llm(_settings(args), args.llm)
@@ -169,7 +184,7 @@ def register(sub) -> None:
     p.add_argument("--split", default="test")
     p.add_argument("--json", action="store_true")
     p.add_argument("--work", help="keep the evaluation index in this folder (reused when unchanged)")
-    p.set_defaults(func=cmd_eval_beir)
+    p.set_defaults(func=_needs_eval_extra(cmd_eval_beir))
     p = evs.add_parser("squad", help="answer and abstention figures on a SQuAD v2 json file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
@@ -177,11 +192,11 @@ def register(sub) -> None:
     p.add_argument("--llm", action="store_true",
                    help="ask --limit reporting-half questions with the LLM reader instead")
     p.add_argument("--limit", type=int, default=50, help="questions for --llm (default 50)")
-    p.set_defaults(func=cmd_eval_squad)
+    p.set_defaults(func=_needs_eval_extra(cmd_eval_squad))
     p = evs.add_parser("questions", help="score your own question file (JSON Lines) on the index")
     p.add_argument("file")
     p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
     p.add_argument("--report", help="write report.md and plots into this folder")
     p.add_argument("--json", action="store_true")
     _llm_flags(p)
-    p.set_defaults(func=cmd_eval_questions)
+    p.set_defaults(func=_needs_eval_extra(cmd_eval_questions))

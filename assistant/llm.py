@@ -253,13 +253,7 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
             key = (n_passage, a, b)
             if key not in numbers:
                 numbers[key] = len(citations) + 1
-                citations.append(Citation(
-                    n=numbers[key], article=p.article_title, section=p.section,
-                    heading_path=p.chunk.heading_path, page=p.chunk.page, source=p.source,
-                    passage=p.chunk.text.strip(), quote=p.chunk.text[a:b],
-                    quote_start=p.chunk.start + a, quote_end=p.chunk.start + b,
-                    score=float(support.similarity), article_id=p.chunk.article_id,
-                    section_index=p.chunk.section_index, chunk_id=p.chunk.id))
+                citations.append(Citation.quoting(numbers[key], p, a, b, support.similarity))
             marks.append(numbers[key])
         sentences.append(claim.text + " " + "".join(f"[{m}]" for m in marks))
     notice = extractive.notice
@@ -267,8 +261,8 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
         notice = ((notice + " ") if notice else "") + (
             f"Part of the generated answer was left out ({len(dropped)} sentence(s)): no cited "
             "passage supports it.")
-    return Answer(question, " ".join(sentences), tuple(citations), False, extractive.confidence,
-                  extractive.passages, timings, extractive.build_id, notice, extractive.features,
-                  extractive.considered, tier="answer", mode="llm", llm=info)
+    return dataclasses.replace(extractive, text=" ".join(sentences), citations=tuple(citations),
+                               abstained=False, timings_ms=timings, notice=notice, tier="answer",
+                               mode="llm", llm=info)
 
 

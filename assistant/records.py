@@ -111,6 +111,17 @@ class Citation:
         if self.quote and self.quote not in self.passage:
             raise ValueError("a quote must come from its passage")
 
+    @classmethod
+    def quoting(cls, n: int, p: "Passage", start: int, end: int, score: float) -> "Citation":
+        """Citation [n] of passage `p`, quoting its chunk text from `start` to `end` (offsets
+        within the chunk)."""
+        return cls(n=n, article=p.article_title, section=p.section,
+                   heading_path=p.chunk.heading_path, page=p.chunk.page, source=p.source,
+                   passage=p.chunk.text.strip(), quote=p.chunk.text[start:end],
+                   quote_start=p.chunk.start + start, quote_end=p.chunk.start + end,
+                   score=float(score), article_id=p.chunk.article_id,
+                   section_index=p.chunk.section_index, chunk_id=p.chunk.id)
+
     def to_json(self) -> dict:
         return {
             "n": self.n,
@@ -127,7 +138,7 @@ class Citation:
 TIERS = ("answer", "possible", "abstain")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
     question: str
     text: str
@@ -175,3 +186,53 @@ class Answer:
                  "passage": p.chunk.text.strip()} for p in self.passages[:3]],
             "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
         }
+
+
+# ------------------------------------------------------------------ the index, as the app sees it
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleInfo:
+    """An indexed article, as listed to people (the sources filter, the article view)."""
+
+    id: str
+    source: str  # the file, relative to the corpus folder
+    title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexStatus:
+    """What the current build holds and how it was made."""
+
+    build: str
+    built_at: str | None
+    counts: dict[str, int]
+    model: dict
+    precision: str  # the vectors' precision: "bf16", "fp32" or "mixed (bf16 and fp32)"
+    skipped: tuple[dict, ...] = ()  # [{"source", "reason"}] files the build left out
+    sources: dict[str, str] = field(default_factory=dict)  # {file: sha256}
+    query_precision: str = ""  # the precision questions are encoded in ("" when not loaded)
+    reload_error: str = ""  # why a newer build could not be opened (the old one still answers)
+
+    @classmethod
+    def of_manifest(cls, build: str, manifest: dict, **kwargs) -> "IndexStatus":
+        return cls(build=build, built_at=manifest.get("built_at"),
+                   counts=dict(manifest.get("counts") or {}), model=dict(manifest.get("model") or {}),
+                   # Builds made before precision was recorded were all float32.
+                   precision=manifest.get("precision", "fp32"),
+                   skipped=tuple(manifest.get("skipped") or ()),
+                   sources=dict(manifest.get("sources") or {}), **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexState:
+    """Is the index usable, and is it current: the one answer the app, the CLI and the build
+    share. `problem` is the error that stops it being opened (None: usable); `stale` says why a
+    build is due (missing, unusable, or corpus files changed), None when it is current."""
+
+    build: str | None
+    problem: Exception | None = None
+    stale: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None

@@ -1,13 +1,15 @@
-"""`Assistant`: the one object the app and the CLI talk to. Opens the current build, follows
-rebuilds (a new build is picked up by the next question, never half-written), answers questions.
-Safe to share between threads."""
+"""`Assistant`: the one object the app, the CLI and the evaluation talk to. Opens the current
+build, follows rebuilds (a new build is picked up by the next question, never half-written),
+answers questions. Safe to share between threads.
+
+Before there is an Assistant (no index yet, or a damaged one) the same callers use this module's
+functions: `index_state`, `index_status`, `corpus_files`, `build_index`, `make_embedder`."""
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import threading
 import time
-import unicodedata
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -15,36 +17,32 @@ import numpy as np
 
 from . import answering, lexical, store
 from .config import Settings
+from .conversation import clean_question, is_followup, last_question, query_for  # noqa: F401
 from .embedding import Embedder
 from .errors import AssistantError
-from .records import Answer, Passage, Section
+from .loaders import suffixes_text  # noqa: F401 - the supported formats, as the app says them
+from .records import Answer, ArticleInfo, IndexState, IndexStatus, Passage, Section
 from .retrieval import DEFAULT_FUSION, Fusion, Retriever
+from .state import corpus_files, index_state, index_status  # noqa: F401 - the facade's functions
 
-MAX_QUESTION_CHARS = 1000
 REFUSED_RETRY_SECONDS = 10.0  # a build that failed to open is tried again after this long
-# Words that point back into the conversation ("Who will lead them?").
-_FOLLOWUP_WORDS = {"he", "she", "it", "they", "them", "their", "theirs", "its", "his", "her",
-                   "hers", "him", "this", "that", "these", "those", "there", "such"}
+POSSIBLE_LABEL = answering.POSSIBLE_LABEL
 
 
-def clean_question(question: str) -> tuple[str, str]:
-    """Strip control characters and cap the length. Returns (question, notice for the user)."""
-    q = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(question or ""))
-    q = re.sub(r"\s+", " ", q).strip()
-    if not q:
-        return "", "Please type a question."
-    if len(q) > MAX_QUESTION_CHARS:
-        return q[:MAX_QUESTION_CHARS], (f"Your question was {len(q):,} characters long; "
-                                        f"only the first {MAX_QUESTION_CHARS:,} were used.")
-    return q, ""
+def make_embedder(settings: Settings) -> Embedder:
+    """The model as the settings ask for it (threads, batch size, precision)."""
+    return Embedder.from_settings(settings)
 
 
-def is_followup(question: str) -> bool:
-    words = re.findall(r"[a-z']+", question.lower())
-    content = lexical.tokenize([question], query=True)[0]
-    return len(content) <= 2 or any(w in _FOLLOWUP_WORDS for w in words) or \
-        bool(re.match(r"^(and|also|what about|how about)\b", question.lower()))
+def build_index(settings: Settings, *, articles=None, full: bool = False,
+                embedder: Embedder | None = None, **kwargs):
+    """Build or update the index from the corpus folder, or from ready-made `articles`
+    (evaluation sets). Returns the BuildReport."""
+    from . import indexing
 
+    if articles is not None:
+        return indexing.build_articles(articles, settings, embedder, **kwargs)
+    return indexing.build(settings, full=full, embedder=embedder, **kwargs)
 
 class _Loaded:
     """A build with what is derived from it, swapped as one reference."""
@@ -110,21 +108,25 @@ class Assistant:
     def build(self) -> store.Build:
         return self.current().build
 
-    def status(self) -> dict:
+    def status(self) -> IndexStatus:
         b = self.build
-        return {"build": b.name, "built_at": b.manifest.get("built_at"),
-                "counts": b.manifest.get("counts", {}), "model": b.manifest.get("model", {}),
-                "skipped": b.skipped(), "sources": b.sources(),
-                # Builds made before precision was recorded were all float32.
-                "precision": b.manifest.get("precision", "fp32"),
-                "query_precision": getattr(self.embedder, "precision", "fp32"),
-                "reload_error": self.reload_error}
+        # The per-file records are in the build's database, not its manifest.json.
+        manifest = {**b.manifest, "skipped": b.skipped(), "sources": b.sources()}
+        return IndexStatus.of_manifest(b.name, manifest, reload_error=self.reload_error,
+                                       query_precision=getattr(self.embedder, "precision", "fp32"))
 
-    def articles(self) -> list[dict]:
-        return sorted(self.build.articles.values(), key=lambda a: (a["title"].lower(), a["source"]))
+    def index_state(self, corpus: bool = True) -> IndexState:
+        """The index folder's state now (a newer build may have replaced the one answering)."""
+        return index_state(self.settings, corpus=corpus)
 
-    def article(self, article_id: str) -> tuple[dict, list[Section]]:
-        return self.build.article(article_id)
+    def articles(self) -> list[ArticleInfo]:
+        return sorted((ArticleInfo(**a) for a in self.build.articles.values()),
+                      key=lambda a: (a.title.lower(), a.source))
+
+    def article(self, article_id: str) -> tuple[ArticleInfo, list[Section]]:
+        """An article and its sections; KeyError when the current build does not have it."""
+        art, sections = self.build.article(article_id)
+        return ArticleInfo(**art), sections
 
     def encode(self, texts: Sequence[str]):
         with self._encode_lock:
@@ -132,11 +134,7 @@ class Assistant:
 
     # ---------------------------------------------------------------- asking
     def query_for(self, question: str, history: Sequence = ()) -> str:
-        """The retrieval query: a follow-up question is read together with the previous one."""
-        previous = _last_question(history)
-        if previous and is_followup(question):
-            return f"{previous} {question}"
-        return question
+        return query_for(question, history)
 
     @property
     def llm_configured(self) -> bool:
@@ -161,14 +159,15 @@ class Assistant:
         t0 = time.perf_counter()
         q, notice = clean_question(question)
         if not q:
-            return Answer(str(question or ""), notice, (), True, 0.0, (), {}, "", notice)
+            return Answer(question=str(question or ""), text=notice, citations=(), abstained=True,
+                          notice=notice)
         query = self.query_for(q, history)
         vecs = self.encode([q, query] if query != q else [q])
         answer = self.answer_with(q, vecs[0], query, vecs[-1], k, sources, notice, t0)
         use_llm = self.llm_configured if llm is None else llm
         if not use_llm or not answer.passages:
             return answer
-        previous = _last_question(history) if query != q else ""
+        previous = last_question(history) if query != q else ""
         return self.read_with_llm(answer, previous, on_text)
 
     def read_with_llm(self, extractive: Answer, previous: str = "",
@@ -192,14 +191,42 @@ class Assistant:
                           sources: Iterable[str] | None = None) -> list[Passage]:
         """Ranked passages for a question in its conversation (no answer composed)."""
         query = self.query_for(clean_question(question)[0], history)
-        return self._search(self.current(), query, self.encode([query])[0],
-                            k or self.settings.top_k, sources)
+        return self.search(query, k=k, sources=sources)
 
-    @staticmethod
-    def _search(loaded: _Loaded, query: str, vec, k: int, sources) -> list[Passage]:
-        ranked = loaded.retriever.search(vec, lexical.tokenize([query], query=True)[0], k=k,
-                                         sources=sources)
+    def search(self, query: str, k: int | None = None, sources: Iterable[str] | None = None,
+               vector=None, loaded: "_Loaded | None" = None) -> list[Passage]:
+        """Ranked passages for a retrieval query (its vector, when already encoded)."""
+        loaded = loaded or self.current()
+        vec = self.encode([query])[0] if vector is None else vector
+        ranked = loaded.retriever.search(vec, lexical.tokenize([query], query=True)[0],
+                                         k=k or self.settings.top_k, sources=sources)
         return loaded.retriever.passages(ranked)
+
+    def ask_many(self, questions: Sequence[str], k: int | None = None,
+                 batch: int = 256) -> list[Answer]:
+        """Answer many single questions (no history, no LLM) with batched encoding, all from
+        the same build: what evaluation runs."""
+        out: list[Answer] = []
+        for i in range(0, len(questions), batch):
+            qs = [clean_question(q)[0] or q for q in questions[i:i + batch]]
+            with self._encode_lock:
+                vecs = self.embedder.encode_queries(qs)
+            loaded = self.current()
+            out += [self.answer_with(q, v, q, v, k=k, loaded=loaded) for q, v in zip(qs, vecs)]
+        return out
+
+    def rank_sources(self, questions: Sequence[str], k: int = 100, chunks: int = 300,
+                     mode: str = "hybrid") -> list[dict[str, float]]:
+        """Per question, its `k` best article sources scored by their best chunk among the
+        `chunks` best (mode: hybrid, dense or lexical): retrieval evaluation."""
+        from .retrieval import rank_documents
+
+        retriever = Retriever(self.build, dataclasses.replace(
+            self.fusion, candidates=max(self.fusion.candidates, chunks)))
+        with self._encode_lock:
+            qvecs = self.embedder.encode_queries(list(questions))
+        qtoks = lexical.tokenize(list(questions), query=True)
+        return rank_documents(retriever, qvecs, qtoks, k, chunks, mode)
 
     def answer_with(self, q: str, qvec, query: str, rvec, k: int | None = None,
                     sources: Iterable[str] | None = None, notice: str = "",
@@ -210,7 +237,7 @@ class Assistant:
         loaded = loaded or self.current()
         k = k or self.settings.top_k
         s = self.answer_settings
-        passages = self._search(loaded, query, rvec, max(k, s.passages_considered), sources)
+        passages = self.search(query, max(k, s.passages_considered), sources, rvec, loaded)
         t1 = time.perf_counter()
         rows = [p.sentence_rows for p in passages[: s.passages_considered]]
         if query != q:  # a follow-up: judge sentences against the question in its context
@@ -228,19 +255,3 @@ class Assistant:
             notice = notice or "None of the chosen articles has a passage for this question."
         return answering.compose(q, chosen, passages[:k], conf, s, timings, loaded.build.name,
                                  notice, feats)
-
-
-def _last_question(history: Sequence) -> str:
-    """The last non-empty question asked before, or ""."""
-    return next((h for h in reversed(_history_questions(history)) if h), "")
-
-
-def _history_questions(history: Sequence) -> list[str]:
-    """History items may be plain questions or chat turns {"role": ..., "content": ...}."""
-    out = []
-    for h in history or ():
-        if isinstance(h, str):
-            out.append(clean_question(h)[0])
-        elif isinstance(h, dict) and h.get("role", "user") == "user":
-            out.append(clean_question(h.get("content", ""))[0])
-    return out

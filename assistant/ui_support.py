@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .records import Answer, Citation, Passage
+from .records import Answer, ArticleInfo, Citation, Passage
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -189,14 +189,14 @@ class Target:
                    p.chunk.text, passage_label(p))
 
 
-def article_html(article: dict, sections: Sequence, target: Target) -> tuple[str, bool]:
+def article_html(article: ArticleInfo, sections: Sequence, target: Target) -> tuple[str, bool]:
     """The whole article with its section headings, the target section marked (id "aa-cited")
     and the quote highlighted. Sections before the target are folded into a <details> whose
     summary names them, so the cited section is in view without scripts. Returns (html,
     whether the quote was found)."""
-    title = article.get("title", "")
+    title = article.title
     out = [f'<div class="aa-article"><h3 class="aa-art-title">{html_text(title)}</h3>',
-           f'<div class="aa-src-file">{html_text(article.get("source", ""))}</div>']
+           f'<div class="aa-src-file">{html_text(article.source)}</div>']
     cited_at = target.section_index if 0 <= target.section_index < len(sections) else -1
     found = False
     if cited_at > 0:
@@ -309,12 +309,9 @@ def append_feedback(data_dir: Path | str, record: dict) -> Path:
 def corpus_signature(corpus_dir: Path | str) -> tuple:
     """A cheap fingerprint of the corpus folder (names, sizes, modification times; no reading),
     so the app re-checks staleness (which hashes files) only when something changed."""
-    from .indexing import scan_corpus
+    from .state import corpus_files
 
-    root = Path(corpus_dir)
-    if not root.is_dir():
-        return ()
-    files, refused = scan_corpus(root)
+    files, refused = corpus_files(corpus_dir)
     sig = []
     for path, rel in files:
         try:

@@ -1,7 +1,7 @@
 """`ask` latency on an index of the BBC corpus (2,225 articles), model warm, one question at a time,
 and a new process's time from start to printed answer.
 
-    .venv/bin/python benchmarks/bench_ask.py [--data ../shared/data] [--index /tmp/bbc-index]
+    .venv/bin/python -m benchmarks.bench_ask [--data ../shared/data] [--index /tmp/bbc-index]
 
 The questions are made from BBC headlines (as a user would ask about a story) plus questions the
 corpus cannot answer. Writes benchmarks/results/ask.json.
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import HERE, data_path, parser
+from benchmarks.common import HERE, data_path, parser
 
 OFF_CORPUS = ["Who won the 2022 World Cup?", "How do I bake sourdough bread?",
               "What is the boiling point of water at sea level?", "When was the Eiffel Tower built?"]
@@ -69,9 +69,9 @@ def main() -> None:
         assert proc.returncode == 0, proc.stderr
     q = statistics.quantiles(lat, n=100)
     result = {
-        "command": "python benchmarks/bench_ask.py",
+        "command": "python -m benchmarks.bench_ask",
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "chunks": assistant.status()["counts"].get("chunks"),
+        "chunks": assistant.status().counts.get("chunks"),
         "questions": len(qs), "abstained": abstained,
         "latency_ms": {"p50": statistics.median(lat), "p95": q[94], "max": max(lat)},
         "retrieve_ms_p50": statistics.median(parts["retrieve"]),

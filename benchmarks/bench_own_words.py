@@ -2,7 +2,7 @@
 starter sets (examples/*.jsonl) on an index of the seed corpus, and the BBC set
 (benchmarks/questions/bbc-own-words.jsonl) on an index of the BBC corpus.
 
-    .venv/bin/python benchmarks/bench_own_words.py [--data ../shared/data] [--work /tmp/assistant-own]
+    .venv/bin/python -m benchmarks.bench_own_words [--data ../shared/data] [--work /tmp/assistant-own]
         [--label NAME] [--llm]
 
 Per set: where the expected section ranks, whether the shown answer holds an expected answer, and
@@ -17,7 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
-from common import HERE, ROOT, data_path, parser, save_result
+from benchmarks.common import HERE, ROOT, data_path, parser, save_result
 
 SETS = [
     ("seed: starter set", ROOT / "examples" / "seed-questions.jsonl", "seed"),
@@ -33,7 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
-    from assistant.evaluation import run_questions
+    from assistant.eval import run_questions
     from assistant.indexing import build
     from assistant.service import Assistant
 
@@ -44,7 +44,7 @@ def main() -> None:
     shutil.copytree(ROOT / "corpus", seed_corpus)
     corpora = {"seed": seed_corpus, "bbc": bbc}
     assistants = {}
-    result = {"command": "python benchmarks/bench_own_words.py" + (f" --label {args.label}" if args.label else "")
+    result = {"command": "python -m benchmarks.bench_own_words" + (f" --label {args.label}" if args.label else "")
               + (" --llm" if args.llm else ""),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sets": {}}
     for name, path, corpus in SETS:

@@ -1,7 +1,7 @@
 """Side by side with txtai: the same corpora, the same model, the same questions, in one run.
 
     pip install -e '.[bench]'          # txtai, pinned; a benchmark-only dependency
-    .venv/bin/python benchmarks/bench_peer.py [--data ../shared/data] [--work DIR] [--quick]
+    .venv/bin/python -m benchmarks.bench_peer [--data ../shared/data] [--work DIR] [--quick]
                                               [--only scifact|squad|bbc ...]
 
 Figures, each for the assistant, for txtai, and as a ratio (assistant / txtai):
@@ -47,8 +47,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(HERE))
 
 DEFAULT_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 DEFAULT_NORMALIZE = ("default", "bayes")  # txtai BM25 normalizations: convex fusion, BB25 log-odds
@@ -68,7 +66,7 @@ def ratio(a, b):
 def beir_subset(beir: Path, out: Path, n_test: int, n_train: int, n_other: int, seed: int = 3) -> Path:
     """A small BEIR folder: some test and train queries, their relevant documents, and random
     others. Both sides read the same folder."""
-    from assistant.evaluation import load_beir
+    from assistant.eval import load_beir
 
     docs, _, test = load_beir(beir, "test")
     _, _, train = load_beir(beir, "train")
@@ -110,7 +108,7 @@ def ranx_scores(qrels: dict, run: dict, metrics=("ndcg@10", "recall@100")) -> di
 
 
 def txtai_run(emb, queries: dict, weight: float, limit: int = 100) -> dict:
-    from peer_txtai import search_ids
+    from benchmarks.peer_txtai import search_ids
 
     qids = list(queries)
     results = search_ids(emb, [queries[q] for q in qids], limit, weight)
@@ -124,8 +122,8 @@ def txtai_run(emb, queries: dict, weight: float, limit: int = 100) -> dict:
 
 
 def scifact(beir: Path, work: Path, args, embedder, settings) -> dict:
-    import peer_txtai
-    from assistant.evaluation import load_beir, run_beir
+    from benchmarks import peer_txtai
+    from assistant.eval import load_beir, run_beir
 
     out: dict = {}
     # ---- ours
@@ -190,8 +188,8 @@ def _norm(name: str):
 # ------------------------------------------------------------------------------------ SQuAD
 
 def squad(path: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
-    import peer_txtai
-    from assistant.evaluation import ensure_index, load_squad, squad_articles
+    from benchmarks import peer_txtai
+    from assistant.eval import ensure_index, load_squad, squad_articles
     from assistant.service import Assistant
 
     wiki = load_squad(path)
@@ -230,7 +228,7 @@ def squad(path: Path, work: Path, args, embedder, settings, chosen: dict) -> dic
 
 def headline_questions(corpus: Path, n: int, seed: int = 7) -> list[str]:
     """Questions made from BBC headlines, as benchmarks/bench_ask.py makes them."""
-    from peer_txtai import read_text
+    from benchmarks.peer_txtai import read_text
 
     files = sorted(corpus.rglob("*.txt"))
     random.Random(seed).shuffle(files)
@@ -257,7 +255,7 @@ def assistant_command() -> list[str]:
 
 
 def bbc(src: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
-    import peer_txtai
+    from benchmarks import peer_txtai
     from assistant.service import Assistant
 
     files = sorted(src.rglob("*.txt"))
@@ -297,7 +295,7 @@ def bbc(src: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
             tidx = work / f"bbc-txtai-{split}"
             shutil.rmtree(tidx, ignore_errors=True)
             log(f"BBC: txtai build, one document per {split}, run {rep + 1}")
-            wall, stdout = timed([sys.executable, str(HERE / "peer_txtai.py"), "build", str(corpus),
+            wall, stdout = timed([sys.executable, "-m", "benchmarks.peer_txtai", "build", str(corpus),
                                   str(tidx), "--split", split, "--config", json.dumps(cfg)])
             builds[f"txtai_{split}"].append(wall)
             details[f"txtai_{split}"] = stdout.strip().splitlines()[-1]
@@ -449,7 +447,7 @@ def main() -> None:
               "Pass --data or set ASSISTANT_EVAL_DATA.", file=sys.stderr)
         sys.exit(0)
     try:
-        import peer_txtai
+        from benchmarks import peer_txtai
 
         version = peer_txtai.txtai_version()
     except Exception as exc:  # noqa: BLE001
@@ -504,7 +502,7 @@ def main() -> None:
     speed = [r["meets_bar"] for r in rows if r["better"] == "lower" and "full answer" not in r["figure"]
              and not r["note"].startswith("not like for like")]
     result = {
-        "command": " ".join(["python", "benchmarks/bench_peer.py", *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", "benchmarks.bench_peer", *sys.argv[1:]]),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "seconds": time.time() - started,
         "quick": args.quick,

@@ -1,7 +1,7 @@
 """bfloat16 against float32 in one run: SciFact test retrieval, SQuAD v2 dev-half answer and
 abstention figures, and warm `ask` latency on the BBC index.
 
-    .venv/bin/python benchmarks/bench_precision.py [--data ../shared/data] [--work /tmp/assistant-precision]
+    .venv/bin/python -m benchmarks.bench_precision [--data ../shared/data] [--work /tmp/assistant-precision]
 
 Each precision gets its own evaluation indexes (under --work/fp32 and --work/bf16), so no vector
 is shared between the two. SQuAD figures use the shipped abstention model (the product's
@@ -16,7 +16,7 @@ import statistics
 import time
 from pathlib import Path
 
-from common import data_path, parser, save_result
+from benchmarks.common import data_path, parser, save_result
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -25,7 +25,7 @@ def quality(data: Path, work: Path, precision: str) -> dict:
     from assistant.answering import DEFAULT_ANSWER_SETTINGS
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import run_beir, squad_features, squad_report
+    from assistant.eval import run_beir, squad_features, squad_report
 
     settings = Settings().replace(precision=precision)
     emb = Embedder.from_settings(settings)
@@ -65,7 +65,7 @@ def quality(data: Path, work: Path, precision: str) -> dict:
 
 
 def ask_latency(bbc: Path, index: Path, rounds: int, questions: int) -> dict:
-    from bench_ask import OFF_CORPUS, questions_from_headlines
+    from benchmarks.bench_ask import OFF_CORPUS, questions_from_headlines
 
     from assistant.config import Settings
     from assistant.embedding import Embedder
@@ -90,7 +90,7 @@ def ask_latency(bbc: Path, index: Path, rounds: int, questions: int) -> dict:
                 lat[p].append((time.perf_counter() - t) * 1000)
     out = {p: {"p50": statistics.median(v), "p95": statistics.quantiles(v, n=100)[94]}
            for p, v in lat.items()}
-    out["chunks"] = assistants["fp32"].status()["counts"].get("chunks")
+    out["chunks"] = assistants["fp32"].status().counts.get("chunks")
     out["questions"] = len(qs) * rounds
     return out
 
@@ -107,13 +107,13 @@ def main() -> None:
     data = data_path(args, what="evaluation data")
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     work = Path(args.work)
-    result = {"command": "python benchmarks/bench_precision.py",
+    result = {"command": "python -m benchmarks.bench_precision",
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if args.latency_only:
         import json
 
         previous = json.loads((Path(__file__).parent / "results" / "precision.json").read_text())
-        result = {**previous, "command": previous["command"] + " ; python benchmarks/bench_precision.py --latency-only",
+        result = {**previous, "command": previous["command"] + " ; python -m benchmarks.bench_precision --latency-only",
                   "when": previous["when"] + "; latency " + result["when"],
                   "ask_ms_earlier_runs": previous.get("ask_ms_earlier_runs", []) + [previous["ask_ms"]]}
     elif not args.skip_quality:

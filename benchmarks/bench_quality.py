@@ -1,6 +1,6 @@
 """Retrieval and answer quality on the shared evaluation sets, as `assistant eval` reports them.
 
-    .venv/bin/python benchmarks/bench_quality.py [--data ../shared/data] [--work /tmp/assistant-eval]
+    .venv/bin/python -m benchmarks.bench_quality [--data ../shared/data] [--work /tmp/assistant-eval]
 
 SciFact *test* split (the fusion was tuned on train by tune_fusion.py) and SQuAD v2 dev-half.
 Writes benchmarks/results/scifact.json and benchmarks/results/squad.json.
@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from common import HERE, data_path, parser
+from benchmarks.common import HERE, data_path, parser
 
 
 def main() -> None:
@@ -22,14 +22,14 @@ def main() -> None:
                     help="SQuAD: refit from the features the last run saved in --work")
     args = ap.parse_args()
     data = data_path(args, what="evaluation data")
-    from assistant.evaluation import run_beir, squad_features, squad_report
+    from assistant.eval import run_beir, squad_features, squad_report
 
     (HERE / "results").mkdir(exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if args.only in (None, "scifact"):
         t = time.perf_counter()
         res = run_beir(data / "scifact" / "beir", "test", index_dir=Path(args.work) / "scifact")
-        res.update(command="python benchmarks/bench_quality.py --only scifact "
+        res.update(command="python -m benchmarks.bench_quality --only scifact "
                            "(= assistant eval beir .../scifact/beir --split test)",
                    when=stamp, seconds=time.perf_counter() - t)
         (HERE / "results" / "scifact.json").write_text(json.dumps(res, indent=2))
@@ -46,7 +46,7 @@ def main() -> None:
         # without asking again (--refit).
         cache.write_text(json.dumps(feats))
         rep = squad_report(feats)
-        rep.update(command="python benchmarks/bench_quality.py --only squad "
+        rep.update(command="python -m benchmarks.bench_quality --only squad "
                            "(= assistant eval squad .../dev-v2.0.json)",
                    when=stamp, seconds=time.perf_counter() - t)
         (HERE / "results" / "squad.json").write_text(json.dumps(rep, indent=2))

@@ -1,7 +1,7 @@
 """Reliability: faults injected and survived, hostile input tried, and the load test's figures,
 in one summary (benchmarks/results/reliability.json, rendered by write_report.py).
 
-    .venv/bin/python benchmarks/bench_reliability.py [--fuzz 1000] [--kills 8] [--quick]
+    .venv/bin/python -m benchmarks.bench_reliability [--fuzz 1000] [--kills 8] [--quick]
 
 What it runs (the same code as the slow tests in tests/test_reliability.py and tests/test_fuzz.py,
 from tests/reliability_cases.py):
@@ -25,20 +25,17 @@ import os
 import platform
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import reliability_cases as rc  # noqa: E402
+import devtools.reliability_cases as rc  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -83,7 +80,7 @@ def run_nasty_builds(seeds: list[int], big: bool, work: Path) -> dict:
     from assistant.config import Settings
     from assistant.indexing import build
     from assistant.service import Assistant
-    from conftest import FakeEmbedder
+    from devtools.fakes import FakeEmbedder
 
     out = []
     for seed in seeds:
@@ -210,7 +207,7 @@ def main() -> int:
 
     load_path = RESULTS / "load.json"
     load = json.loads(load_path.read_text()).get("load") if load_path.is_file() else None
-    cmd = "python benchmarks/bench_reliability.py" + (" --quick" if args.quick else "")
+    cmd = "python -m benchmarks.bench_reliability" + (" --quick" if args.quick else "")
     rows = [["area", "what was tried", "cases", "outcome", "reproduce"]]
     if load:
         m = load["memory"]
@@ -221,7 +218,7 @@ def main() -> int:
             f"{load['failed']} failed; latency p50 {load['latency_s']['p50']} s, p95 "
             f"{load['latency_s']['p95']} s; server RSS {m['baseline_mb']} → {m['end_mb']} MB "
             f"after warm-up ({m['growth']:+.1%})",
-            "python benchmarks/bench_load.py --sessions 20 --browser-sessions 4 --duration 150"])
+            "python -m benchmarks.bench_load --sessions 20 --browser-sessions 4 --duration 150"])
     per_build = ", ".join(f"edition {k}: {v}" for k, v in serving["answers_per_build"].items())
     rows += [
         ["rebuild while serving", "4 threads asking through one Assistant while 3 rebuilds "

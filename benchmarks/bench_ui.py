@@ -9,7 +9,7 @@
 For comparison it also times `Assistant.ask` alone on the same questions (no UI).
 Writes benchmarks/results/ui.json.
 
-    .venv/bin/python benchmarks/bench_ui.py [--runs 3] [--corpus corpus]
+    .venv/bin/python -m benchmarks.bench_ui [--runs 3] [--corpus corpus]
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
-from streamlit_server import (CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER,  # noqa: E402
+from devtools.streamlit_server import (CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER,  # noqa: E402
                               StreamlitServer, percentile)
-from ui_samples import BENCH_QUESTIONS  # noqa: E402
+from devtools.ui_samples import BENCH_QUESTIONS  # noqa: E402
 
 FIRST_QUESTION = "Who will lead the coordinated efforts?"
 QUESTIONS = BENCH_QUESTIONS

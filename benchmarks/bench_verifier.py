@@ -1,7 +1,7 @@
 """The verifier of the LLM reader (assistant/verify.py) on sentences made from SQuAD v2 dev-half:
 does it show supported sentences and hold back unsupported ones?
 
-    .venv/bin/python benchmarks/bench_verifier.py [--data ../shared/data]
+    .venv/bin/python -m benchmarks.bench_verifier [--data ../shared/data]
 
 Examples (one sentence cited to one paragraph, verified as "<sentence> [1]" by verify.verify):
 - supported: a sentence of a paragraph that holds the answer to one of its questions (at most two
@@ -21,8 +21,8 @@ Examples (one sentence cited to one paragraph, verified as "<sentence> [1]" by v
   another sentence of the same paragraph (the verifier's figure rule catches these only when
   figures_in_span is on; names are checked against the whole passage).
 
-Halves: by article, with the project's hash (`assistant.evaluation._half`) applied to the
-article title, so no paragraph is in both halves (the project splits *questions* by `_half(id)`,
+Halves: by article, with the project's hash (`assistant.eval.half`) applied to the
+article title, so no paragraph is in both halves (the project splits *questions* by `half(id)`,
 which would put sentences of one paragraph, even the same sentence, in both). Thresholds
 (min_similarity, min_overlap, figures_in_span) are chosen on the fitting half (0): the highest
 recall of "shown" with precision >= 0.985; among the settings tied there, figures_in_span on if
@@ -46,7 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from common import data_path, parser, save_result
+from benchmarks.common import data_path, parser, save_result
 
 KINDS = ("swap", "wrong_same_near", "wrong_same_any", "wrong_other")
 EXTRA = ("swap_in_passage",)
@@ -280,7 +280,7 @@ def swap_in_passage(sentence: str, others: str, key: str) -> tuple[str, str] | N
 def build_examples(wiki) -> tuple[list[dict], list[dict], dict]:
     """Paragraphs (with their sentence spans and candidate spans) and the examples."""
     from assistant.chunking import sentence_spans
-    from assistant.evaluation import _half
+    from assistant.eval import half
     from assistant.verify import candidate_spans, split_claims
 
     paras = []
@@ -292,7 +292,7 @@ def build_examples(wiki) -> tuple[list[dict], list[dict], dict]:
                        for a in qa["answers"]]
             paras.append({"article": ai, "title": title, "para": pi, "text": text,
                           "sents": sents, "spans": candidate_spans(text, sents),
-                          "half": _half(title), "answers": answers})
+                          "half": half(title), "answers": answers})
     by_article: dict[int, list[int]] = {}
     for i, p in enumerate(paras):
         by_article.setdefault(p["article"], []).append(i)
@@ -547,7 +547,7 @@ def main() -> None:
     from assistant import verify
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import load_squad
+    from assistant.eval import load_squad
 
     wiki = load_squad(path)
     paras, examples, stats = build_examples(wiki)
@@ -599,11 +599,11 @@ def main() -> None:
     titles = {0: sorted({p["title"] for p in paras if p["half"] == 0}),
               1: sorted({p["title"] for p in paras if p["half"] == 1})}
     result = {
-        "command": "python benchmarks/bench_verifier.py" + " ".join(
+        "command": "python -m benchmarks.bench_verifier" + " ".join(
             f" {a}" for a in sys.argv[1:]),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "data": "SQuAD v2 dev-half (dev-v2.0.json)",
-        "split": "by article: assistant.evaluation._half(title); 0 = fitting, 1 = reporting",
+        "split": "by article: assistant.eval.half(title); 0 = fitting, 1 = reporting",
         "articles": {"fitting": titles[0], "reporting": titles[1]},
         "model": embedder.name, "precision_mode": embedder.precision,
         "rule": f"highest fitting-half recall with precision >= {TARGET_PRECISION}; among the "

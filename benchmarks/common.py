@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def parser(work: str | None = None, **kwargs) -> argparse.ArgumentParser:
@@ -38,7 +35,7 @@ def scifact_train(args):
     question vectors)."""
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.evaluation import beir_articles, ensure_index, load_beir
+    from assistant.eval import beir_articles, ensure_index, load_beir
     from assistant.store import Build
 
     beir = data_path(args, "scifact", "beir", what="SciFact")

@@ -4,7 +4,7 @@ Kept apart so the assistant's code never imports txtai (a benchmark-only depende
 `pip install -e '.[bench]'`). Also a small command line, so that an index build can be timed
 in a fresh process exactly as `assistant build` is (imports count):
 
-    python benchmarks/peer_txtai.py build CORPUS INDEX [--split article|paragraph] [--config JSON]
+    python -m benchmarks.peer_txtai build CORPUS INDEX [--split article|paragraph] [--config JSON]
 
 The configuration, and why (txtai 9.x source: embeddings/base.py, ann/dense/faiss.py,
 scoring/*, embeddings/search/hybrid.py):

@@ -2,7 +2,7 @@
 SciFact *train* queries only, with chunk-level BM25 and no feedback. Stage 2 (section-level BM25,
 the dense weight again, feedback) is benchmarks/tune_sections.py.
 
-    .venv/bin/python benchmarks/tune_fusion.py [--data ../shared/data] [--work /tmp/scifact-index]
+    .venv/bin/python -m benchmarks.tune_fusion [--data ../shared/data] [--work /tmp/scifact-index]
 
 Prints nDCG@10 on train for each setting tried and the best; the chosen values are then written
 by hand into assistant/lexical.py (BM25_PARAMS) and assistant/retrieval.py (DEFAULT_FUSION), and
@@ -16,7 +16,7 @@ import itertools
 import json
 import time
 
-from common import parser, save_result, scifact_train
+from benchmarks.common import parser, save_result, scifact_train
 
 
 def main() -> None:
@@ -24,7 +24,7 @@ def main() -> None:
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
-    from assistant.evaluation import beir_run
+    from assistant.eval import beir_run
     from assistant.retrieval import Fusion, Retriever
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
@@ -68,7 +68,7 @@ def main() -> None:
         print(json.dumps(results[-1]), flush=True)
     best_h = max((r for r in results if r["part"] == "hybrid"), key=lambda x: x["ndcg@10"])
     build.lexical = orig_lexical
-    out = {"command": "python benchmarks/tune_fusion.py", "split": "train",
+    out = {"command": "python -m benchmarks.tune_fusion", "split": "train",
            "best_lexical": best_lex, "dense": dense, "best_hybrid": best_h, "all": results}
     save_result("tuning", out)
     print("BEST LEXICAL", json.dumps(best_lex))

@@ -1,7 +1,7 @@
 """Stage 2 of the retrieval tuning, on SciFact *train* only: which BM25 score a chunk gets (its
 own or its section's), the dense weight, and pseudo-relevance feedback for the deep results.
 
-    .venv/bin/python benchmarks/tune_sections.py [--data ../shared/data] [--work /tmp/assistant-scifact-index]
+    .venv/bin/python -m benchmarks.tune_sections [--data ../shared/data] [--work /tmp/assistant-scifact-index]
 
 Runs the real Retriever (assistant/retrieval.py) at the depth `assistant eval beir` uses (300
 chunks) for each setting and prints nDCG@10 and Recall@100 on train. Choice rule: lexical level
@@ -18,7 +18,7 @@ import dataclasses
 import json
 import time
 
-from common import parser, save_result, scifact_train
+from benchmarks.common import parser, save_result, scifact_train
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     from ranx import Qrels, Run, evaluate
 
     from assistant import lexical
-    from assistant.evaluation import beir_run
+    from assistant.eval import beir_run
     from assistant.retrieval import Fusion, Retriever
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
@@ -52,7 +52,7 @@ def main() -> None:
                 for b in (0.3, 0.6, 1.0) for m in (5, 8) for h in (10, 20)]
     eligible = [r for r in feedback if r["ndcg@10"] >= best["ndcg@10"] - 0.002] or [best]
     best_fb = max(eligible, key=lambda r: (r["recall@100"], r["ndcg@10"]))
-    out = {"command": "python benchmarks/tune_sections.py", "split": "train",
+    out = {"command": "python -m benchmarks.tune_sections", "split": "train",
            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "best_without_feedback": best, "best": best_fb, "all": results + feedback}
     save_result("tune_sections", out)

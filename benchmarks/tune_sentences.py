@@ -1,7 +1,7 @@
 """Choose the sentence-scoring weights of the extractive answer on the *fitting* half of SQuAD v2
 dev-half answerable questions; report the first-sentence hit rate on both halves.
 
-    .venv/bin/python benchmarks/tune_sentences.py [--data ../shared/data] [--work /tmp/assistant-eval]
+    .venv/bin/python -m benchmarks.tune_sentences [--data ../shared/data] [--work /tmp/assistant-eval]
 
 A question counts when the top-scored sentence contains a gold answer text. Writes
 benchmarks/results/sentences.json; the chosen weights go into answering.AnswerSettings by hand.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import HERE, data_path, parser
+from benchmarks.common import HERE, data_path, parser
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     path = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD")
     from assistant import answering
     from assistant.config import Settings
-    from assistant.evaluation import _contains_answer, _half, ensure_index, load_squad, squad_articles
+    from assistant.eval import contains_answer, ensure_index, half as half_of, load_squad, squad_articles
     from assistant.service import Assistant
 
     wiki = load_squad(path)
@@ -32,18 +32,18 @@ def main() -> None:
     ensure_index(squad_articles(wiki), index, settings)
     assistant = Assistant.open(index, settings)
     loaded = assistant.current()
-    qs = [(qa["question"], [a["text"] for a in qa["answers"]], _half(qa["id"]))
+    qs = [(qa["question"], [a["text"] for a in qa["answers"]], half_of(qa["id"]))
           for _, paras in wiki for _, qas in paras for qa in qas if not qa["is_impossible"]]
     vecs = assistant.embedder.encode_queries([q for q, _, _ in qs])
     feats = {0: [], 1: []}
     kept = {0: [], 1: []}  # (candidates, answers) for choosing how many sentences to keep
     for (q, answers, half), v in zip(qs, vecs):
-        passages = assistant._search(loaded, q, v, 5, None)
+        passages = assistant.search(q, 5, None, v, loaded)
         rows = [p.sentence_rows for p in passages[:4]]
         cands, _ = answering.candidates(q, v, passages, loaded.build.sentence_vectors, rows, loaded.idf)
         kept[half].append((cands, answers))
         feats[half].append(np.array([[c.dense, c.overlap, c.with_prev, c.window, c.passage_share,
-                                      float(c.typed), float(_contains_answer(c.text, answers))]
+                                      float(c.typed), float(contains_answer(c.text, answers))]
                                      for c in cands]).reshape(-1, 7))
 
     def hit_rate(items, w):
@@ -62,7 +62,7 @@ def main() -> None:
 
     def whole(items, ratio):
         st = dataclasses.replace(shipped, keep_ratio=ratio)
-        return float(np.mean([any(_contains_answer(c.text, a) for c in answering.select(cs, st))
+        return float(np.mean([any(contains_answer(c.text, a) for c in answering.select(cs, st))
                               for cs, a in items]))
 
     def length(items, ratio):
@@ -71,7 +71,7 @@ def main() -> None:
 
     ratios = {r: {"fit": whole(kept[0], r), "report": whole(kept[1], r),
                   "mean_sentences": length(kept[0], r)} for r in (0.6, 0.7, 0.75, 0.8, 0.9)}
-    out = {"command": "python benchmarks/tune_sentences.py",
+    out = {"command": "python -m benchmarks.tune_sentences",
            "keep_ratio": ratios,
            "weights_order": ["dense", "overlap", "with_prev", "window", "passage", "type"],
            "best_on_fit_half": {"weights": list(grid[0][1]), "fit": grid[0][0],

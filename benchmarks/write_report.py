@@ -1,6 +1,6 @@
 """Render BENCHMARKS.md from the JSON results the benchmark scripts wrote (benchmarks/results/).
 
-    .venv/bin/python benchmarks/write_report.py
+    .venv/bin/python -m benchmarks.write_report
 
 Every figure in BENCHMARKS.md comes from one of those files; each section names the command
 that produced it and when.
@@ -139,7 +139,7 @@ def section_ui(r: dict) -> list[str]:
     first = sorted(x["first_answer_visible_s"] for x in runs)[len(runs) // 2]
     a = r["answer_in_browser_ms"]
     return ["## Browser (Streamlit + Chromium)", "",
-            f"`python benchmarks/bench_ui.py` — {r['date']}, 1-minute load average at the end "
+            f"`python -m benchmarks.bench_ui` — {r['date']}, 1-minute load average at the end "
             f"{r['machine']['loadavg_at_end'][0]} on {r['machine']['cpus']} cores (the server, "
             "Chromium and the driver themselves; " + (
                 "above that, other work was running: figures inflated)."
@@ -178,7 +178,7 @@ def section_peer(r: dict) -> list[str]:
         out += [f"txtai configuration (chosen on SciFact train, {chosen.get('source', '')}): hybrid "
                 f"BM25 + dense, exact FAISS index (`IDMap,Flat`), maxlength {chosen.get('maxlength')}, "
                 f"BM25 normalization `{chosen.get('normalize')}`, dense weight {chosen.get('weight')}.", ""]
-    from bench_peer import table  # the table bench_peer prints, with its notes
+    from benchmarks.bench_peer import table  # the table bench_peer prints, with its notes
 
     out += [table(r.get("figures", [])), ""]
     bar = r.get("bar") or {}

@@ -22,7 +22,7 @@ from assistant.errors import AssistantError
 from assistant.indexing import build
 from assistant.service import Assistant
 
-from ui_samples import (HOSTILE_QUESTIONS, HOSTILE_SOURCE, OFF_CORPUS, REPO, SEED,
+from devtools.ui_samples import (HOSTILE_QUESTIONS, HOSTILE_SOURCE, OFF_CORPUS, REPO, SEED,
                         SEED_QUESTIONS, first_answering, make_corpus)
 
 APP = str(REPO / "app.py")
@@ -56,7 +56,7 @@ def site(tmp_path_factory, embedder) -> Site:
                                   data_dir=root / "data")
     build(settings, embedder=embedder, log=lambda m: None)
     assistant = Assistant.open(settings=settings, embedder=embedder)
-    ids = {a["source"]: a["id"] for a in assistant.articles()}
+    ids = {a.source: a.id for a in assistant.articles()}
     seed = first_answering(assistant, SEED_QUESTIONS)
     if seed is None:
         pytest.fail("none of SEED_QUESTIONS gets an answer citing its section with the current "
@@ -380,7 +380,7 @@ def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch
     has the switch, the answer is the model's verified sentence with its citation, an invented
     sentence never reaches the page, and switching off gives the extractive answer."""
     pytest.importorskip("openai")
-    from llm_servers import ScriptedServer, citing
+    from devtools.llm_servers import ScriptedServer, citing
 
     script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
                     "coordinated efforts [{n}]. The task force has 12,345 agents [{n}].",

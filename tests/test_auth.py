@@ -18,7 +18,7 @@ from assistant import auth
 from assistant.auth import AllowList, AuthConfig, parse_allow_list
 from assistant.errors import SettingError
 
-from ui_samples import REPO
+from devtools.ui_samples import REPO
 
 APP = str(REPO / "app.py")
 SECRET = "s" * 40
@@ -307,7 +307,7 @@ def assert_nothing_of_the_articles(at: AppTest) -> None:
 
 
 def test_signed_out_visitor_sees_only_the_sign_in_page(tmp_path, monkeypatch):
-    from ui_samples import make_corpus
+    from devtools.ui_samples import make_corpus
 
     make_corpus(tmp_path / "articles")  # something to leak, if the gate leaked
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "articles"))
@@ -374,7 +374,7 @@ def indexed(tmp_path_factory, embedder):
     from assistant.indexing import build
     from assistant.service import Assistant
 
-    from ui_samples import SEED_QUESTIONS, first_answering, make_corpus
+    from devtools.ui_samples import SEED_QUESTIONS, first_answering, make_corpus
 
     root = tmp_path_factory.mktemp("auth-app")
     corpus = make_corpus(root / "corpus", hostile=False)

@@ -22,8 +22,8 @@ from assistant.config import Settings
 from assistant.indexing import build
 from assistant.service import Assistant
 
-from streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
-from ui_samples import REPO, SEED_QUESTIONS, first_answering, make_corpus
+from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
+from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering, make_corpus
 
 pytestmark = pytest.mark.browser
 

@@ -17,8 +17,8 @@ from assistant.config import Settings
 from assistant.indexing import build
 from assistant.service import Assistant
 
-from streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
-from ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering,
+from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
+from devtools.ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering,
                         make_corpus)
 
 pytestmark = pytest.mark.browser
@@ -196,7 +196,7 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
     the page shows the model's supported sentence with a working citation, never the invented
     one, and says a part was left out."""
     pytest.importorskip("openai")
-    from llm_servers import ScriptedServer, citing
+    from devtools.llm_servers import ScriptedServer, citing
 
     script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
                     "coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.evaluation import parse_question_file, run_questions, write_question_report
+from assistant.eval import parse_question_file, run_questions, write_question_report
 from assistant.indexing import build
 from assistant.service import Assistant
 

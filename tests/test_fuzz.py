@@ -22,7 +22,7 @@ from assistant.errors import UnreadableSource
 from assistant.indexing import build
 from assistant.loaders import load_article
 from assistant.service import Assistant
-from reliability_cases import (account_for_build, check_loaded, fuzz_file, fuzz_strategy,
+from devtools.reliability_cases import (account_for_build, check_loaded, fuzz_file, fuzz_strategy,
                                nasty_files, write_nasty_corpus)
 
 FUZZ = fuzz_strategy()

@@ -1,5 +1,5 @@
 """The LLM reader end to end over real HTTP, against a scripted OpenAI-compatible server
-(tests/llm_servers.py) and the real embedding model: whatever the endpoint says, what reaches the
+(devtools/llm_servers.py) and the real embedding model: whatever the endpoint says, what reaches the
 user is verified text or the extractive answer with the reason."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
+from devtools.llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
                          prompt_passages)
 
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import recheck  # noqa: E402
+from assistant.eval import recheck  # noqa: E402
 from assistant.indexing import build  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 
@@ -227,7 +227,7 @@ def test_cli_json_contract_and_flags(seed_settings, server, capsys, monkeypatch)
 
 
 def test_eval_questions_with_llm(seed_settings, embedder, server, tmp_path):
-    from assistant.evaluation import run_questions
+    from assistant.eval import run_questions
 
     server.respond(citing("The DEA and Mexico's Federal Police will lead the coordinated efforts [{n}].", DEA))
     qfile = tmp_path / "q.jsonl"

@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from llm_servers import LlamaServer, llama_available  # noqa: E402
+from devtools.llm_servers import LlamaServer, llama_available  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from assistant.evaluation import recheck  # noqa: E402
+from assistant.eval import recheck  # noqa: E402
 from assistant.indexing import build  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 openai = pytest.importorskip("openai", reason="the `llm` extra is not installed: "
                              "pip install -e '.[llm]' (make test does)")
 
-from llm_servers import (Cut, Error, Hang, LlamaServer, Malformed, Reply,  # noqa: E402
+from devtools.llm_servers import (Cut, Error, Hang, LlamaServer, Malformed, Reply,  # noqa: E402
                          ScriptedServer, llama_available, openai_client)
 
 MESSAGES = [{"role": "system", "content": "Answer from the passages; cite with [n]."},

@@ -127,7 +127,7 @@ def test_bf16_build_records_its_precision_and_a_change_does_not_rebuild(tmp_path
     assert m3["precision"] == "mixed (bf16 and fp32)"
     a = Assistant.open(settings=s, embedder=both["fp32"])
     st = a.status()
-    assert st["precision"] == "mixed (bf16 and fp32)" and st["query_precision"] == "fp32"
+    assert st.precision == "mixed (bf16 and fp32)" and st.query_precision == "fp32"
     assert not a.ask("Who leads the joint operations?").abstained
 
 
@@ -150,7 +150,7 @@ def test_a_manifest_without_precision_still_opens(tmp_path, both, seed_path):
     del m["precision"]
     path.write_text(json.dumps(m))
     a = Assistant.open(settings=s, embedder=both["bf16"])
-    assert a.status()["precision"] == "fp32"
+    assert a.status().precision == "fp32"
     assert a.ask("Which drug drives the overdose crisis?").citations
     assert build(s, embedder=both["bf16"], log=lambda m: None, progress=False).up_to_date
     assert main(["status", "--corpus", str(corpus), "--index", str(index)]) == 0

@@ -1,7 +1,7 @@
 """The assistant stays up and loses nothing: damaged indexes, killed builds, rebuilds while
 serving, hostile questions, and (slow) 20 concurrent chat sessions against the running app.
 
-The fault injections and the load driver are shared with the benchmarks (tests/reliability_cases.py,
+The fault injections and the load driver are shared with the benchmarks (devtools/reliability_cases.py,
 benchmarks/bench_load.py, benchmarks/bench_reliability.py), which record the same figures.
 """
 
@@ -20,7 +20,7 @@ from assistant import store
 from assistant.config import Settings
 from assistant.indexing import build
 from assistant.service import Assistant, clean_question
-from reliability_cases import (DAMAGES, HOSTILE_QUESTIONS, REPO, SEED, OpenAudit, allowed_roots,
+from devtools.reliability_cases import (DAMAGES, HOSTILE_QUESTIONS, REPO, SEED, OpenAudit, allowed_roots,
                                check_damage_case, damage_index, kill_trials,
                                real_named_fake_embedder, rebuild_while_serving, write_town_corpus)
 

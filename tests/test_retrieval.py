@@ -14,7 +14,7 @@ import pytest
 from assistant import lexical, store
 from assistant.config import Settings
 from assistant.indexing import build
-from assistant.retrieval import DEFAULT_FUSION, Fusion, Retriever
+from assistant.retrieval import DEFAULT_FUSION, Retriever
 
 WORDS = ("river stone cloud maple harbor lantern copper meadow falcon quartz orchard glacier "
          "violet timber canyon ember willow marble thunder saffron").split()

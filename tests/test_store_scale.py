@@ -14,7 +14,7 @@ from assistant.config import Settings
 from assistant.errors import IndexMismatch
 from assistant.indexing import build
 from assistant.service import Assistant
-from reliability_cases import article, quiet, real_named_fake_embedder
+from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 
 @pytest.fixture()

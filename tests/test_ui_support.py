@@ -9,7 +9,7 @@ import re
 import pytest
 
 from assistant import ui_support as ui
-from assistant.records import Answer, Chunk, Citation, Passage, Section
+from assistant.records import Answer, ArticleInfo, Chunk, Citation, Passage, Section
 
 HOSTILE = ("<script>alert('x')</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) "
            "**bold** # heading `code` $x$ :red[red] & &lt;")
@@ -26,7 +26,8 @@ def citation(n=1, quote="The bridge opened in 1987.", passage=None, article="Bri
 
 def answer_of(*cits, text=None, abstained=False, passages=()):
     text = text if text is not None else " ".join(f"{c.quote} [{c.n}]" for c in cits)
-    return Answer("When did the bridge open?", text, tuple(cits), abstained, 0.8, passages)
+    return Answer(question="When did the bridge open?", text=text, citations=tuple(cits),
+                  abstained=abstained, confidence=0.8, passages=passages)
 
 
 def passage(text="Closest passage text.", heading=("History",)):
@@ -142,7 +143,8 @@ def test_article_html_marks_the_cited_section_and_folds_earlier_ones():
                 Section(("History",), "Built. The bridge opened in 1987. Done."),
                 Section(("Size",), "It is long.")]
     target = ui.Target("a1", 1, 7, 33, "The bridge opened in 1987.", "[1] Bridges › History")
-    out, found = ui.article_html({"title": "Bridges <b>", "source": "b.txt"}, sections, target)
+    out, found = ui.article_html(ArticleInfo(id="b", title="Bridges <b>", source="b.txt"), sections,
+                                 target)
     assert found
     assert ('<details class="aa-earlier"><summary>1 earlier section(s): Introduction'
             '</summary>') in out
@@ -154,7 +156,7 @@ def test_article_html_marks_the_cited_section_and_folds_earlier_ones():
 
 def test_article_html_without_matching_quote_still_marks_section():
     sections = [Section(("Only",), "Text changed since.")]
-    out, found = ui.article_html({"title": "T", "source": "t.txt"}, sections,
+    out, found = ui.article_html(ArticleInfo(id="t", title="T", source="t.txt"), sections,
                                  ui.Target("a1", 0, 0, 5, "Old words."))
     assert not found and 'id="aa-cited"' in out and "<details" not in out
 
@@ -175,7 +177,8 @@ def test_targets_of_citation_and_passage():
 def test_conversation_markdown_has_answers_markers_and_sources():
     c1 = citation(1, quote="The bridge opened in 1987 <script>.", page=4)
     ans = answer_of(c1)
-    abst = Answer("Who won the cup?", "No passage clearly answers this question.", (), True, 0.1, (passage(),))
+    abst = Answer(question="Who won the cup?", text="No passage clearly answers this question.",
+                  citations=(), abstained=True, confidence=0.1, passages=(passage(),))
     md = ui.conversation_markdown([("When did the bridge open?", ans), ("Who won the cup?", abst)],
                                   exported_at="X")
     assert md.startswith("# Article Assistant conversation\n\nExported X\n")
@@ -195,7 +198,8 @@ def test_feedback_lines_are_appended_as_json(tmp_path):
     folder = tmp_path / "new" / "data"
     path = ui.append_feedback(folder, ui.feedback_record(ans, "up", ["earlier?"], when="T"))
     ui.append_feedback(folder, ui.feedback_record(
-        Answer("q2", "No passage clearly answers this question.", (), True, 0.1, (passage(),)), "down"))
+        Answer(question="q2", text="No passage clearly answers this question.", citations=(),
+               abstained=True, confidence=0.1, passages=(passage(),)), "down"))
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert path == folder / "feedback.jsonl"
     assert lines[0]["time"] == "T" and lines[0]["rating"] == "up"
