@@ -49,11 +49,13 @@ def _manifest_json(build_dir: Path) -> dict:
     return manifest
 
 
-def read_manifest(build_dir: Path) -> dict:
+def read_manifest(build_dir: Path, records: bool = True) -> dict:
     """The build's full description: manifest.json plus, from the database, the indexed files
-    ("sources": {path: sha256}) and the skipped ones ("skipped": [{source, reason}])."""
+    ("sources": {path: sha256}) and the skipped ones ("skipped": [{source, reason}]).
+    `records=False`: manifest.json alone (a check of format and model needs no more, and the
+    records of a large archive take a while to read)."""
     manifest = _manifest_json(build_dir)
-    if manifest.get("format_version") == FORMAT_VERSION:
+    if records and manifest.get("format_version") == FORMAT_VERSION:
         db = _connect(Path(build_dir) / "meta.sqlite", Path(build_dir).parent.parent)
         try:
             manifest["sources"], manifest["skipped"] = _records(db)
@@ -238,8 +240,13 @@ class Build:
             f"SELECT c.row, c.id, c.article_id, c.section_ord, c.start, c.end, c.page, c.ntokens, "
             f"c.sent_lo, c.sent_hi, s.text, s.heading_path FROM chunk_rows c "
             f"JOIN sections s ON s.id = c.section_id WHERE c.row IN ({marks})", rows).fetchall()
-        sents = dict((r, (s, e)) for r, s, e in self.db.execute(
-            f"SELECT row, start, end FROM sentences WHERE chunk_row IN ({marks})", rows))
+        wanted = [i for r in fetched for i in range(r[8], r[9])]  # by primary key, not a scan
+        sents = {}
+        for i in range(0, len(wanted), 900):
+            part = wanted[i:i + 900]
+            sents.update((r, (s, e)) for r, s, e in self.db.execute(
+                f"SELECT row, start, end FROM sentences WHERE row IN ({','.join('?' * len(part))})",
+                part))
         out = {}
         for (row, cid, aid, sord, start, end, page, ntok, lo, hi, text, hp) in fetched:
             chunk = Chunk(id=cid, article_id=aid, section_index=sord,

@@ -166,12 +166,12 @@ def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, i
     m["format_version"] = 2
     (d / "manifest.json").write_text(json.dumps(m))
     from assistant.errors import IndexMismatch
-    from assistant.indexing import index_is_stale
+    from assistant.state import index_state
 
     with pytest.raises(IndexMismatch, match="format version 2, this program reads 3") as err:
         _open(index_dir, fake_embedder)
     assert "rebuild it with `assistant build --full`" in str(err.value)
-    assert "format version 2" in index_is_stale(s)
+    assert "format version 2" in index_state(s).stale
 
     calls = fake_embedder.calls
     logs: list[str] = []
