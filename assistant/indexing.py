@@ -215,6 +215,7 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
         report.embedded_tokens = enc.tokens
     # The lexical indexes start with the kept articles' chunks and sections, in the order the
     # store copies them, and go on with the new ones.
+    tl = time.perf_counter()
     kept_chunks, kept_sections = (plan.old.lexical_texts(set(plan.keep)) if plan.keep
                                   else ([], []))
     lex = lexical.build_index([embed_prefix(t, h) + x for t, h, x in kept_chunks]
@@ -224,6 +225,7 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
                                       + [embed_prefix(a.title, s.heading_path) + s.text
                                          for a in plan.articles for s in a.sections])
     del kept_sections
+    report.lexical_seconds = time.perf_counter() - tl
     # The precision the vectors were computed in. Vectors of either precision agree (cosine
     # >= 0.9999), so a change of precision reuses what is there and only says so here.
     precision = getattr(embedder, "precision", "fp32")
@@ -237,6 +239,7 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
         "corpus_dir": str(Path(settings.corpus_dir)),
     }
     tmp = store.new_build_dir(index_dir)
+    tw = time.perf_counter()
     try:
         content = store.BuildContent(plan.articles, plan.chunks, vectors, sent_vecs, skipped,
                                      plan.old, plan.keep)
@@ -245,6 +248,7 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    report.write_seconds = time.perf_counter() - tw
     _count(report, manifest["counts"])
 
 

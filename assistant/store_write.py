@@ -86,7 +86,7 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical,
     precision = vector_store.sentence_precision(n)
     n_sent = int(rows[-1, 3]) if n else 0
     sv = [s for s in content.sentence_vectors if len(s)]
-    kept_sv = (vector_store.kept_sentences(base.sentence_vectors, kept.sentence_mask)
+    kept_sv = (vector_store.kept_sentences(base.sentence_vectors, kept.sentence_mask, precision)
                if base is not None else iter(()))
     new_sv = (np.concatenate(sv[i:i + 4096]) for i in range(0, len(sv), 4096))
     vector_store.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))

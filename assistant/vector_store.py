@@ -82,6 +82,17 @@ def write_index(path: Path, plan: dict, dim: int, kept: Iterator[np.ndarray], ne
     faiss.write_index(index, str(path))
 
 
+def search_params(index, rows: np.ndarray):
+    """Search parameters restricting a search to `rows` (an article filter); an IVF index takes
+    its own kind, which also carries its nprobe."""
+    import faiss
+
+    sel = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+    if isinstance(index, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+    return faiss.SearchParameters(sel=sel)
+
+
 def _same_ivf(base, plan: dict) -> bool:
     import faiss
 
@@ -198,9 +209,12 @@ def write_sentences(build_dir: Path, precision: str, dim: int, n: int,
     scales = np.zeros(n, np.float32)
     at = 0
     for block in blocks:
-        if not len(block):
-            continue
-        if precision == "int8":
+        if isinstance(block, tuple):  # already stored in this precision: copied as it is
+            block, block_scales = block
+            if block_scales is not None:
+                scales[at:at + len(block)] = block_scales
+            out[at:at + len(block)] = block
+        elif precision == "int8":
             out[at:at + len(block)], scales[at:at + len(block)] = quantize_int8(block)
         else:
             out[at:at + len(block)] = block
@@ -213,9 +227,17 @@ def write_sentences(build_dir: Path, precision: str, dim: int, n: int,
         np.save(build_dir / "sentence_scales.npy", scales)
 
 
-def kept_sentences(old, mask: np.ndarray) -> Iterator[np.ndarray]:
-    """Rows of the previous build's sentence vectors where `mask` is set, float32, in blocks."""
+def kept_sentences(old, mask: np.ndarray, precision: str) -> Iterator:
+    """Rows of the previous build's sentence vectors where `mask` is set, in blocks: as stored
+    (codes, scales) when the new build keeps the same precision, else float32."""
+    same = isinstance(old, Int8Vectors) == (precision == "int8")
     for lo in range(0, len(mask), BLOCK):
         m = mask[lo:lo + BLOCK]
-        if m.any():
+        if not m.any():
+            continue
+        if same and isinstance(old, Int8Vectors):
+            yield np.asarray(old.codes[lo:lo + BLOCK])[m], np.asarray(old.scales[lo:lo + BLOCK])[m]
+        elif same:
+            yield np.asarray(old[lo:lo + BLOCK])[m], None
+        else:
             yield np.asarray(old[lo:lo + BLOCK], dtype=np.float32)[m]

@@ -38,6 +38,12 @@ def _vectors_by_text(b: store.Build, emb) -> tuple[np.ndarray, np.ndarray]:
     return b.faiss.reconstruct_n(0, b.faiss.ntotal), want
 
 
+def _sentence_vectors_of(b: store.Build, source: str) -> dict[str, np.ndarray]:
+    rows = b.db.execute("SELECT c.id, c.sent_lo, c.sent_hi FROM chunk_rows c JOIN articles a "
+                        "ON a.id = c.article_id WHERE a.source = ?", (source,)).fetchall()
+    return {cid: np.asarray(b.sentence_vectors[lo:hi]) for cid, lo, hi in rows}
+
+
 def test_large_layout_builds_searches_and_updates(town_site):
     s, emb = town_site["settings"], town_site["emb"]
     first = build(s, embedder=emb, log=quiet)
@@ -58,6 +64,7 @@ def test_large_layout_builds_searches_and_updates(town_site):
         sv = np.asarray(b.sentence_vectors, dtype=np.float32)
         assert sv.shape == (m["counts"]["sentences"], 384)
         assert np.allclose(np.linalg.norm(sv, axis=1), 1.0, atol=2e-2)
+        before = _sentence_vectors_of(b, "town-007.txt")
     finally:
         b.close()
     a = Assistant.open(settings=s, embedder=emb)
@@ -81,6 +88,9 @@ def test_large_layout_builds_searches_and_updates(town_site):
         stored, want = _vectors_by_text(b, emb)
         assert np.abs(stored - want).max() < 2e-3
         assert "town-003.txt" not in b.sources() and "town-061.txt" in b.sources()
+        after = _sentence_vectors_of(b, "town-007.txt")  # copied codes: the very same values
+        assert before.keys() == after.keys() and all(
+            np.array_equal(before[k], after[k]) for k in before)
     finally:
         b.close()
     ans = a.ask("How many residents does Quillhaven61 have?")  # the open Assistant follows
@@ -100,3 +110,26 @@ def test_large_layout_damage_is_refused(town_site):
     build(s, embedder=emb, log=logs.append)  # the next build replaces it
     assert any("not reusable" in line for line in logs)
     store.Build(town_site["index"], emb.name, emb.dim).close()
+
+
+def test_the_question_path_reads_the_database_by_index_only(town_site):
+    """Every statement the ask path sends to SQLite (chunks, sentences, sections, articles, the
+    article filter) is answered through an index: no full scan, whatever the archive's size."""
+    s, emb = town_site["settings"], town_site["emb"]
+    build(s, embedder=emb, log=quiet)
+    a = Assistant.open(settings=s, embedder=emb)
+    b = a.build
+    statements: list[str] = []
+    b.db.set_trace_callback(statements.append)
+    a.ask("How many residents does Quillhaven7 have?")
+    a.ask("When was it founded?", history=["How many residents does Quillhaven7 have?"])
+    a.ask("Which town has a ferry?", sources=["town-007.txt", "town-008.txt"])
+    a.article(b.chunks([5])[5][1]["id"])
+    b.db.set_trace_callback(None)
+    selects = {x for x in statements if x.lstrip().upper().startswith("SELECT")}
+    assert len(selects) >= 4
+    for sql in selects:
+        plan = " | ".join(r[3] for r in b.db.execute("EXPLAIN QUERY PLAN " + sql))
+        scans = [p for p in plan.split(" | ") if p.startswith("SCAN") and "USING" not in p
+                 and "LIST SUBQUERY" not in p and "CONSTANT ROW" not in p]
+        assert not scans, (sql, plan)
