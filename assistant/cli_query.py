@@ -72,7 +72,7 @@ EVAL_MODULES = {"sklearn", "ranx", "matplotlib"}
 
 
 def cmd_eval_beir(args) -> int:
-    from .eval import run_beir
+    from .eval import run_beir  # `eval` commands run the evaluation package
 
     res = run_beir(Path(args.dir), split=args.split, settings=Settings(),
                    index_dir=Path(args.work) if args.work else None)
@@ -88,7 +88,7 @@ def cmd_eval_beir(args) -> int:
 
 
 def cmd_eval_squad(args) -> int:
-    from .eval import squad_features, squad_llm, squad_report
+    from .eval import squad_features, squad_llm, squad_report  # the evaluation package
 
     if args.llm:
         from .eval import ensure_index, load_squad, squad_articles
@@ -131,7 +131,7 @@ def cmd_eval_squad(args) -> int:
 
 
 def cmd_eval_questions(args) -> int:
-    from .eval import run_questions, write_question_report
+    from .eval import run_questions, write_question_report  # the evaluation package
     from .service import Assistant
 
     settings = _require_llm(_settings(args), args.llm)

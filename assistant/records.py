@@ -88,19 +88,19 @@ class Passage:
         return section_label(self.article_title, self.chunk.heading_path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Citation:
     n: int
     article: str
     section: str
     heading_path: tuple[str, ...]
-    page: int | None
+    page: int | None = None  # PDF articles only
     source: str
     passage: str
     quote: str
     quote_start: int  # offsets of the quote inside the section text
     quote_end: int
-    score: float
+    score: float = 0.0
     article_id: str = ""
     section_index: int = 0
     chunk_id: str = ""
@@ -123,16 +123,8 @@ class Citation:
                    section_index=p.chunk.section_index, chunk_id=p.chunk.id)
 
     def to_json(self) -> dict:
-        return {
-            "n": self.n,
-            "article": self.article,
-            "section": self.section,
-            "page": self.page,
-            "source": self.source,
-            "quote": self.quote,
-            "passage": self.passage,
-            "score": round(float(self.score), 4),
-        }
+        fields = ("n", "article", "section", "page", "source", "quote", "passage")
+        return {**{f: getattr(self, f) for f in fields}, "score": round(float(self.score), 4)}
 
 
 TIERS = ("answer", "possible", "abstain")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -34,6 +35,43 @@ def isolated_paths(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     return paths
+
+
+@dataclass(frozen=True)
+class SharedIndex:
+    """An index built once per session with the real model. Read-only: a test that changes the
+    corpus or the index copies it or builds its own."""
+
+    corpus: Path
+    index: Path
+
+    def settings(self, data_dir: Path | None = None):
+        from assistant.config import Settings
+
+        return Settings().replace(corpus_dir=self.corpus, index_dir=self.index,
+                                  data_dir=data_dir)
+
+
+def _shared_index(tmp_path_factory, embedder, name: str, hostile: bool) -> SharedIndex:
+    from assistant.indexing import build
+    from devtools.ui_samples import make_corpus
+
+    root = tmp_path_factory.mktemp(name)
+    shared = SharedIndex(make_corpus(root / "corpus", hostile=hostile), root / "index")
+    build(shared.settings(), embedder=embedder, log=lambda m: None, progress=False)
+    return shared
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder) -> SharedIndex:
+    """The seed article alone."""
+    return _shared_index(tmp_path_factory, embedder, "seed-index", hostile=False)
+
+
+@pytest.fixture(scope="session")
+def app_index(tmp_path_factory, embedder) -> SharedIndex:
+    """The seed article and the hostile article (markup and injection attempts) the UI tests use."""
+    return _shared_index(tmp_path_factory, embedder, "app-index", hostile=True)
 
 
 @pytest.fixture

@@ -54,14 +54,8 @@ OFF_CORPUS = [
 
 
 @pytest.fixture(scope="module")
-def seed_assistant(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("seed")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    s = Settings().replace(corpus_dir=corpus, index_dir=root / "index")
-    build(s, embedder=embedder, log=lambda m: None)
-    return Assistant.open(settings=s, embedder=embedder)
+def seed_assistant(seed_index, embedder):
+    return Assistant.open(settings=seed_index.settings(), embedder=embedder)
 
 
 @pytest.mark.parametrize("question,section,phrase", SEED_QUESTIONS)

@@ -23,7 +23,7 @@ from assistant.indexing import build
 from assistant.service import Assistant
 
 from devtools.ui_samples import (HOSTILE_QUESTIONS, HOSTILE_SOURCE, OFF_CORPUS, REPO, SEED,
-                        SEED_QUESTIONS, first_answering, make_corpus)
+                        SEED_QUESTIONS, first_answering)
 
 APP = str(REPO / "app.py")
 TIMEOUT = 300  # seconds per script run: the first one loads the model on a busy machine
@@ -49,12 +49,10 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, embedder) -> Site:
+def site(tmp_path_factory, embedder, app_index) -> Site:
     root = tmp_path_factory.mktemp("app")
-    corpus = make_corpus(root / "corpus")
-    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
-                                  data_dir=root / "data")
-    build(settings, embedder=embedder, log=lambda m: None)
+    corpus = app_index.corpus
+    settings = app_index.settings(data_dir=root / "data")
     assistant = Assistant.open(settings=settings, embedder=embedder)
     ids = {a.source: a.id for a in assistant.articles()}
     seed = first_answering(assistant, SEED_QUESTIONS)
@@ -63,7 +61,7 @@ def site(tmp_path_factory, embedder) -> Site:
                     "answer calibration; add one that does")
     hostile = [qs for qs in HOSTILE_QUESTIONS if first_answering(assistant, [qs])]
     assert assistant.ask(OFF_CORPUS).abstained, "the off-corpus question should abstain"
-    return Site(corpus, root / "index", settings, ids[SEED.name], ids[HOSTILE_SOURCE],
+    return Site(corpus, app_index.index, settings, ids[SEED.name], ids[HOSTILE_SOURCE],
                 seed[0], seed[1], hostile)
 
 

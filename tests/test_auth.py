@@ -369,21 +369,15 @@ def test_open_app_on_a_network_address_prints_the_warning(capfd, monkeypatch):
 # ------------------------------------------------------------------------------ signed in, with an index
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory, embedder):
-    from assistant.config import Settings
-    from assistant.indexing import build
+def indexed(seed_index, embedder):
     from assistant.service import Assistant
 
-    from devtools.ui_samples import SEED_QUESTIONS, first_answering, make_corpus
+    from devtools.ui_samples import SEED_QUESTIONS, first_answering
 
-    root = tmp_path_factory.mktemp("auth-app")
-    corpus = make_corpus(root / "corpus", hostile=False)
-    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
-                                  data_dir=root / "data")
-    build(settings, embedder=embedder, log=lambda m: None)
-    seed = first_answering(Assistant.open(settings=settings, embedder=embedder), SEED_QUESTIONS)
+    seed = first_answering(Assistant.open(settings=seed_index.settings(), embedder=embedder),
+                           SEED_QUESTIONS)
     assert seed is not None
-    return corpus, settings.index_dir, seed[0]
+    return seed_index.corpus, seed_index.index, seed[0]
 
 
 @pytest.mark.parametrize("signed_in", [True, False], ids=["allowed", "no-auth"])

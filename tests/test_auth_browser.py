@@ -18,12 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.indexing import build
 from assistant.service import Assistant
 
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
-from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering, make_corpus
+from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering
 
 pytestmark = pytest.mark.browser
 
@@ -73,12 +71,10 @@ def provider():
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, embedder, provider):
+def site(tmp_path_factory, embedder, provider, seed_index):
     root = tmp_path_factory.mktemp("auth-browser")
-    corpus = make_corpus(root / "corpus", hostile=False)
-    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
-                                  data_dir=root / "data")
-    build(settings, embedder=embedder, log=lambda m: None)
+    corpus = seed_index.corpus
+    settings = seed_index.settings(data_dir=root / "data")
     seed = first_answering(Assistant.open(settings=settings, embedder=embedder), SEED_QUESTIONS)
     if seed is None:
         pytest.fail("none of SEED_QUESTIONS gets an answer with the current calibration")

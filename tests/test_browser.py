@@ -13,13 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.indexing import build
 from assistant.service import Assistant
 
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
-from devtools.ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering,
-                        make_corpus)
+from devtools.ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering)
 
 pytestmark = pytest.mark.browser
 
@@ -34,12 +31,10 @@ from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, embedder):
+def site(tmp_path_factory, embedder, app_index):
     root = tmp_path_factory.mktemp("browser")
-    corpus = make_corpus(root / "corpus")
-    settings = Settings().replace(corpus_dir=corpus, index_dir=root / "index",
-                                  data_dir=root / "data")
-    build(settings, embedder=embedder, log=lambda m: None)
+    corpus = app_index.corpus
+    settings = app_index.settings(data_dir=root / "data")
     assistant = Assistant.open(settings=settings, embedder=embedder)
     seed = first_answering(assistant, SEED_QUESTIONS)
     if seed is None:
@@ -48,7 +43,8 @@ def site(tmp_path_factory, embedder):
     server = StreamlitServer(corpus, settings.index_dir, settings.data_dir, root / "streamlit.log")
     try:
         server.wait_healthy(timeout=180)
-        yield {"url": server.url, "data": settings.data_dir, "question": seed[0], "section": seed[1]}
+        yield {"url": server.url, "data": settings.data_dir, "question": seed[0], "section": seed[1],
+               "corpus": corpus, "index": settings.index_dir}
     finally:
         server.stop()
 
@@ -202,8 +198,7 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
                     "coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",
                     "Drug Enforcement Administration", piece_chars=6, delay=0.02)
     with ScriptedServer(script) as llm:
-        root = Path(site["data"]).parent  # the module's corpus and index (see `site`)
-        server = StreamlitServer(root / "corpus", root / "index", tmp_path / "data",
+        server = StreamlitServer(site["corpus"], site["index"], tmp_path / "data",
                                  tmp_path / "streamlit-llm.log",
                                  env={"ASSISTANT_LLM_URL": llm.base_url,
                                       "ASSISTANT_LLM_MODEL": "scripted-model"})

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
 from assistant.eval import parse_question_file, run_questions, write_question_report
-from assistant.indexing import build
 from assistant.service import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,13 +15,8 @@ SEED = ROOT / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
 
 
 @pytest.fixture(scope="module")
-def seed_assistant(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("evalq")
-    (root / "corpus").mkdir()
-    shutil.copy(SEED, root / "corpus" / SEED.name)
-    s = Settings().replace(corpus_dir=root / "corpus", index_dir=root / "index")
-    build(s, embedder=embedder, log=lambda m: None)
-    return Assistant.open(settings=s, embedder=embedder)
+def seed_assistant(seed_index, embedder):
+    return Assistant.open(settings=seed_index.settings(), embedder=embedder)
 
 
 LINES = [

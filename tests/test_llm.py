@@ -5,7 +5,6 @@ user is verified text or the extractive answer with the reason."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,7 @@ pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (open
 from devtools.llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
                          prompt_passages)
 
-from assistant.config import Settings  # noqa: E402
 from assistant.eval import recheck  # noqa: E402
-from assistant.indexing import build  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,14 +24,8 @@ DEA = "Drug Enforcement Administration"
 
 
 @pytest.fixture(scope="module")
-def seed_settings(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("llm-seed")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(SEED, corpus / SEED.name)
-    s = Settings().replace(corpus_dir=corpus, index_dir=root / "index")
-    build(s, embedder=embedder, log=lambda m: None, progress=False)
-    return s
+def seed_settings(seed_index):
+    return seed_index.settings()
 
 
 @pytest.fixture

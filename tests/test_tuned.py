@@ -23,3 +23,22 @@ def test_abstention_model_and_tier_thresholds_match_results():
 
 
 # The verifier thresholds are checked against results/verifier.json in tests/test_verify.py.
+
+
+def test_fusion_matches_the_section_tuning():
+    """Method, weights, lexical level and feedback: benchmarks/tune_sections.py's best on
+    SciFact train. (`candidates` is not tuned there: the tuning ranks 300 deep for nDCG and
+    recall@100, the product takes 100 from each side for its top 10.)"""
+    from assistant.retrieval import DEFAULT_FUSION
+
+    best = json.loads((RESULTS / "tune_sections.json").read_text())["best"]
+    for field in ("method", "dense_weight", "lexical_norm", "lexical_level", "rrf_k",
+                  "feedback_weight", "feedback_passages", "feedback_after"):
+        assert getattr(DEFAULT_FUSION, field) == best[field], field
+
+
+def test_bm25_parameters_match_the_lexical_tuning():
+    from assistant.lexical import BM25_PARAMS
+
+    best = json.loads((RESULTS / "tuning.json").read_text())["best_lexical"]
+    assert (BM25_PARAMS["k1"], BM25_PARAMS["b"]) == (best["k1"], best["b"])
