@@ -16,9 +16,11 @@ from typing import Iterator
 
 import numpy as np
 
-# Chunks up to which the index is exact (flat): a flat search over this many 384-d vectors
-# takes about 10 ms on one core; past it, IVF is faster (benchmarks/bench_scale.py --sweep).
-FLAT_LIMIT = 200_000
+# Chunks up to which the index is exact (flat). A question searches twice (the second pass is
+# the feedback pass); on 2 busy cores a flat search for the top 100 took 31 ms at 100,000 chunks
+# and 58 ms at 200,000, IVF 2 and 5 ms (benchmarks/bench_scale.py --sweep): past 100,000 exact
+# search would eat most of the 150 ms a question may take.
+FLAT_LIMIT = 100_000
 BLOCK = 65_536  # rows copied at a time, so copying a large build needs little memory
 
 
@@ -28,8 +30,9 @@ def index_plan(n: int) -> dict:
         return {"type": "FlatIP"}
     # About 4 sqrt(n) lists (a power of two), with at least 40 training vectors per list.
     nlist = min(2 ** round(math.log2(4 * math.sqrt(n))), max(1, n // 40))
-    # nprobe chosen for recall@10 >= 0.99 against exact search at 1M chunks (bench_scale.py).
-    return {"type": "IVF-SQfp16", "nlist": nlist, "nprobe": min(nlist, max(32, nlist // 16))}
+    # A quarter of the lists: recall@10 against exact search 0.996 at 300,000 chunks, where an
+    # eighth gave 0.990 and a sixteenth 0.976 (benchmarks/bench_scale.py, BENCHMARKS.md).
+    return {"type": "IVF-SQfp16", "nlist": nlist, "nprobe": min(nlist, max(32, nlist // 4))}
 
 
 def sentence_precision(n_chunks: int) -> str:

@@ -264,6 +264,9 @@ def serve(args) -> dict:
     from assistant.embedding import Embedder
     from assistant.service import Assistant
 
+    import bm25s  # noqa: F401 - imported by any running app already: not part of opening
+    import faiss  # noqa: F401
+
     index = Path(args.work) / "index"
     rss0 = rss_mb()
     emb = Embedder.from_settings(Settings())
@@ -334,7 +337,8 @@ def recall(args) -> dict:
     out = {"index": b.manifest.get("faiss"), "queries": len(qv), "by_nprobe": {}}
     if hasattr(index, "nprobe"):
         default = index.nprobe
-        for nprobe in sorted({8, 16, 32, 64, 128, 256, default}):
+        for nprobe in sorted({x for x in (16, 32, 64, 128, 256, 384, 512, 1024) if x <= index.nlist}
+                             | {default}):
             index.nprobe = nprobe
             t = time.perf_counter()
             _, ids = index.search(qv, 10)

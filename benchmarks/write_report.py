@@ -158,16 +158,19 @@ def section_scale(r: dict) -> list[str]:
     ask, path = srv.get("ask_ms", {}), srv.get("search_and_answer_ms", {})
     gb = 1e9
     load = r.get("machine", {})
-    out = ["## Scale: a million chunks on one machine", "",
+    plan = (srv.get("manifest") or {}).get("faiss") or {}
+    out = ["## Scale: a large archive on one machine", "",
            f"`{r['command']}` — {r['when']}, {f(counts.get('chunks'))} chunks, "
            f"{f(counts.get('articles'))} articles, {f(counts.get('sentences'))} sentence vectors; "
-           f"load average {load.get('load_average', ['?'])[0]} at the start and "
-           f"{load.get('load_average_end', ['?'])[0]} at the end on {load.get('cores')} cores. "
+           f"load average {f(load.get('load_average', [0])[0], 1)} at the start and "
+           f"{f(load.get('load_average_end', [0])[0], 1)} at the end on {load.get('cores')} cores. "
+           "The bars are the issue's, set for 1,000,000 chunks. "
            f"{r['vectors']}." + ("" if r.get("complete") else " **Run incomplete: figures "
                                  "missing below were not measured.**"), "",
            "| figure | value | bar |", "|---|---|---|",
-           f"| index type | {(srv.get('manifest') or {}).get('faiss')}, sentence vectors "
-           f"{(srv.get('manifest') or {}).get('sentence_vectors')} | |",
+           f"| index type | {plan.get('type')}" + (f", nlist {plan['nlist']}, nprobe {plan['nprobe']}"
+                                                    if "nlist" in plan else "")
+           + f"; sentence vectors {(srv.get('manifest') or {}).get('sentence_vectors')} | |",
            f"| open (store.Build, fresh process) | {f(srv.get('open_build_s'), 2)} s | ≤ 10 s |",
            f"| RSS after open (model loaded: {f(srv.get('rss_model_loaded_mb'), 0)} MB of it) | "
            f"{f((srv.get('rss_after_open_mb') or 0) / 1e3, 2)} GB | ≤ 6 GB |",
@@ -204,6 +207,7 @@ def section_scale(r: dict) -> list[str]:
                    f"(peak RSS {f(step['peak_rss_mb'] / 1e3, 1)} GB)")
     if r.get("app"):
         out.append(f"- app first page load (AppTest, server side): {f(r['app']['first_run_s'], 1)} s")
+    out += [f"- {note}" for note in r.get("notes", [])]
     return out + [""]
 
 
