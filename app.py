@@ -6,6 +6,7 @@ for st.html, escaped Markdown elsewhere) and never through a label.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import uuid
@@ -54,24 +55,54 @@ mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-rad
 
 @st.cache_resource(show_spinner=False)
 def get_embedder(threads: int, batch_size: int, precision: str = "auto"):
-    """One model per process, shared by the assistant and by builds started from the page."""
+    """One model per process for the assistant's questions."""
     return service.make_embedder(Settings().replace(threads=threads, batch_size=batch_size,
                                                     precision=precision))
 
 
 @st.cache_resource(show_spinner="Loading the model and the index…")
 def get_assistant(index_dir: str):
-    """One Assistant per process (thread-safe; it follows rebuilds by itself)."""
+    """One Assistant per process (thread-safe; it follows rebuilds by itself).
+
+    Questions are embedded on one thread unless ASSISTANT_THREADS says otherwise: a question is
+    a dozen tokens, and splitting its forward pass over cores only made each wait for the
+    slowest one. Under load (50 sessions, other work on the machine) two threads cost 0.18 s of
+    CPU per question against 0.04 s with one (benchmarks/bench_load.py, paced)."""
     settings = Settings().replace(index_dir=Path(index_dir))
     assistant = service.Assistant.open(settings=settings,
-                               embedder=get_embedder(settings.threads, settings.batch_size,
+                               embedder=get_embedder(settings.threads or 1, settings.batch_size,
                                                      settings.precision))
     assistant.encode(["warm up"])  # load the model now, not at the first question
+    freeze_heap()
     return assistant
 
 
+def freeze_heap() -> None:
+    """Move what is loaded now (torch, the model, the index, the article list) out of the
+    garbage collector's sight: a full collection walked all of it, 40% of the server's CPU per
+    question in a profile when Streamlit collected after every run (runner.postScriptGC, now
+    off in .streamlit/config.toml). Objects that become unreachable are still freed by
+    reference counting."""
+    gc.collect()
+    gc.freeze()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def get_catalog(index_dir: str, build: str) -> service.ArticleCatalog:
+    """The articles of one build, ready to search (made once per build, for all sessions)."""
+    catalog = service.ArticleCatalog(get_assistant(index_dir).articles())
+    freeze_heap()
+    return catalog
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def corpus_watch(corpus_dir: str):
+    """One watcher per corpus folder and process, shared by all sessions."""
+    return service.CorpusWatch(corpus_dir)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def stale_reason(corpus_dir: str, index_dir: str, build_name: str, signature: tuple) -> str | None:
+def stale_reason(corpus_dir: str, index_dir: str, build_name: str, digest: str) -> str | None:
     """The corpus check hashes the files; redo it only when a file or the build changed."""
     settings = Settings().replace(corpus_dir=Path(corpus_dir), index_dir=Path(index_dir))
     return service.index_state(settings).stale
@@ -214,10 +245,10 @@ def no_index_page(settings: Settings, error: Exception, full: bool) -> None:
                              text=f"Embedding passages: {done} of {total}")
 
             try:
+                # All cores for the build; the model is let go afterwards (the assistant
+                # loads its own, for questions).
                 report = service.build_index(settings, full=full, on_progress=on_progress,
-                                             log=st.text,
-                               embedder=get_embedder(settings.threads, settings.batch_size,
-                                                     settings.precision))
+                                             log=st.text, embedder=service.make_embedder(settings))
             except AssistantError as exc:
                 box.update(label="The build failed", state="error")
                 st.error(ui.message_markdown(exc))
@@ -228,71 +259,105 @@ def no_index_page(settings: Settings, error: Exception, full: bool) -> None:
         st.rerun()
 
 
-def sidebar(assistant, settings: Settings) -> tuple[list[str] | None, int]:
+MAX_LISTED = 50  # matches of the article search listed at a time
+
+
+def sidebar(assistant, settings: Settings) -> None:
+    """Index status and search settings. Rendered on full runs only: asking a question reruns
+    the chat fragment, which reads the settings from the session state."""
+    st.title("Article Assistant")
+    st.button("New chat", icon=":material/add_comment:", on_click=new_chat, key="new_chat",
+              width="stretch")
+
+    status = assistant.status()
+    counts, model = status.counts, status.model
+    st.subheader("Index")
+    st.markdown(f"**{counts.get('articles', 0)}** articles · **{counts.get('sections', 0)}** "
+                f"sections · **{counts.get('chunks', 0)}** chunks")
+    st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
+               f"({model.get('dim', '?')}-d, "
+               f"{ui.escape_markdown(status.precision)})  \n"
+               f"Built at: {ui.escape_markdown(status.built_at or '?')}")
+    if status.reload_error:
+        st.warning(ui.message_markdown(status.reload_error))
+    try:
+        digest = corpus_watch(str(settings.corpus_dir)).digest()
+        reason = stale_reason(str(settings.corpus_dir), str(settings.index_dir), status.build,
+                              digest)
+    except OSError as exc:
+        digest, reason = "", f"the corpus folder cannot be read ({exc.strerror or exc})"
+    st.session_state.sidebar_shows = (status.build, digest)
+    if reason:
+        st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
+                   "not include these changes until the index is rebuilt:")
+        st.code("assistant build      # or: make run", language=None)
+    skipped = status.skipped
+    if skipped:
+        with st.expander(f"{len(skipped)} corpus file(s) not indexed"):
+            for item in skipped:
+                st.text(f"{item.get('source')}: {item.get('reason')}")
+
+    st.subheader("Search")
+    article_filter(get_catalog(str(settings.index_dir), status.build))
+    st.slider("Number of sources (k)", 1, 10, value=default_k(settings), key="k",
+              help="How many of the closest passages an answer draws on.")
+    if assistant.llm_configured:
+        st.toggle("Answer with the language model", value=True, key="use_llm",
+                  help="The model at the configured endpoint writes the answer from the "
+                       "passages; every sentence is checked against the passage it cites "
+                       "and left out if unsupported. Off: sentences quoted from the "
+                       "articles.")
+        st.caption(f"Endpoint: {ui.escape_markdown(settings.llm_url)}"
+                   + (f" · model {ui.escape_markdown(settings.llm_model)}"
+                      if settings.llm_model else ""))
+
+
+def default_k(settings: Settings) -> int:
+    return max(1, min(10, settings.top_k))
+
+
+def article_filter(catalog: service.ArticleCatalog) -> None:
+    """Find articles by words of their title or path, narrowed by folder and date, and choose
+    some: only the chosen ones are searched. Only the chosen articles and the first matches
+    are sent to the page, however large the index."""
     state = st.session_state
-    with st.sidebar:
-        st.title("Article Assistant")
-        st.button("New chat", icon=":material/add_comment:", on_click=new_chat, key="new_chat",
-                  width="stretch")
-
-        status = assistant.status()
-        counts, model = status.counts, status.model
-        st.subheader("Index")
-        st.markdown(f"**{counts.get('articles', 0)}** articles · **{counts.get('sections', 0)}** "
-                    f"sections · **{counts.get('chunks', 0)}** chunks")
-        st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
-                   f"({model.get('dim', '?')}-d, "
-                   f"{ui.escape_markdown(status.precision)})  \n"
-                   f"Built at: {ui.escape_markdown(status.built_at or '?')}")
-        if status.reload_error:
-            st.warning(ui.message_markdown(status.reload_error))
-        try:
-            reason = stale_reason(str(settings.corpus_dir), str(settings.index_dir),
-                                  status.build, ui.corpus_signature(settings.corpus_dir))
-        except OSError as exc:
-            reason = f"the corpus folder cannot be read ({exc.strerror or exc})"
-        if reason:
-            st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
-                       "not include these changes until the index is rebuilt:")
-            st.code("assistant build      # or: make run", language=None)
-        skipped = status.skipped
-        if skipped:
-            with st.expander(f"{len(skipped)} corpus file(s) not indexed"):
-                for item in skipped:
-                    st.text(f"{item.get('source')}: {item.get('reason')}")
-
-        st.subheader("Search")
-        articles = {a.id: f"{a.title} ({a.source})" for a in assistant.articles()}
-        if "filter" in state:  # forget articles a rebuild removed
-            state.filter = [i for i in state.filter if i in articles]
-        chosen = st.multiselect("Only these articles", list(articles), key="filter",
-                                format_func=lambda i: articles.get(i, i),
-                                placeholder="All articles",
-                                help="Limit the search to the chosen articles. Empty: search all.")
-        k = st.slider("Number of sources (k)", 1, 10, value=max(1, min(10, settings.top_k)),
-                      key="k", help="How many of the closest passages an answer draws on.")
-        if assistant.llm_configured:
-            st.toggle("Answer with the language model", value=True, key="use_llm",
-                      help="The model at the configured endpoint writes the answer from the "
-                           "passages; every sentence is checked against the passage it cites "
-                           "and left out if unsupported. Off: sentences quoted from the "
-                           "articles.")
-            st.caption(f"Endpoint: {ui.escape_markdown(settings.llm_url)}"
-                       + (f" · model {ui.escape_markdown(settings.llm_model)}"
-                          if settings.llm_model else ""))
-    return (chosen or None), int(k)
+    chosen = [i for i in state.get("filter", []) if i in catalog]
+    if "filter" in state:  # forget articles a rebuild removed
+        state.filter = chosen
+    query = st.text_input("Find articles", key="find", placeholder="Words of a title or file name",
+                          help="Lists the articles whose title or file path has all the words.")
+    folder = ""
+    if len(catalog.folders) > 1:
+        folder = st.selectbox("Folder", ["", *catalog.folders], key="find_folder",
+                              format_func=lambda f: f or "All folders")
+    since = until = None
+    if catalog.date_range:
+        lo, hi = catalog.date_range
+        picked = st.date_input("Dated between", value=(lo, hi), min_value=lo, max_value=hi,
+                               key="find_dates", format="YYYY-MM-DD")
+        if isinstance(picked, (tuple, list)) and len(picked) == 2 and tuple(picked) != (lo, hi):
+            since, until = picked
+    matches, total = catalog.search(query, folder, since, until, limit=MAX_LISTED)
+    options = chosen + [i for i in matches if i not in chosen]
+    st.multiselect("Only these articles", options, key="filter", format_func=catalog.label,
+                   placeholder="All articles" if options else "No article matches",
+                   help="Limit the search to the chosen articles. Empty: search all.")
+    narrowed = bool(query.strip() or folder or since)
+    if total > len(matches):
+        st.caption(f"{total:,} {'matching ' if narrowed else ''}articles; the first "
+                   f"{len(matches)} are listed. Type words of the title to narrow.")
+    elif narrowed:
+        st.caption(f"{total:,} matching article(s).")
 
 
-def sidebar_download() -> None:
+def sidebar_download(turns: list) -> None:
     """Rendered after the question of this run is answered, so the file includes it."""
-    turns = [(m["question"], m["answer"]) for m in st.session_state.messages if "answer" in m]
-    with st.sidebar:
-        st.subheader("Conversation")
-        st.download_button("Download as Markdown", icon=":material/download:",
-                           data=ui.conversation_markdown(turns) if turns else "",
-                           file_name="conversation.md", mime="text/markdown",
-                           disabled=not turns, on_click="ignore", key="download",
-                           width="stretch")
+    st.subheader("Conversation")
+    st.download_button("Download as Markdown", icon=":material/download:",
+                       data=ui.conversation_markdown(turns) if turns else "",
+                       file_name="conversation.md", mime="text/markdown",
+                       disabled=not turns, on_click="ignore", key="download",
+                       width="stretch")
 
 
 def render_answer(msg: dict) -> None:
@@ -385,6 +450,46 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
     return msg
 
 
+@st.fragment
+def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
+    """The conversation. A fragment: asking a question, opening a source or rating an answer
+    reruns only this, not the sidebar. The input comes before the (first, slow) model load, so
+    people can type meanwhile."""
+    state = st.session_state
+    with st.bottom:
+        question = st.chat_input("Ask a question about the articles", key="question",
+                                 submit_mode="disable")
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError as exc:
+        st.error(ui.message_markdown(exc))
+        return
+    sources = state.get("filter") or None
+    if sources:
+        st.caption(f"Searching {len(sources)} chosen article(s) only (see the sidebar).")
+    for msg in state.messages:
+        render_message(msg)
+    if question is not None:
+        ask(assistant, question, sources, int(state.get("k", default_k(settings))))
+    with side:
+        sidebar_download([(m["question"], m["answer"]) for m in state.messages if "answer" in m])
+    target = state.pop("open_target", None)
+    if target is not None:
+        show_article(assistant, target)
+    elif not state.get("full_run") and sidebar_outdated(assistant, settings):
+        st.rerun()  # the whole page, once: the sidebar shows the new build or the stale warning
+
+
+def sidebar_outdated(assistant, settings: Settings) -> bool:
+    """Whether a rebuild or a corpus change happened since the sidebar was drawn (a fragment
+    run does not redraw it). Cheap: the build name and the shared corpus watch's folder stats."""
+    try:
+        digest = corpus_watch(str(settings.corpus_dir)).digest()
+    except OSError:
+        digest = ""
+    return st.session_state.get("sidebar_shows") not in (None, (assistant.status().build, digest))
+
+
 def main() -> None:
     try:
         settings = Settings()
@@ -412,29 +517,21 @@ def main() -> None:
                + (" or, with the language model on, written from them and checked sentence by "
                   "sentence against the passage each cites" if settings.llm_url else "")
                + "; each [n] marker links to its source below the answer.")
-    # The input comes before the (first, slow) model load, so people can type meanwhile.
-    question = st.chat_input("Ask a question about the articles", key="question",
-                             submit_mode="disable")
-    try:
-        assistant = get_assistant(str(settings.index_dir))
-    except AssistantError as exc:
-        st.error(ui.message_markdown(exc))
-        return
-
-    sources, k = sidebar(assistant, settings)
     if "built" in state:
         st.success(ui.message_markdown("Index " + state.pop("built")))
-    if sources:
-        st.caption(f"Searching {len(sources)} chosen article(s) only (see the sidebar).")
-    for msg in state.messages:
-        render_message(msg)
-    if question is not None:
-        ask(assistant, question, sources, k)
-    sidebar_download()
+    with st.sidebar:
+        top, conversation = st.container(), st.container()
+    state.full_run = True  # the chat fragment runs inside this run: the sidebar follows
+    chat(settings, conversation)
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError:
+        assistant = None  # the chat shows the error
+    if assistant is not None:
+        with top:
+            sidebar(assistant, settings)
     sidebar_account(access)
-    target = state.pop("open_target", None)
-    if target is not None:
-        show_article(assistant, target)
+    state.full_run = False
 
 
 main()

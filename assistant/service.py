@@ -3,7 +3,8 @@ build, follows rebuilds (a new build is picked up by the next question, never ha
 answers questions. Safe to share between threads.
 
 Before there is an Assistant (no index yet, or a damaged one) the same callers use this module's
-functions: `index_state`, `index_status`, `corpus_files`, `build_index`, `make_embedder`."""
+functions: `index_state`, `index_status`, `corpus_files`, `build_index`, `make_embedder`. The app
+also finds articles with `ArticleCatalog` and notices corpus changes with `CorpusWatch`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from .loaders import suffixes_text  # noqa: F401 - the supported formats, as the
 from .records import Answer, ArticleInfo, IndexState, IndexStatus, Passage, Section
 from .retrieval import DEFAULT_FUSION, Fusion, Retriever
 from .state import corpus_files, index_state, index_status  # noqa: F401 - the facade's functions
+from .catalog import ArticleCatalog  # noqa: F401 - the app's article filter
+from .watch import CorpusWatch  # noqa: F401 - the app's stale check
 
 REFUSED_RETRY_SECONDS = 10.0  # a build that failed to open is tried again after this long
 POSSIBLE_LABEL = answering.POSSIBLE_LABEL

@@ -302,21 +302,3 @@ def append_feedback(data_dir: Path | str, record: dict) -> Path:
         finally:
             os.close(fd)
     return path
-
-
-# ------------------------------------------------------------------------------ corpus watch
-
-def corpus_signature(corpus_dir: Path | str) -> tuple:
-    """A cheap fingerprint of the corpus folder (names, sizes, modification times; no reading),
-    so the app re-checks staleness (which hashes files) only when something changed."""
-    from .state import corpus_files
-
-    files, refused = corpus_files(corpus_dir)
-    sig = []
-    for path, rel in files:
-        try:
-            st = path.stat()
-            sig.append((rel, st.st_size, st.st_mtime_ns))
-        except OSError:
-            sig.append((rel, -1, -1))
-    return tuple(sig) + tuple((r["source"], r["reason"]) for r in refused)

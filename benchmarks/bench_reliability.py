@@ -218,7 +218,8 @@ def main() -> int:
             f"{load['failed']} failed; latency p50 {load['latency_s']['p50']} s, p95 "
             f"{load['latency_s']['p95']} s; server RSS {m['baseline_mb']} → {m['end_mb']} MB "
             f"after warm-up ({m['growth']:+.1%})",
-            "python -m benchmarks.bench_load --sessions 20 --browser-sessions 4 --duration 150"])
+            "python -m benchmarks.bench_load --scenario custom --corpus seed --browser-sessions 4 "
+            "--duration 150 --out benchmarks/results/load.json"])
     per_build = ", ".join(f"edition {k}: {v}" for k, v in serving["answers_per_build"].items())
     rows += [
         ["rebuild while serving", "4 threads asking through one Assistant while 3 rebuilds "

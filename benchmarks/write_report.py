@@ -363,7 +363,10 @@ def main() -> None:
         if r:
             lines += render(r)
     for name, title in (("reliability", "Reliability"),
-                        ("load", "Load: concurrent chat sessions")):
+                        ("load", "Load: concurrent chat sessions"),
+                        ("load-b2b", "Capacity: 20 sessions asking back to back (BBC)"),
+                        ("load-paced", "Capacity: 50 sessions with think time (BBC)"),
+                        ("filter", "The app at 100,000 articles")):
         r = load(name)
         if r:
             lines += section_generic(title, r)

@@ -2,7 +2,7 @@
 serving, hostile questions, and (slow) 20 concurrent chat sessions against the running app.
 
 The fault injections and the load driver are shared with the benchmarks (devtools/reliability_cases.py,
-benchmarks/bench_load.py, benchmarks/bench_reliability.py), which record the same figures.
+devtools/load_client.py, benchmarks/bench_reliability.py), which record the same figures.
 """
 
 from __future__ import annotations
@@ -245,13 +245,10 @@ def test_builds_killed_at_random_moments_leave_a_working_index(tmp_path, embedde
 @pytest.mark.slow
 @pytest.mark.browser
 def test_twenty_concurrent_sessions_for_two_minutes(tmp_path):
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        import bench_load
-    finally:
-        sys.path.remove(str(REPO / "benchmarks"))
-    browsers = 2 if Path(bench_load.CHROMIUM).exists() else 0
-    r = bench_load.run_load(tmp_path / "load", sessions=20, duration_s=120, ramp_s=10,
+    from devtools import load_client
+
+    browsers = 2 if Path(load_client.CHROMIUM).exists() else 0
+    r = load_client.run_load(tmp_path / "load", sessions=20, duration_s=120, ramp_s=10,
                             timeout_s=180, new_chat_every=8, browser_sessions=browsers,
                             echo=quiet)
     assert r["server_alive_at_end"]

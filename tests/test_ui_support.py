@@ -208,13 +208,3 @@ def test_feedback_lines_are_appended_as_json(tmp_path):
     assert lines[0]["history"] == ["earlier?"]
     assert lines[1]["rating"] == "down" and lines[1]["abstained"] is True
     assert lines[1]["closest"][0]["section"] == "History"
-
-
-def test_corpus_signature_changes_with_files(tmp_path):
-    assert ui.corpus_signature(tmp_path / "missing") == ()
-    (tmp_path / "a.txt").write_text("A\nText.")
-    s1 = ui.corpus_signature(tmp_path)
-    (tmp_path / "a.txt").write_text("A\nOther text, longer.")
-    s2 = ui.corpus_signature(tmp_path)
-    (tmp_path / "ignored.bin").write_bytes(b"x")
-    assert s1 != s2 and ui.corpus_signature(tmp_path) == s2
