@@ -302,7 +302,7 @@ def serve(args) -> dict:
     a.status()
     status_s = time.perf_counter() - t
     q = np.percentile
-    return {"open_build_s": open_build, "open_assistant_s": open_assistant,
+    return {"load_average": os.getloadavg(), "open_build_s": open_build, "open_assistant_s": open_assistant,
             "rss_start_mb": rss0, "rss_model_loaded_mb": rss_model, "rss_after_open_mb": rss_open,
             "rss_after_questions_mb": rss_mb(), "questions": len(qs),
             "ask_ms": {"p50": float(q(lat, 50)), "p95": float(q(lat, 95)), "max": max(lat),
