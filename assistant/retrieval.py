@@ -12,7 +12,7 @@ from typing import Iterable
 
 import numpy as np
 
-from . import lexical
+from . import lexical, vector_store
 from .records import Passage
 from .store import Build
 
@@ -49,18 +49,14 @@ class Retriever:
         """Rows of chunks whose article is one of `sources` (article ids or source paths)."""
         if sources is None:
             return None
-        wanted = set(sources)
-        ids = {aid for aid, a in self.build.articles.items() if aid in wanted or a["source"] in wanted}
-        return np.flatnonzero(np.isin(self.build.chunk_article, list(ids)))
+        return self.build.rows_for(sources)
 
     def dense_scores(self, qvec: np.ndarray, rows: np.ndarray | None, k: int):
-        import faiss
-
         index = self.build.faiss
         if rows is not None:
             if len(rows) == 0:
                 return np.zeros(0, np.int64), np.zeros(0, np.float32)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
+            params = vector_store.search_params(index, rows)
             scores, ids = index.search(qvec[None, :], min(k, len(rows)), params=params)
         else:
             scores, ids = index.search(qvec[None, :], min(k, self.n))

@@ -121,7 +121,9 @@ class Assistant:
 
     def status(self) -> IndexStatus:
         b = self.build
-        return IndexStatus.of_manifest(b.name, b.manifest, reload_error=self.reload_error,
+        # The per-file records are in the build's database, not its manifest.json.
+        manifest = {**b.manifest, "skipped": b.skipped(), "sources": b.sources()}
+        return IndexStatus.of_manifest(b.name, manifest, reload_error=self.reload_error,
                                        query_precision=getattr(self.embedder, "precision", "fp32"))
 
     def index_state(self, corpus: bool = True) -> IndexState:

@@ -1,79 +1,42 @@
-"""The index folder: write a build, make it current atomically, open it and check it.
+"""The index folder: open a build and check it matches the code, the model and itself.
 
-Layout::
+A build folder (see build_dir.py for the folder layout and the atomic switch) holds::
 
-    index/CURRENT                 name of the current build (switched by one rename)
-    index/builds/<name>/          manifest.json, vectors.faiss, sentences.npy, meta.sqlite,
-                                  lexical/ (BM25 over chunks), lexical_sections/ (BM25 over sections)
+    manifest.json       self-description: format, model, chunking, counts, index type, precision,
+                        the size of every file (a truncated file is refused at once)
+    meta.sqlite         articles (with each source file's sha256), skipped files, sections,
+                        chunk rows, sentences: the per-file build records live here, not in JSON
+    rows.npy            per chunk (= FAISS row): article, section, sentence rows, tokens
+    vectors.faiss       chunk vectors: exact (flat) when small, IVF over float16 codes when large
+    sentences.npy       sentence vectors, float16 (small) or int8 (+ sentence_scales.npy)
+    lexical/, lexical_sections/   BM25 over chunks and over sections (bm25s)
 
-A build folder is complete before CURRENT names it, so a reader never sees half a build, and a
-failed build leaves the previous one current.
+Everything large is memory-mapped on opening, so opening costs the same for any size.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import __version__
-from .errors import IndexMismatch, IndexNotBuilt
-from .records import Article, Chunk, Section
+from . import vector_store
+from .build_dir import (builds_dir, collect_garbage, current_build_dir,  # noqa: F401 (re-exported)
+                        current_name, new_build_dir, publish)
+from .errors import IndexMismatch
+from .records import Chunk, Section
+from .store_write import FORMAT_VERSION, BuildContent, write_build  # noqa: F401 (re-exported)
 
-FORMAT_VERSION = 2  # 2: adds lexical_sections/
-REUSABLE_FORMATS = (1, 2)  # builds whose chunks and vectors a new build may reuse
-FLAT_LIMIT = 200_000  # above this many chunks an HNSW index replaces the exact one
-
-SCHEMA = """
-CREATE TABLE articles (id TEXT PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT NOT NULL,
-                       sha256 TEXT NOT NULL);
-CREATE TABLE sections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ord INTEGER NOT NULL,
-                       heading_path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER,
-                       start INTEGER NOT NULL);
-CREATE TABLE chunks (row INTEGER PRIMARY KEY, id TEXT NOT NULL, article_id TEXT NOT NULL,
-                     section_id INTEGER NOT NULL, section_ord INTEGER NOT NULL,
-                     start INTEGER NOT NULL, end INTEGER NOT NULL, page INTEGER,
-                     ntokens INTEGER NOT NULL, sent_lo INTEGER NOT NULL, sent_hi INTEGER NOT NULL,
-                     text TEXT NOT NULL);
-CREATE TABLE sentences (row INTEGER PRIMARY KEY, chunk_row INTEGER NOT NULL,
-                        start INTEGER NOT NULL, end INTEGER NOT NULL);
-CREATE INDEX sections_article ON sections(article_id, ord);
-CREATE INDEX chunks_article ON chunks(article_id);
-"""
+REUSABLE_FORMATS = (FORMAT_VERSION,)  # builds whose chunks and vectors a new build may reuse
 
 
-def builds_dir(index_dir: Path) -> Path:
-    return Path(index_dir) / "builds"
-
-
-def current_name(index_dir: Path) -> str | None:
-    """The current build's folder name; None when CURRENT is missing or unusable (then the
-    index counts as not built, and the next build replaces the pointer)."""
-    try:
-        name = (Path(index_dir) / "CURRENT").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not name or name in (".", "..") or "/" in name or "\x00" in name or name.startswith("."):
-        return None
-    return name
-
-
-def current_build_dir(index_dir: Path) -> Path:
-    name = current_name(index_dir)
-    if not name or not (builds_dir(index_dir) / name).is_dir():
-        raise IndexNotBuilt(index_dir)
-    return builds_dir(index_dir) / name
-
-
-def read_manifest(build_dir: Path) -> dict:
+def _manifest_json(build_dir: Path) -> dict:
     build_dir = Path(build_dir)
     try:
         manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -86,15 +49,41 @@ def read_manifest(build_dir: Path) -> dict:
     return manifest
 
 
+def read_manifest(build_dir: Path, records: bool = True) -> dict:
+    """The build's full description: manifest.json plus, from the database, the indexed files
+    ("sources": {path: sha256}) and the skipped ones ("skipped": [{source, reason}]).
+    `records=False`: manifest.json alone (a check of format and model needs no more, and the
+    records of a large archive take a while to read)."""
+    manifest = _manifest_json(build_dir)
+    if records and manifest.get("format_version") == FORMAT_VERSION:
+        db = _connect(Path(build_dir) / "meta.sqlite", Path(build_dir).parent.parent)
+        try:
+            manifest["sources"], manifest["skipped"] = _records(db)
+        except sqlite3.DatabaseError as exc:
+            raise IndexMismatch(Path(build_dir).parent.parent,
+                                f"meta.sqlite is damaged ({exc})") from None
+        finally:
+            db.close()
+    return manifest
+
+
+def _records(db: sqlite3.Connection) -> tuple[dict[str, str], list[dict]]:
+    sources = dict(db.execute("SELECT source, sha256 FROM articles ORDER BY source"))
+    skipped = [{"source": s, "reason": r} for s, r in db.execute("SELECT source, reason FROM skipped")]
+    return sources, skipped
+
+
+def _connect(path: Path, index_dir: Path) -> sqlite3.Connection:
+    if not path.is_file() or path.stat().st_size == 0:
+        raise IndexMismatch(index_dir, "meta.sqlite is missing")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
 def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
                    formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
     version = manifest.get("format_version")
     if version not in formats:
-        reason = f"format version {version}, this program reads {FORMAT_VERSION}"
-        if version in REUSABLE_FORMATS:  # an older format the next build upgrades cheaply
-            raise IndexMismatch(index_dir, reason,
-                                "run `assistant build` to upgrade it (its vectors are reused)")
-        raise IndexMismatch(index_dir, reason)
+        raise IndexMismatch(index_dir, f"format version {version}, this program reads {FORMAT_VERSION}")
     model = manifest.get("model", {})
     if not isinstance(model, dict):
         model = {}
@@ -103,237 +92,102 @@ def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
                                        f"this program uses {model_name} ({dim}-d)")
 
 
-# ---------------------------------------------------------------------------------- writing
+class Articles(Mapping):
+    """Article records {id, source, title} by article id, read from SQLite when asked (a large
+    archive's articles are not all held in memory)."""
 
-@dataclass
-class BuildContent:
-    articles: list[Article]
-    chunks: list[list[Chunk]]  # per article
-    vectors: np.ndarray  # (n_chunks, d) in article/chunk order
-    sentence_vectors: list[np.ndarray]  # per chunk
+    def __init__(self, build: "Build"):
+        self._build = build
+        self._get = lru_cache(maxsize=65_536)(self._fetch)
 
+    def _fetch(self, article_id: str) -> dict | None:
+        row = self._build.db.execute("SELECT id, source, title FROM articles WHERE id = ?",
+                                     (article_id,)).fetchone()
+        return {"id": row[0], "source": row[1], "title": row[2]} if row else None
 
-def new_build_dir(index_dir: Path) -> Path:
-    root = builds_dir(index_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    path = root / f"{stamp}-{os.getpid()}-{os.urandom(3).hex()}.partial"
-    path.mkdir()
-    return path
+    def __getitem__(self, article_id: str) -> dict:
+        art = self._get(article_id)
+        if art is None:
+            raise KeyError(article_id)
+        return dict(art)
 
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self._build.db.execute("SELECT id FROM articles ORDER BY ord"))
 
-def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical,
-                section_lexical) -> None:
-    """Write all files of a build into tmp_dir (not yet current). `lexical` indexes the chunks
-    in row order, `section_lexical` the sections in the order they are numbered here."""
-    import faiss
+    def __len__(self) -> int:
+        return self._build.n_articles
 
-    db = sqlite3.connect(tmp_dir / "meta.sqlite")
-    db.executescript(SCHEMA)
-    section_id = 0
-    row = 0
-    sent_row = 0
-    with db:
-        for art, chunks in zip(content.articles, content.chunks):
-            db.execute("INSERT INTO articles VALUES (?,?,?,?)", (art.id, art.source, art.title, art.sha256))
-            first_section = section_id
-            db.executemany("INSERT INTO sections VALUES (?,?,?,?,?,?,?)", [
-                (first_section + i, art.id, i, json.dumps(list(s.heading_path), ensure_ascii=False),
-                 s.text, s.page, s.start) for i, s in enumerate(art.sections)])
-            section_id += len(art.sections)
-            chunk_rows = []
-            sent_rows = []
-            for c in chunks:
-                chunk_rows.append((row, c.id, art.id, first_section + c.section_index, c.section_index,
-                                   c.start, c.end, c.page, c.ntokens, sent_row,
-                                   sent_row + len(c.sentences), c.text))
-                for s, e in c.sentences:
-                    sent_rows.append((sent_row, row, s, e))
-                    sent_row += 1
-                row += 1
-            db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", chunk_rows)
-            db.executemany("INSERT INTO sentences VALUES (?,?,?,?)", sent_rows)
-    db.close()
-    vectors = np.ascontiguousarray(content.vectors, dtype=np.float32)
-    dim = vectors.shape[1]
-    if len(vectors) > FLAT_LIMIT:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        manifest["faiss"] = {"type": "HNSWFlat", "M": 32, "efSearch": 128}
-    else:
-        index = faiss.IndexFlatIP(dim)
-        manifest["faiss"] = {"type": "FlatIP"}
-    if len(vectors):
-        index.add(vectors)
-    faiss.write_index(index, str(tmp_dir / "vectors.faiss"))
-    sv = [s for s in content.sentence_vectors if len(s)]
-    sent = np.concatenate(sv).astype(np.float16) if sv else np.zeros((0, dim), np.float16)
-    np.save(tmp_dir / "sentences.npy", sent)
-    lexical.save(str(tmp_dir / "lexical"))
-    section_lexical.save(str(tmp_dir / "lexical_sections"))
-    manifest["format_version"] = FORMAT_VERSION
-    manifest["package_version"] = __version__
-    # Sizes of the written files, checked on opening: a truncated file is refused at once.
-    manifest["files"] = {p.relative_to(tmp_dir).as_posix(): p.stat().st_size
-                         for p in sorted(tmp_dir.rglob("*")) if p.is_file()}
-    _write_json(tmp_dir / "manifest.json", manifest)
-    _fsync_tree(tmp_dir)
+    def values(self):  # one query instead of one per article
+        return [{"id": i, "source": s, "title": t} for i, s, t in self._build.db.execute(
+            "SELECT id, source, title FROM articles ORDER BY ord")]
 
-
-def publish(index_dir: Path, tmp_dir: Path, keep: int = 2) -> Path:
-    """Make a finished build current: rename its folder, then switch CURRENT by rename."""
-    final = tmp_dir.with_suffix("")
-    os.replace(tmp_dir, final)
-    pointer = Path(index_dir) / f".CURRENT.{os.getpid()}.tmp"
-    pointer.write_text(final.name + "\n")
-    _fsync_file(pointer)
-    os.replace(pointer, Path(index_dir) / "CURRENT")
-    _fsync_dir(Path(index_dir))
-    collect_garbage(index_dir, keep)
-    return final
-
-
-def collect_garbage(index_dir: Path, keep: int = 2, exclusive: bool = False) -> None:
-    """Remove old builds (keeping `keep` besides the current) and partial leftovers: those of
-    dead processes or, when the caller holds the index's build lock (`exclusive`: no other build
-    can be writing), all but this process's own. (Process ids are reused, so a leftover's id
-    may belong to a live process by now.)"""
-    root = builds_dir(index_dir)
-    if not root.is_dir():
-        return
-    current = current_name(index_dir)
-    finished = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.endswith(".partial")
-                      and p.name != current)
-    for old in finished[: max(0, len(finished) - keep)]:
-        shutil.rmtree(old, ignore_errors=True)
-
-    def leftover(pid: str) -> bool:
-        if exclusive:
-            return pid != str(os.getpid())
-        return not (pid.isdigit() and _alive(int(pid)))
-
-    for partial in root.glob("*.partial"):
-        if leftover(partial.name.split("-")[1] if partial.name.count("-") >= 2 else ""):
-            shutil.rmtree(partial, ignore_errors=True)
-    for pointer in Path(index_dir).glob(".CURRENT.*.tmp"):  # a build killed while publishing
-        if leftover(pointer.name.split(".")[2]):
-            pointer.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _write_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False))
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        _fsync_file(path)
-    except OSError:
-        pass
-
-
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _, files in os.walk(root):
-        for f in files:
-            _fsync_file(Path(dirpath) / f)
-        _fsync_dir(Path(dirpath))
-
-
-# ---------------------------------------------------------------------------------- reading
 
 class Build:
     """One opened, immutable build. Thread-safe: each thread gets its own SQLite connection."""
 
     def __init__(self, index_dir: Path, model_name: str, dim: int, for_reuse: bool = False):
-        """Open the current build. `for_reuse`: only to read its chunks and vectors for the
-        next build, which also accepts older formats (REUSABLE_FORMATS) and skips the files a
-        search needs but reuse does not."""
-        import bm25s
-        import faiss
-
+        """Open the current build. `for_reuse`: only to copy from it into the next build, which
+        needs neither lexical index (they are rebuilt)."""
         self.index_dir = Path(index_dir)
         self.path = current_build_dir(index_dir)
         self.name = self.path.name
-        self.manifest = read_manifest(self.path)
+        self.manifest = _manifest_json(self.path)
         check_manifest(self.manifest, self.index_dir, model_name, dim,
                        REUSABLE_FORMATS if for_reuse else (FORMAT_VERSION,))
         self._check_files()
-        try:
-            self.faiss = faiss.read_index(str(self.path / "vectors.faiss"))
-        except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError with C++ text
-            raise IndexMismatch(self.index_dir, "vectors.faiss is missing or damaged") from exc
-        if isinstance(self.faiss, faiss.IndexHNSW):
-            self.faiss.hnsw.efSearch = int(self.manifest["faiss"].get("efSearch", 128))
-        try:
-            self.sentence_vectors = np.load(self.path / "sentences.npy", mmap_mode="r")
-        except Exception as exc:  # noqa: BLE001
-            raise IndexMismatch(self.index_dir, "sentences.npy is missing or damaged") from exc
-        try:
-            self.lexical = bm25s.BM25.load(str(self.path / "lexical"), load_corpus=False)
-        except Exception as exc:  # noqa: BLE001
-            raise IndexMismatch(self.index_dir, "the lexical index is missing or damaged") from exc
-        self.section_lexical = None
-        if not for_reuse:
-            try:
-                self.section_lexical = bm25s.BM25.load(str(self.path / "lexical_sections"),
-                                                       load_corpus=False)
-            except Exception as exc:  # noqa: BLE001
-                raise IndexMismatch(self.index_dir,
-                                    "the section lexical index is missing or damaged") from exc
         self._local = threading.local()
-        db_path = self.path / "meta.sqlite"
-        if not db_path.is_file() or db_path.stat().st_size == 0:
-            raise IndexMismatch(self.index_dir, "meta.sqlite is missing")
+        _connect(self.path / "meta.sqlite", self.index_dir).close()
+        plan = self.manifest.get("faiss") if isinstance(self.manifest.get("faiss"), dict) else {}
+        self.faiss = self._load("vectors.faiss", lambda p: vector_store.open_index(p, plan))
+        self.sentence_vectors = self._load("sentences.npy", lambda p: vector_store.open_sentences(
+            p.parent, self.manifest.get("sentence_vectors", "float16")))
+        self.rows = self._load("rows.npy", lambda p: np.load(p, mmap_mode="r"))
+        self.lexical = self.section_lexical = None
+        if not for_reuse:
+            self.lexical = self._load("lexical", _bm25, "the lexical index")
+            self.section_lexical = self._load("lexical_sections", _bm25, "the section lexical index")
+        self._check_counts(dim)
+
+    def _load(self, rel: str, opener: Callable[[Path], object], what: str = ""):
         try:
-            n_chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-            n_sentences = self.db.execute("SELECT count(*) FROM sentences").fetchone()[0]
-            n_sections = self.db.execute("SELECT count(*) FROM sections").fetchone()[0]
-            arts = self.db.execute("SELECT id, source, title FROM articles ORDER BY source").fetchall()
-            # chunk row -> article id, for filtering by article without a query.
-            chunk_rows = self.db.execute("SELECT article_id, section_id FROM chunks ORDER BY row").fetchall()
+            return opener(self.path / rel)
+        except Exception as exc:  # noqa: BLE001 - faiss, numpy, bm25s raise many kinds
+            raise IndexMismatch(self.index_dir, f"{what or rel} is missing or damaged") from exc
+
+    def _check_counts(self, dim: int) -> None:
+        try:
+            (n_articles, n_sections, n_chunks, n_sentences), = self.db.execute(
+                "SELECT (SELECT coalesce(max(ord), -1) + 1 FROM articles), "
+                "(SELECT coalesce(max(id), -1) + 1 FROM sections), "
+                "(SELECT coalesce(max(row), -1) + 1 FROM chunk_rows), "
+                "(SELECT coalesce(max(row), -1) + 1 FROM sentences)").fetchall()
         except sqlite3.DatabaseError as exc:
             raise IndexMismatch(self.index_dir, f"meta.sqlite is damaged ({exc})") from None
-        if n_chunks != self.faiss.ntotal or n_chunks != self.lexical.scores["num_docs"]:
+        rows, sv = self.rows, self.sentence_vectors
+        if rows.ndim != 2 or rows.shape != (n_chunks, 5):
+            raise IndexMismatch(self.index_dir, "rows.npy and the database disagree")
+        if n_chunks != self.faiss.ntotal or (self.lexical is not None
+                                             and n_chunks != self.lexical.scores["num_docs"]):
             raise IndexMismatch(self.index_dir, "vectors, lexical index and database disagree")
         if self.section_lexical is not None and n_sections != self.section_lexical.scores["num_docs"]:
             raise IndexMismatch(self.index_dir, "the section lexical index and database disagree")
-        sv = self.sentence_vectors
-        if sv.ndim != 2 or sv.shape[0] != n_sentences or (n_sentences and sv.shape[1] != dim):
+        if sv.ndim != 2 or sv.shape[0] != n_sentences or (n_sentences and sv.shape[1] != dim) \
+                or (n_chunks and int(rows[-1, 3]) != n_sentences):
             raise IndexMismatch(self.index_dir, "sentences.npy and the database disagree")
-        self.n_chunks = n_chunks
-        self.articles = {a[0]: {"id": a[0], "source": a[1], "title": a[2]} for a in arts}
-        # chunk row -> article id (to filter by article) and -> section row (section-level BM25)
-        self.chunk_article = np.array([r[0] for r in chunk_rows], dtype=object)
-        self.chunk_section = np.array([r[1] for r in chunk_rows], dtype=np.int64)
-        if len(self.chunk_section) and (self.chunk_section.min() < 0
-                                        or self.chunk_section.max() >= n_sections):
-            raise IndexMismatch(self.index_dir, "chunks name sections the database does not have")
+        self.n_chunks, self.n_articles = n_chunks, n_articles
+        self.articles = Articles(self)
+        # chunk row -> article ord (to filter by article) and -> section row (section-level BM25)
+        self.chunk_article_ord = np.ascontiguousarray(rows[:, 0])
+        self.chunk_section = np.ascontiguousarray(rows[:, 1])
+        for col, limit in ((self.chunk_article_ord, n_articles), (self.chunk_section, n_sections)):
+            if n_chunks and (col.min() < 0 or col.max() >= limit):
+                raise IndexMismatch(self.index_dir, "rows.npy names rows the database does not have")
 
     def _check_files(self) -> None:
-        """Every file the manifest lists is there with its recorded size (builds before the
-        sizes were recorded skip this)."""
+        """Every file the manifest lists is there with its recorded size."""
         files = self.manifest.get("files")
         if not isinstance(files, dict):
-            return
+            raise IndexMismatch(self.index_dir, "manifest.json lists no files")
         for rel, size in files.items():
             try:
                 actual = (self.path / rel).stat().st_size
@@ -347,36 +201,58 @@ class Build:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            uri = f"file:{self.path / 'meta.sqlite'}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn = _connect(self.path / "meta.sqlite", self.index_dir)
             self._local.conn = conn
         return conn
 
-    def chunks(self, rows: Iterable[int]) -> dict[int, tuple[Chunk, dict]]:
-        """Chunks by FAISS row, with their article record."""
+    @property
+    def chunk_article(self) -> np.ndarray:
+        """Article id of every chunk row (for evaluation; a query filter uses rows_for)."""
+        ids = np.array([r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY ord")],
+                       dtype=object)
+        return ids[self.chunk_article_ord]
+
+    def rows_for(self, sources: Iterable[str]) -> np.ndarray:
+        """Chunk rows of the articles named by id or source path (indexed look-ups)."""
+        wanted = list(dict.fromkeys(sources))
+        rows: list[int] = []
+        for i in range(0, len(wanted), 400):
+            part = wanted[i:i + 400]
+            marks = ",".join("?" * len(part))
+            rows += [r[0] for r in self.db.execute(
+                f"SELECT c.row FROM articles a JOIN chunk_rows c ON c.article_id = a.id "
+                f"WHERE a.id IN ({marks}) OR a.source IN ({marks})", part + part)]
+        return np.unique(np.asarray(rows, dtype=np.int64))
+
+    def sources(self) -> dict[str, str]:
+        return _records(self.db)[0]
+
+    def skipped(self) -> list[dict]:
+        return _records(self.db)[1]
+
+    def chunks(self, rows: Iterable[int]) -> dict[int, tuple[Chunk, dict, tuple[int, int]]]:
+        """Chunks by FAISS row, with their article record and sentence rows."""
         rows = [int(r) for r in rows]
         if not rows:
             return {}
         marks = ",".join("?" * len(rows))
-        out = {}
-        cur = self.db.execute(
+        fetched = self.db.execute(
             f"SELECT c.row, c.id, c.article_id, c.section_ord, c.start, c.end, c.page, c.ntokens, "
-            f"c.sent_lo, c.sent_hi, c.text, s.heading_path FROM chunks c "
-            f"JOIN sections s ON s.id = c.section_id WHERE c.row IN ({marks})", rows)
-        fetched = cur.fetchall()
-        sent_ranges = [(r[8], r[9]) for r in fetched]
+            f"c.sent_lo, c.sent_hi, s.text, s.heading_path FROM chunk_rows c "
+            f"JOIN sections s ON s.id = c.section_id WHERE c.row IN ({marks})", rows).fetchall()
+        wanted = [i for r in fetched for i in range(r[8], r[9])]  # by primary key, not a scan
         sents = {}
-        if sent_ranges:
-            lo = min(a for a, _ in sent_ranges)
-            hi = max(b for _, b in sent_ranges)
-            for srow, s, e in self.db.execute(
-                    "SELECT row, start, end FROM sentences WHERE row >= ? AND row < ? AND chunk_row IN "
-                    f"({marks})", [lo, hi, *rows]):
-                sents[srow] = (s, e)
+        for i in range(0, len(wanted), 900):
+            part = wanted[i:i + 900]
+            sents.update((r, (s, e)) for r, s, e in self.db.execute(
+                f"SELECT row, start, end FROM sentences WHERE row IN ({','.join('?' * len(part))})",
+                part))
+        out = {}
         for (row, cid, aid, sord, start, end, page, ntok, lo, hi, text, hp) in fetched:
             chunk = Chunk(id=cid, article_id=aid, section_index=sord,
-                          heading_path=tuple(json.loads(hp)), text=text, start=start, end=end,
-                          sentences=tuple(sents[i] for i in range(lo, hi)), page=page, ntokens=ntok)
+                          heading_path=tuple(json.loads(hp)), text=text[start:end], start=start,
+                          end=end, sentences=tuple(sents[i] for i in range(lo, hi)), page=page,
+                          ntokens=ntok)
             out[row] = (chunk, self.articles[aid], (lo, hi))
         return out
 
@@ -387,31 +263,44 @@ class Build:
             (article_id,)).fetchall()
         return art, [Section(tuple(json.loads(h)), t, p, s) for h, t, p, s in rows]
 
-    def reuse_cache(self) -> tuple[dict[str, tuple[Article, list[Chunk]]], dict[str, tuple]]:
-        """What the next build may reuse: {source: (article, chunks)} and
-        {chunk id: (vector, sentence vectors)}."""
-        sections: dict[str, list[Section]] = {}
-        for aid, hp, text, page, start in self.db.execute(
-                "SELECT article_id, heading_path, text, page, start FROM sections ORDER BY article_id, ord"):
-            sections.setdefault(aid, []).append(Section(tuple(json.loads(hp)), text, page, start))
-        arts: dict[str, tuple[Article, list[Chunk]]] = {}
-        for aid, source, title, sha in self.db.execute("SELECT id, source, title, sha256 FROM articles"):
-            arts[aid] = (Article(aid, title, source, tuple(sections.get(aid, ())), sha), [])
-        sent = self.db.execute("SELECT start, end FROM sentences ORDER BY row").fetchall()
-        all_sv = np.asarray(self.sentence_vectors, dtype=np.float32)
-        vectors = self.faiss.reconstruct_n(0, self.faiss.ntotal) if self.faiss.ntotal else None
-        by_id: dict[str, tuple] = {}
-        for (row, cid, aid, sord, start, end, page, ntok, lo, hi, text, hp) in self.db.execute(
-                "SELECT c.row, c.id, c.article_id, c.section_ord, c.start, c.end, c.page, c.ntokens, "
-                "c.sent_lo, c.sent_hi, c.text, s.heading_path FROM chunks c "
-                "JOIN sections s ON s.id = c.section_id ORDER BY c.row"):
-            arts[aid][1].append(Chunk(cid, aid, sord, tuple(json.loads(hp)), text, start, end,
-                                      tuple(sent[lo:hi]), page, ntok))
-            by_id[cid] = (vectors[row], all_sv[lo:hi])
-        return {a.source: (a, ch) for a, ch in arts.values()}, by_id
+    # ------------------------------------------------------------- reuse by the next build
+    def file_records(self) -> dict[str, tuple[str, str]]:
+        """{source: (article id, sha256)} of the indexed files."""
+        return {s: (a, h) for a, s, h in self.db.execute("SELECT id, source, sha256 FROM articles")}
+
+    def vectors_of(self, article_ids: Iterable[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{chunk id: (vector, sentence vectors)} of these articles' chunks (a changed file
+        whose chunks partly stayed the same)."""
+        out = {}
+        for aid in article_ids:
+            for row, cid, lo, hi in self.db.execute(
+                    "SELECT row, id, sent_lo, sent_hi FROM chunk_rows WHERE article_id = ?", (aid,)):
+                vec = self.faiss.reconstruct_batch(np.array([row], np.int64))[0]
+                out[cid] = (vec, np.asarray(self.sentence_vectors[lo:hi], dtype=np.float32))
+        return out
+
+    def lexical_texts(self, keep: set[str]) -> tuple[list[tuple], list[tuple]]:
+        """(title, heading path, text) of the kept articles' chunks in row order, and of their
+        sections in id order: what the next build's lexical indexes start with."""
+        titles = {i: t for i, t in self.db.execute("SELECT id, title FROM articles")
+                  if i in keep}
+        chunks = [(titles[aid], tuple(json.loads(hp)), text[s:e]) for aid, hp, text, s, e in
+                  self.db.execute("SELECT c.article_id, s.heading_path, s.text, c.start, c.end "
+                                  "FROM chunk_rows c JOIN sections s ON s.id = c.section_id "
+                                  "ORDER BY c.row") if aid in titles]
+        sections = [(titles[aid], tuple(json.loads(hp)), text) for aid, hp, text in
+                    self.db.execute("SELECT article_id, heading_path, text FROM sections "
+                                    "ORDER BY id") if aid in titles]
+        return chunks, sections
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _bm25(path: Path):
+    import bm25s
+
+    return bm25s.BM25.load(str(path), load_corpus=False, mmap=True, show_progress=False)

@@ -151,6 +151,66 @@ def section_ui(r: dict) -> list[str]:
             ""]
 
 
+def section_scale(r: dict) -> list[str]:
+    """Issue 15: a million-chunk index on one machine (synthetic vectors, see the script)."""
+    srv, rec, disk, upd = r.get("serve", {}), r.get("recall", {}), r.get("disk", {}), r.get("update", {})
+    counts = (srv.get("manifest") or {}).get("counts", {})
+    ask, path = srv.get("ask_ms", {}), srv.get("search_and_answer_ms", {})
+    gb = 1e9
+    load = r.get("machine", {})
+    plan = (srv.get("manifest") or {}).get("faiss") or {}
+    out = ["## Scale: a large archive on one machine", "",
+           f"`{r['command']}` — {r['when']}, {f(counts.get('chunks'))} chunks, "
+           f"{f(counts.get('articles'))} articles, {f(counts.get('sentences'))} sentence vectors; "
+           f"load average {f(load.get('load_average', [0])[0], 1)} at the start and "
+           f"{f(load.get('load_average_end', [0])[0], 1)} at the end on {load.get('cores')} cores. "
+           "The bars are the issue's, set for 1,000,000 chunks. "
+           f"{r['vectors']}." + ("" if r.get("complete") else " **Run incomplete: figures "
+                                 "missing below were not measured.**"), "",
+           "| figure | value | bar |", "|---|---|---|",
+           f"| index type | {plan.get('type')}" + (f", nlist {plan['nlist']}, nprobe {plan['nprobe']}"
+                                                    if "nlist" in plan else "")
+           + f"; sentence vectors {(srv.get('manifest') or {}).get('sentence_vectors')} | |",
+           f"| open (store.Build, fresh process) | {f(srv.get('open_build_s'), 2)} s | ≤ 10 s |",
+           f"| RSS after open (model loaded: {f(srv.get('rss_model_loaded_mb'), 0)} MB of it) | "
+           f"{f((srv.get('rss_after_open_mb') or 0) / 1e3, 2)} GB | ≤ 6 GB |",
+           f"| RSS after {srv.get('questions', '?')} questions | "
+           f"{f((srv.get('rss_after_questions_mb') or 0) / 1e3, 2)} GB | |",
+           f"| `ask` p50 / p95, warm (encoding included) | {f(ask.get('p50'), 1)} / "
+           f"{f(ask.get('p95'), 1)} ms | p95 ≤ 150 ms |",
+           f"| search + answer p50 / p95 (question vectors precomputed) | {f(path.get('p50'), 1)} / "
+           f"{f(path.get('p95'), 1)} ms | |",
+           f"| disk (the build folder) | {f((disk.get('total_bytes') or 0) / gb, 2)} GB | ≤ 4 GB |",
+           f"| update adding {upd.get('articles_added', '?')} articles, without embedding | "
+           f"{f(upd.get('seconds_without_embedding'), 1)} s | ≤ 120 s |",
+           f"| its embedding with the real model ({f(upd.get('chunks_embedded'))} chunks, estimated "
+           f"from {upd.get('real_embedding_sample_chunks', '?')}) | "
+           f"{f(upd.get('real_embedding_s_estimated'), 0)} s | reported apart |",
+           f"| IVF recall@10 against exact, nprobe {rec.get('nprobe', '?')} | "
+           f"{f(rec.get('recall@10'))} | ≥ 0.99 |", ""]
+    if disk.get("by_file"):
+        out += ["Disk by file: " + ", ".join(f"{k} {v / 1e6:,.0f} MB"
+                                             for k, v in disk["by_file"].items()), ""]
+    if rec.get("by_nprobe"):
+        out += ["| nprobe | recall@10 | ms per query |", "|---|---|---|"]
+        out += [f"| {k} | {f(v['recall@10'])} | {f(v['ms_per_query'], 2)} |"
+                for k, v in rec["by_nprobe"].items()]
+        out.append("")
+    sweep = (r.get("sweep") or {}).get("by_size")
+    if sweep:
+        out += ["Flat vs IVF search time, top 100 (the FLAT_LIMIT choice):", "",
+                "| chunks | flat ms | IVF ms |", "|---|---|---|"]
+        out += [f"| {x['chunks']:,} | {f(x['flat_ms'], 2)} | {f(x['ivf_ms'], 2)} |" for x in sweep]
+        out.append("")
+    for step in (r.get("build") or {}).get("steps", []):
+        out.append(f"- build step to {step['chunks']:,} chunks: {f(step['build_s'], 0)} s "
+                   f"(peak RSS {f(step['peak_rss_mb'] / 1e3, 1)} GB)")
+    if r.get("app"):
+        out.append(f"- app first page load (AppTest, server side): {f(r['app']['first_run_s'], 1)} s")
+    out += [f"- {note}" for note in r.get("notes", [])]
+    return out + [""]
+
+
 def build_load_note(r: dict) -> list[str]:
     note = r.get("load_note")
     return [f"Note: {note}", ""] if note else []
@@ -359,7 +419,8 @@ def main() -> None:
     if own:
         lines += section_own_words(own)
     for name, render in (("verifier", section_verifier), ("llm", section_llm),
-                         ("ask", section_ask), ("ui", section_ui), ("peer", section_peer)):
+                         ("ask", section_ask), ("ui", section_ui), ("peer", section_peer),
+                         ("scale", section_scale)):
         r = load(name)
         if r:
             lines += render(r)

@@ -91,7 +91,38 @@ def _raw_manifest(text: bytes):
     return damage
 
 
+def _sql(statement: str):
+    """An edit inside meta.sqlite that leaves its size as written (only consistency checks can
+    catch it)."""
+    def damage(build_dir: Path) -> None:
+        import sqlite3
+
+        db = sqlite3.connect(build_dir / "meta.sqlite")
+        with db:
+            db.execute(statement)
+        db.close()
+    return damage
+
+
+def _rows_edit(build_dir: Path) -> None:
+    """rows.npy rewritten with the same size, its first chunk naming a section that is not there."""
+    import numpy as np
+
+    rows = np.load(build_dir / "rows.npy")
+    rows[0, 1] = 10 ** 6
+    np.save(build_dir / "rows.npy", rows)
+
+
 DAMAGES: dict[str, Callable[[Path], None]] = {
+    "vectors.faiss random bytes": _garbage("vectors.faiss"),
+    "rows.npy truncated": _truncate("rows.npy"),
+    "rows.npy missing": _remove("rows.npy"),
+    "rows.npy random bytes": _garbage("rows.npy"),
+    "rows.npy names a missing section": _rows_edit,
+    "meta.sqlite lost its last chunk row": _sql(
+        "DELETE FROM chunk_rows WHERE row = (SELECT max(row) FROM chunk_rows)"),
+    "meta.sqlite lost its sentences": _sql("DELETE FROM sentences"),
+    "manifest without file sizes": _manifest(lambda m: {k: v for k, v in m.items() if k != "files"}),
     "vectors.faiss truncated": _truncate("vectors.faiss"),
     "vectors.faiss cut by 1 byte": _truncate("vectors.faiss", keep=0.9999),
     "vectors.faiss missing": _remove("vectors.faiss"),

@@ -116,8 +116,12 @@ def test_manifest_describes_the_build(real_build, embedder):
     assert abs(built - real_build["t0"]) < 600
     expected = {rel: hashlib.sha256((corpus / rel).read_bytes()).hexdigest()
                 for rel in (SEED_NAME, "sub/tides.md", "bakery.html")}
-    assert m["sources"] == expected
-    assert m["skipped"] == []
+    # The per-file records live in the database, not in manifest.json (read at every open).
+    assert "sources" not in m and "skipped" not in m
+    full = store.read_manifest(real_build["dir"])
+    assert full["sources"] == expected
+    assert full["skipped"] == []
+    assert m["faiss"] == {"type": "FlatIP"} and m["sentence_vectors"] == "float16"
     d = real_build["dir"]
     counts = m["counts"]
     assert counts["articles"] == 3 == db_rows(d, "SELECT count(*) FROM articles")[0][0]
@@ -131,8 +135,8 @@ def test_manifest_describes_the_build(real_build, embedder):
 
 def test_database_tables_and_articles(real_build):
     d = real_build["dir"]
-    tables = {r[0] for r in db_rows(d, "SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"articles", "sections", "chunks", "sentences"} <= tables
+    tables = {r[0] for r in db_rows(d, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    assert {"articles", "sections", "chunks", "chunk_rows", "sentences", "skipped"} <= tables
     arts = dict(db_rows(d, "SELECT source, title FROM articles"))
     assert arts == {
         SEED_NAME: "Mexico and US Strengthen Cooperation on Cross-Border Crime",
@@ -183,7 +187,7 @@ def test_build_opens_and_is_searchable(real_build, embedder):
         m = b.manifest
         assert b.n_chunks == m["counts"]["chunks"] == b.faiss.ntotal
         assert b.sentence_vectors.shape == (m["counts"]["sentences"], 384)
-        assert {a["source"] for a in b.articles.values()} == set(m["sources"])
+        assert {a["source"] for a in b.articles.values()} == set(b.sources())
         vecs = b.faiss.reconstruct_n(0, b.faiss.ntotal)
         assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
         sv = np.asarray(b.sentence_vectors, dtype=np.float32)
@@ -319,7 +323,7 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     assert [r[0] for r in db_rows(d3, "SELECT source FROM articles ORDER BY source")] == [
         "alpha.md", "beta.md"]
     assert not db_rows(d3, "SELECT 1 FROM chunks WHERE text LIKE '%Gamma is a short page%'")
-    assert "gamma.html" not in json.loads((d3 / "manifest.json").read_text())["sources"]
+    assert "gamma.html" not in store.read_manifest(d3)["sources"]
 
     # A file added: only its chunks are embedded.
     (corpus_dir / "delta.txt").write_text(DELTA)
@@ -514,7 +518,7 @@ def test_bad_files_are_skipped_with_reasons(corpus_dir, index_dir, fake_embedder
     report = build(s, embedder=fake_embedder, log=logs.append)
 
     assert report.articles == 1
-    m = json.loads((store.current_build_dir(index_dir) / "manifest.json").read_text())
+    m = store.read_manifest(store.current_build_dir(index_dir))
     assert list(m["sources"]) == ["good.md"]
     skipped = {item["source"]: item["reason"] for item in m["skipped"]}
     assert set(skipped) == set(bad)
@@ -542,7 +546,7 @@ def test_symlink_outside_corpus_is_skipped(tmp_path, corpus_dir, index_dir, fake
     logs: list[str] = []
     build(settings_for(corpus_dir, index_dir), embedder=fake_embedder, log=logs.append)
     d = store.current_build_dir(index_dir)
-    m = json.loads((d / "manifest.json").read_text())
+    m = store.read_manifest(d)
     skipped = {item["source"]: item["reason"] for item in m["skipped"]}
     assert "symbolic link" in skipped["link.md"] and "outside" in skipped["link.md"]
     assert set(m["sources"]) == {"good.md", "inside-link.md"}

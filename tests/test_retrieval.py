@@ -154,31 +154,35 @@ def test_feedback_only_in_hybrid_mode(corpus_dir, index_dir, fake_embedder):
         b.close()
 
 
-def test_previous_format_is_upgraded_reusing_its_vectors(corpus_dir, index_dir, fake_embedder):
+def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, index_dir,
+                                                                   fake_embedder):
+    """A build of format 2 (one JSON manifest naming every file, float32 flat vectors only) is
+    refused with the one rebuild message; the next plain build rebuilds it in the new format."""
     _many_sections(corpus_dir, n_files=2)
     s = _settings(corpus_dir, index_dir)
     first = build(s, embedder=fake_embedder, log=_quiet)
-    # Turn the build into one of format 1: no section lexical index in the manifest or on disk.
     d = store.current_build_dir(index_dir)
-    shutil.rmtree(d / "lexical_sections")
     m = json.loads((d / "manifest.json").read_text())
-    m["format_version"] = 1
-    m["files"] = {k: v for k, v in m["files"].items() if not k.startswith("lexical_sections/")}
+    m["format_version"] = 2
     (d / "manifest.json").write_text(json.dumps(m))
     from assistant.errors import IndexMismatch
+    from assistant.state import index_state
 
-    with pytest.raises(IndexMismatch, match="format version 1") as err:
+    with pytest.raises(IndexMismatch, match="format version 2, this program reads 3") as err:
         _open(index_dir, fake_embedder)
-    assert "run `assistant build` to upgrade it" in str(err.value)
+    assert "rebuild it with `assistant build --full`" in str(err.value)
+    assert "format version 2" in index_state(s).stale
 
     calls = fake_embedder.calls
     logs: list[str] = []
     again = build(s, embedder=fake_embedder, log=logs.append)
     assert not again.up_to_date, "a build of the old format is never up to date"
-    assert again.embedded_chunks == 0 and fake_embedder.calls == calls, logs
+    assert again.embedded_chunks == first.chunks and fake_embedder.calls == calls + first.chunks
+    assert any("previous index not reusable" in line for line in logs), logs
     assert store.current_build_dir(index_dir) != d
     b = _open(index_dir, fake_embedder)
     try:
+        assert b.manifest["format_version"] == store.FORMAT_VERSION
         assert b.n_chunks == first.chunks
         assert b.section_lexical.scores["num_docs"] == first.sections
     finally:

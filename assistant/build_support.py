@@ -1,0 +1,103 @@
+"""What a build reports, the lock that serialises builds of one index, and the scan of the
+corpus folder for the files a build reads."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .loaders import SUPPORTED
+
+
+@dataclass
+class BuildReport:
+    build_dir: Path | None
+    articles: int = 0
+    sections: int = 0
+    chunks: int = 0
+    tokens: int = 0  # word pieces of all chunks in the build
+    embedded_chunks: int = 0
+    embedded_tokens: int = 0  # fed to the model in this run (special tokens included)
+    reused_files: int = 0
+    parsed_files: int = 0
+    removed_files: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    lexical_seconds: float = 0.0  # BM25 over all chunks and sections (rebuilt every time)
+    write_seconds: float = 0.0  # the build folder: database, vectors, indexes, fsync
+    up_to_date: bool = False
+
+    def summary(self) -> str:
+        rate = ""
+        if self.embedded_chunks:
+            rate = (f"; embedded {self.embedded_chunks} chunks in {self.embed_seconds:.1f}s "
+                    f"({self.embedded_chunks / self.seconds:.1f} chunks/s, "
+                    f"{self.embedded_tokens / self.seconds:.0f} tokens/s over the whole build)")
+        state = "index up to date, nothing to do" if self.up_to_date else f"built {self.build_dir}"
+        return (f"{state}: {self.articles} articles, {self.sections} sections, {self.chunks} chunks, "
+                f"{self.tokens} tokens; {self.parsed_files} files read, {self.reused_files} reused, "
+                f"{self.removed_files} removed, {len(self.skipped)} skipped; {self.seconds:.1f}s{rate}")
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def build_lock(index_dir: Path, log: Callable[[str], None]):
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("another build is running on this index; waiting for it to finish")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def scan_corpus(corpus_dir: Path) -> tuple[list[tuple[Path, str]], list[dict]]:
+    """Supported files under the corpus (relative paths, sorted) and those refused up front."""
+    root = corpus_dir.resolve()
+    found: list[tuple[Path, str]] = []
+    refused: list[dict] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.suffix.lower() not in SUPPORTED:
+                continue
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 in the name (or a folder's)
+                shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                refused.append({"source": shown, "reason": "file name is not valid UTF-8; "
+                                                           "rename the file"})
+                continue
+            if path.is_symlink():
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):  # RuntimeError: a loop, on Python < 3.13
+                    refused.append({"source": rel, "reason": "symbolic link loop"})
+                    continue
+                if not target.is_relative_to(root):
+                    refused.append({"source": rel, "reason": "symbolic link leads outside the corpus"})
+                    continue
+                if not target.is_file():
+                    refused.append({"source": rel, "reason": "broken symbolic link"})
+                    continue
+            elif not path.is_file():
+                continue
+            found.append((path, rel))
+    return found, refused

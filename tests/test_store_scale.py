@@ -1,0 +1,135 @@
+"""The large-index layout (IVF over float16 codes, int8 sentence vectors), exercised on a small
+corpus by lowering the size at which it is chosen: build, open, search, answer, update."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant import store, vector_store
+from assistant.chunking import embed_prefix
+from assistant.config import Settings
+from assistant.errors import IndexMismatch
+from assistant.indexing import build
+from assistant.service import Assistant
+from devtools.reliability_cases import article, quiet, real_named_fake_embedder
+
+
+@pytest.fixture()
+def town_site(tmp_path, monkeypatch):
+    monkeypatch.setattr(vector_store, "FLAT_LIMIT", 100)
+    corpus = tmp_path / "corpus"  # made by conftest's autouse fixture
+    corpus.mkdir(exist_ok=True)
+    for i in range(60):
+        (corpus / f"town-{i:03d}.txt").write_text(article(i), encoding="utf-8")
+    s = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "index")
+    return {"settings": s, "corpus": corpus, "index": tmp_path / "index",
+            "emb": real_named_fake_embedder()}
+
+
+def _vectors_by_text(b: store.Build, emb) -> tuple[np.ndarray, np.ndarray]:
+    """(stored chunk vectors, what the embedder gives for each row's text)."""
+    rows = b.db.execute("SELECT c.row, a.title, s.heading_path, c.text FROM chunks c "
+                        "JOIN articles a ON a.id = c.article_id "
+                        "JOIN sections s ON s.id = c.section_id ORDER BY c.row").fetchall()
+    want = emb.encode_queries([embed_prefix(t, tuple(json.loads(h))) + x for _, t, h, x in rows])
+    return b.faiss.reconstruct_n(0, b.faiss.ntotal), want
+
+
+def _sentence_vectors_of(b: store.Build, source: str) -> dict[str, np.ndarray]:
+    rows = b.db.execute("SELECT c.id, c.sent_lo, c.sent_hi FROM chunk_rows c JOIN articles a "
+                        "ON a.id = c.article_id WHERE a.source = ?", (source,)).fetchall()
+    return {cid: np.asarray(b.sentence_vectors[lo:hi]) for cid, lo, hi in rows}
+
+
+def test_large_layout_builds_searches_and_updates(town_site):
+    s, emb = town_site["settings"], town_site["emb"]
+    first = build(s, embedder=emb, log=quiet)
+    assert first.chunks > 100
+    b = store.Build(town_site["index"], emb.name, emb.dim)
+    try:
+        m = b.manifest
+        assert m["faiss"]["type"] == "IVF-SQfp16" and m["sentence_vectors"] == "int8"
+        assert "sentence_scales.npy" in m["files"]
+        assert m["faiss"]["nprobe"] == m["faiss"]["nlist"] == b.faiss.nlist  # small: all lists
+        stored, want = _vectors_by_text(b, emb)
+        assert np.abs(stored - want).max() < 2e-3  # float16 codes of the embedder's vectors
+        # Searching the IVF gives the exact top 10 (every list is probed here).
+        for q in emb.encode_queries(["harbour town founded by traders", "ferry to the islands"]):
+            scores, ids = b.faiss.search(q[None, :], 10)
+            exact = np.sort(want @ q)[::-1][:10]  # (towns tie: compare the scores, not the ids)
+            assert np.allclose(scores[0], exact, atol=2e-3) and len(set(ids[0])) == 10
+        sv = np.asarray(b.sentence_vectors, dtype=np.float32)
+        assert sv.shape == (m["counts"]["sentences"], 384)
+        assert np.allclose(np.linalg.norm(sv, axis=1), 1.0, atol=2e-2)
+        before = _sentence_vectors_of(b, "town-007.txt")
+    finally:
+        b.close()
+    a = Assistant.open(settings=s, embedder=emb)
+    ans = a.ask("How many residents does Quillhaven7 have?")
+    assert ans.passages[0].source == "town-007.txt" and "1259 residents" in ans.passages[0].chunk.text
+
+    # An update: two files added, one removed. Kept codes are copied (not recomputed), new
+    # chunks added, rows renumbered; every row still holds its own text's vector.
+    corpus = town_site["corpus"]
+    (corpus / "town-003.txt").unlink()
+    for i in (60, 61):
+        (corpus / f"town-{i:03d}.txt").write_text(article(i), encoding="utf-8")
+    emb.calls = 0
+    second = build(s, embedder=emb, log=quiet)
+    assert second.reused_files == 59 and second.parsed_files == 2 and second.removed_files == 1
+    assert 0 < second.embedded_chunks == emb.calls < 10
+    b = store.Build(town_site["index"], emb.name, emb.dim)
+    try:
+        assert b.faiss.ntotal == second.chunks == first.chunks + second.embedded_chunks - (
+            first.chunks // 60)
+        stored, want = _vectors_by_text(b, emb)
+        assert np.abs(stored - want).max() < 2e-3
+        assert "town-003.txt" not in b.sources() and "town-061.txt" in b.sources()
+        after = _sentence_vectors_of(b, "town-007.txt")  # copied codes: the very same values
+        assert before.keys() == after.keys() and all(
+            np.array_equal(before[k], after[k]) for k in before)
+    finally:
+        b.close()
+    ans = a.ask("How many residents does Quillhaven61 have?")  # the open Assistant follows
+    assert ans.passages[0].source == "town-061.txt" and "3257 residents" in ans.passages[0].chunk.text
+    assert a.ask("How many residents does Quillhaven7 have?").passages[0].source == "town-007.txt"
+
+
+def test_large_layout_damage_is_refused(town_site):
+    s, emb = town_site["settings"], town_site["emb"]
+    build(s, embedder=emb, log=quiet)
+    d = store.current_build_dir(town_site["index"])
+    scales = d / "sentence_scales.npy"
+    scales.write_bytes(scales.read_bytes()[:-8])
+    with pytest.raises(IndexMismatch, match="sentence_scales.npy is damaged"):
+        store.Build(town_site["index"], emb.name, emb.dim)
+    logs: list[str] = []
+    build(s, embedder=emb, log=logs.append)  # the next build replaces it
+    assert any("not reusable" in line for line in logs)
+    store.Build(town_site["index"], emb.name, emb.dim).close()
+
+
+def test_the_question_path_reads_the_database_by_index_only(town_site):
+    """Every statement the ask path sends to SQLite (chunks, sentences, sections, articles, the
+    article filter) is answered through an index: no full scan, whatever the archive's size."""
+    s, emb = town_site["settings"], town_site["emb"]
+    build(s, embedder=emb, log=quiet)
+    a = Assistant.open(settings=s, embedder=emb)
+    b = a.build
+    statements: list[str] = []
+    b.db.set_trace_callback(statements.append)
+    a.ask("How many residents does Quillhaven7 have?")
+    a.ask("When was it founded?", history=["How many residents does Quillhaven7 have?"])
+    a.ask("Which town has a ferry?", sources=["town-007.txt", "town-008.txt"])
+    a.article(b.chunks([5])[5][1]["id"])
+    b.db.set_trace_callback(None)
+    selects = {x for x in statements if x.lstrip().upper().startswith("SELECT")}
+    assert len(selects) >= 4
+    for sql in selects:
+        plan = " | ".join(r[3] for r in b.db.execute("EXPLAIN QUERY PLAN " + sql))
+        scans = [p for p in plan.split(" | ") if p.startswith("SCAN") and "USING" not in p
+                 and "LIST SUBQUERY" not in p and "CONSTANT ROW" not in p]
+        assert not scans, (sql, plan)
