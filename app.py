@@ -487,7 +487,7 @@ def sidebar_outdated(assistant, settings: Settings) -> bool:
         digest = corpus_watch(str(settings.corpus_dir)).digest()
     except OSError:
         digest = ""
-    return st.session_state.get("sidebar_shows") not in (None, (assistant.status().build, digest))
+    return st.session_state.get("sidebar_shows") not in (None, (assistant.build.name, digest))
 
 
 def main() -> None:

@@ -116,10 +116,10 @@ class _Plan:
         return True
 
     def add(self, art: Article, chunks: list[Chunk]) -> None:
-        if not self.keep_if_unchanged(art.source, art.sha256):
-            self.articles.append(art)
-            self.chunks.append(chunks)
-            self.sources[art.source] = art.sha256
+        """A new or changed file (callers keep unchanged ones with keep_if_unchanged)."""
+        self.articles.append(art)
+        self.chunks.append(chunks)
+        self.sources[art.source] = art.sha256
 
     def up_to_date(self, skipped: list[dict], fingerprint: dict) -> bool:
         old = self.old

@@ -23,7 +23,7 @@ from . import verify
 from .errors import AssistantError
 from .records import Answer, Citation, Passage
 
-DECLINE = "NOT_IN_ARTICLES"
+DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 
 SYSTEM_PROMPT = (
     "You answer questions about a collection of articles using ONLY the numbered passages you "

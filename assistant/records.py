@@ -201,7 +201,6 @@ class IndexStatus:
     model: dict
     precision: str  # the vectors' precision: "bf16", "fp32" or "mixed (bf16 and fp32)"
     skipped: tuple[dict, ...] = ()  # [{"source", "reason"}] files the build left out
-    sources: dict[str, str] = field(default_factory=dict)  # {file: sha256}
     query_precision: str = ""  # the precision questions are encoded in ("" when not loaded)
     reload_error: str = ""  # why a newer build could not be opened (the old one still answers)
 
@@ -211,8 +210,7 @@ class IndexStatus:
                    counts=dict(manifest.get("counts") or {}), model=dict(manifest.get("model") or {}),
                    # Builds made before precision was recorded were all float32.
                    precision=manifest.get("precision", "fp32"),
-                   skipped=tuple(manifest.get("skipped") or ()),
-                   sources=dict(manifest.get("sources") or {}), **kwargs)
+                   skipped=tuple(manifest.get("skipped") or ()), **kwargs)
 
 
 @dataclass(frozen=True, kw_only=True)

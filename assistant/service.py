@@ -18,11 +18,11 @@ import numpy as np
 
 from . import answering, lexical, store
 from .config import Settings
-from .conversation import clean_question, is_followup, last_question, query_for  # noqa: F401
+from .conversation import clean_question, last_question, query_for  # noqa: F401 - re-exported
 from .embedding import Embedder
 from .errors import AssistantError
 from .loaders import suffixes_text  # noqa: F401 - the supported formats, as the app says them
-from .records import Answer, ArticleInfo, IndexState, IndexStatus, Passage, Section
+from .records import Answer, ArticleInfo, IndexStatus, Passage, Section
 from .retrieval import DEFAULT_FUSION, Fusion, Retriever
 from .state import corpus_files, index_state, index_status  # noqa: F401 - the facade's functions
 from .catalog import ArticleCatalog  # noqa: F401 - the app's article filter
@@ -122,13 +122,9 @@ class Assistant:
     def status(self) -> IndexStatus:
         b = self.build
         # The per-file records are in the build's database, not its manifest.json.
-        manifest = {**b.manifest, "skipped": b.skipped(), "sources": b.sources()}
+        manifest = {**b.manifest, "skipped": b.skipped()}  # no per-file hashes: nobody shows them
         return IndexStatus.of_manifest(b.name, manifest, reload_error=self.reload_error,
                                        query_precision=getattr(self.embedder, "precision", "fp32"))
-
-    def index_state(self, corpus: bool = True) -> IndexState:
-        """The index folder's state now (a newer build may have replaced the one answering)."""
-        return index_state(self.settings, corpus=corpus)
 
     def articles(self) -> list[ArticleInfo]:
         return sorted((ArticleInfo(**a) for a in self.build.articles.values()),
@@ -227,9 +223,10 @@ class Assistant:
         return out
 
     def rank_sources(self, questions: Sequence[str], k: int = 100, chunks: int = 300,
-                     mode: str = "hybrid") -> list[dict[str, float]]:
-        """Per question, its `k` best article sources scored by their best chunk among the
-        `chunks` best (mode: hybrid, dense or lexical): retrieval evaluation."""
+                     modes: Sequence[str] = ("hybrid",)) -> dict[str, list[dict[str, float]]]:
+        """Per mode (hybrid, dense or lexical) and question, its `k` best article sources scored
+        by their best chunk among the `chunks` best: retrieval evaluation. The questions are
+        encoded once for all modes."""
         from .retrieval import rank_documents
 
         retriever = Retriever(self.build, dataclasses.replace(
@@ -237,7 +234,7 @@ class Assistant:
         with self._encode_lock:
             qvecs = self.embedder.encode_queries(list(questions))
         qtoks = lexical.tokenize(list(questions), query=True)
-        return rank_documents(retriever, qvecs, qtoks, k, chunks, mode)
+        return {mode: rank_documents(retriever, qvecs, qtoks, k, chunks, mode) for mode in modes}
 
     def answer_with(self, q: str, qvec, query: str, rvec, k: int | None = None,
                     sources: Iterable[str] | None = None, notice: str = "",

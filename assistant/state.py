@@ -3,7 +3,6 @@ build: the app asks before it loads the model, `assistant build --if-stale` befo
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from . import store
@@ -26,29 +25,15 @@ def index_state(settings: Settings, *, open_files: bool = False,
         return IndexState(build=None, problem=IndexNotBuilt(index_dir),
                           stale="no index has been built yet")
     try:
-        manifest = _manifest(store.builds_dir(index_dir) / name)
+        # The per-file records (in the build's database) only to compare the corpus; the app's
+        # check on every run reads manifest.json alone.
+        manifest = store.read_manifest(store.builds_dir(index_dir) / name, records=corpus)
         store.check_manifest(manifest, index_dir, MODEL_NAME, MODEL_DIM)
         if open_files:
             store.Build(index_dir, MODEL_NAME, MODEL_DIM).close()
     except AssistantError as exc:
         return IndexState(build=name, problem=exc, stale=str(exc))
     return IndexState(build=name, stale=corpus_changes(settings, manifest) if corpus else None)
-
-
-def _manifest(build_dir: Path) -> dict:
-    """The build's manifest, parsed again only when the file changed: the app asks on every
-    script run, and a 100,000-article manifest (every file's hash) takes longer to parse than
-    the rest of the run. Callers only read it."""
-    try:
-        st = (build_dir / "manifest.json").stat()
-    except OSError:
-        return store.read_manifest(build_dir)  # says what is wrong
-    return _parsed_manifest(str(build_dir), st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed_manifest(build_dir: str, mtime_ns: int, size: int) -> dict:
-    return store.read_manifest(Path(build_dir))
 
 
 def index_status(settings: Settings) -> IndexStatus:

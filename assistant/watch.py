@@ -30,11 +30,15 @@ class CorpusWatch:
     def digest(self) -> str:
         """A short string that changes when the corpus does. Raises OSError when the corpus
         folder cannot be read."""
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self._digest  # another session is walking: its result comes next run
+        try:
             if time.monotonic() - self._walked_at >= self.interval or self._folders_changed():
                 self._digest, self._folders = self._walk()
                 self._walked_at = time.monotonic()
             return self._digest
+        finally:
+            self._lock.release()
 
     def _folders_changed(self) -> bool:
         for folder, mtime in self._folders.items():

@@ -153,7 +153,7 @@ def real_named_fake_embedder():
     """The fast fake embedder under the real model's name and size: builds it writes are accepted
     by the app and the CLI (which use the real model), so damage tests need no model."""
     from assistant.embedding import MODEL_DIM, MODEL_NAME
-    from conftest import FakeEmbedder
+    from devtools.fakes import FakeEmbedder
 
     class RealNamedFake(FakeEmbedder):
         name = MODEL_NAME
@@ -225,7 +225,7 @@ def check_damage_case(src_index: Path, work: Path, damage: str, corpus: Path) ->
 # ------------------------------------------------------------------------------ nasty files
 
 def _pdf_samples() -> list[bytes]:
-    from conftest import make_encrypted_pdf, make_pdf, make_textless_pdf
+    from devtools.samples_pdf import make_encrypted_pdf, make_pdf, make_textless_pdf
 
     good = make_pdf([["Harbour Report", "The harbour opened in spring. Boats came back."],
                      ["Fishing", "Boats landed cod and haddock. Prices fell."]],
@@ -844,7 +844,7 @@ def check_loaded(path: Path, source: str, counter=None) -> str:
     from assistant.chunking import chunk_article, join_chunks
     from assistant.errors import UnreadableSource
     from assistant.loaders import load_article
-    from conftest import FakeEmbedder
+    from devtools.fakes import FakeEmbedder
 
     try:
         art = load_article(path, source)

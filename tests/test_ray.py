@@ -124,7 +124,7 @@ def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embed
     mb = store.read_manifest(store.current_build_dir(tmp_path / "ray"))
     for key in ("format_version", "model", "chunking", "lexical", "precision", "sources",
                 "counts"):
-        assert ma.get(key) == mb.get(key), key
+        assert key in ma and ma[key] == mb[key], key
     answer = Assistant.open(settings=local.replace(index_dir=tmp_path / "ray"),
                             embedder=embedder).ask(QUESTION)
     assert answer.citations and "mexico" in answer.citations[0].source.lower()

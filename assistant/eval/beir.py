@@ -67,8 +67,8 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
         assistant = Assistant.open(index_dir, settings, embedder=embedder, **kwargs)
         qids = list(queries)
         results = {}
-        for mode in modes:
-            runs = assistant.rank_sources([queries[q] for q in qids], k=100, chunks=300, mode=mode)
+        ranked = assistant.rank_sources([queries[q] for q in qids], k=100, chunks=300, modes=modes)
+        for mode, runs in ranked.items():
             run = {qid: r or {"__none__": 0.0} for qid, r in zip(qids, runs)}
             scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
             results[mode] = {m: float(v) for m, v in scores.items()}
