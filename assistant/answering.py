@@ -106,11 +106,11 @@ def _coverage(q_terms: dict[str, float], tokens: set[str]) -> float:
     return sum(w for t, w in q_terms.items() if t in tokens) / total
 
 
-def question_terms(question: str, idf: dict[str, float]) -> tuple[dict[str, float], float]:
+def question_terms(question: str, idf: lexical.Idf) -> tuple[dict[str, float], float]:
     """Stemmed content words of the question with idf weights, and the share of idf mass of
     words the corpus never uses (a strong sign the question is off-corpus)."""
     toks = lexical.tokenize([question], query=True)[0]
-    max_idf = max(idf.values()) if idf else 1.0
+    max_idf = idf.max
     weights = {}
     unknown = 0.0
     for t in toks:
@@ -125,7 +125,7 @@ def question_terms(question: str, idf: dict[str, float]) -> tuple[dict[str, floa
 
 
 def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentence_vectors,
-               sent_rows: list[tuple[int, int]], idf: dict[str, float],
+               sent_rows: list[tuple[int, int]], idf: lexical.Idf,
                s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) -> tuple[list[Candidate], dict]:
     q_terms, unknown = question_terms(question, idf)
     kind = answer_type(question)

@@ -29,7 +29,7 @@ class BuildReport:
     skipped: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
-    lexical_seconds: float = 0.0  # BM25 over all chunks and sections (rebuilt every time)
+    lexical_seconds: float = 0.0  # the BM25 index: kept entries re-scored, new text tokenized
     write_seconds: float = 0.0  # the build folder: database, vectors, indexes, fsync
     up_to_date: bool = False
 

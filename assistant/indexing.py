@@ -160,7 +160,7 @@ def _previous(index_dir: Path, embedder: Embedder, fingerprint: dict, log, full:
 
 
 def _vectors_reusable(old_manifest: dict, fingerprint: dict) -> bool:
-    """Vectors depend on the model and the chunking; the lexical index is rebuilt every time."""
+    """Vectors depend on the model and the chunking; the lexical index is updated every time."""
     return all(old_manifest.get(k) == fingerprint[k] for k in ("model", "chunking"))
 
 
@@ -213,18 +213,8 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
             sent_vecs[i] = enc.sentence_vectors[k]
         report.embedded_chunks = len(todo)
         report.embedded_tokens = enc.tokens
-    # The lexical indexes start with the kept articles' chunks and sections, in the order the
-    # store copies them, and go on with the new ones.
     tl = time.perf_counter()
-    kept_chunks, kept_sections = (plan.old.lexical_texts(set(plan.keep)) if plan.keep
-                                  else ([], []))
-    lex = lexical.build_index([embed_prefix(t, h) + x for t, h, x in kept_chunks]
-                              + [embed_prefix(a.title, c.heading_path) + c.text for a, c in flat])
-    del kept_chunks
-    section_lex = lexical.build_index([embed_prefix(t, h) + x for t, h, x in kept_sections]
-                                      + [embed_prefix(a.title, s.heading_path) + s.text
-                                         for a in plan.articles for s in a.sections])
-    del kept_sections
+    lex = _lexical_index(plan, flat)
     report.lexical_seconds = time.perf_counter() - tl
     # The precision the vectors were computed in. Vectors of either precision agree (cosine
     # >= 0.9999), so a change of precision reuses what is there and only says so here.
@@ -243,13 +233,37 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
     try:
         content = store.BuildContent(plan.articles, plan.chunks, vectors, sent_vecs, skipped,
                                      plan.old, plan.keep)
-        store.write_build(tmp, content, manifest, lex, section_lex)
+        store.write_build(tmp, content, manifest, lex)
         report.build_dir = store.publish(index_dir, tmp, settings.keep_builds)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     report.write_seconds = time.perf_counter() - tw
     _count(report, manifest["counts"])
+
+
+def _lexical_index(plan: _Plan, flat: list[tuple[Article, Chunk]]) -> lexical.LexicalIndex:
+    """The next build's lexical index: the kept articles' sections, in the order the store
+    copies them, then the new ones. From the previous build's stored entries when it has them
+    (only new and removed text is tokenized), else from the kept articles' text."""
+    old, keep = plan.old, set(plan.keep)
+    try:
+        postings = old.lexical_postings() if old is not None else None
+    except AssistantError:  # damaged: the kept articles' text is still there
+        postings = None
+    if postings is not None:
+        removed = {aid for aid, _ in plan.old_files.values()} - keep
+        lex = lexical.LexicalIndex(postings, old.section_mask(keep), old.chunk_texts(removed))
+    else:
+        lex = lexical.LexicalIndex()
+        if keep:
+            kept_chunks, kept_sections = old.lexical_texts(keep)
+            lex.add_sections([embed_prefix(t, h) + x for t, h, x in kept_sections])
+            lex.add_chunks([embed_prefix(t, h) + x for t, h, x in kept_chunks])
+    lex.add_sections([embed_prefix(a.title, s.heading_path) + s.text
+                      for a in plan.articles for s in a.sections])
+    lex.add_chunks([embed_prefix(a.title, c.heading_path) + c.text for a, c in flat])
+    return lex
 
 
 def _count(report: BuildReport, counts: dict) -> None:

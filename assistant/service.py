@@ -61,7 +61,7 @@ class _Loaded:
     def __init__(self, build: store.Build, fusion: Fusion):
         self.build = build
         self.retriever = Retriever(build, fusion)
-        self.idf = lexical.idf_table(build.lexical)
+        self.idf = build.idf
 
 
 class Assistant:

@@ -9,7 +9,8 @@ A build folder (see build_dir.py for the folder layout and the atomic switch) ho
     rows.npy            per chunk (= FAISS row): article, section, sentence rows, tokens
     vectors.faiss       chunk vectors: exact (flat) when small, IVF over float16 codes when large
     sentences.npy       sentence vectors, float16 (small) or int8 (+ sentence_scales.npy)
-    lexical/, lexical_sections/   BM25 over chunks and over sections (bm25s)
+    lexical/            BM25 over sections (bm25s), with each entry's term frequency, each
+                        section's length and each term's chunk frequency (for updates and idf)
 
 Everything large is memory-mapped on opening, so opening costs the same for any size.
 """
@@ -26,14 +27,16 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import vector_store
+from . import lexical, vector_store
 from .build_dir import (builds_dir, collect_garbage, current_build_dir,  # noqa: F401 (re-exported)
                         current_name, new_build_dir, publish)
 from .errors import IndexMismatch
 from .records import Chunk, Section
 from .store_write import FORMAT_VERSION, BuildContent, write_build  # noqa: F401 (re-exported)
 
-REUSABLE_FORMATS = (FORMAT_VERSION,)  # builds whose chunks and vectors a new build may reuse
+# Builds whose chunks and vectors a new build may reuse (format 3's lexical index is rebuilt
+# from its text, since it lacks the term frequencies).
+REUSABLE_FORMATS = (3, FORMAT_VERSION)
 
 
 def _manifest_json(build_dir: Path) -> dict:
@@ -127,7 +130,7 @@ class Build:
 
     def __init__(self, index_dir: Path, model_name: str, dim: int, for_reuse: bool = False):
         """Open the current build. `for_reuse`: only to copy from it into the next build, which
-        needs neither lexical index (they are rebuilt)."""
+        also accepts the previous format (see REUSABLE_FORMATS)."""
         self.index_dir = Path(index_dir)
         self.path = current_build_dir(index_dir)
         self.name = self.path.name
@@ -142,11 +145,28 @@ class Build:
         self.sentence_vectors = self._load("sentences.npy", lambda p: vector_store.open_sentences(
             p.parent, self.manifest.get("sentence_vectors", "float16")))
         self.rows = self._load("rows.npy", lambda p: np.load(p, mmap_mode="r"))
-        self.lexical = self.section_lexical = None
-        if not for_reuse:
-            self.lexical = self._load("lexical", _bm25, "the lexical index")
-            self.section_lexical = self._load("lexical_sections", _bm25, "the section lexical index")
+        self.section_lexical = self.idf = self._chunk_lexical = None
+        lexical_files = self.manifest.get("format_version") == FORMAT_VERSION  # not format 3's
+        if lexical_files:  # also to reuse: a damaged file means building from scratch
+            self.section_lexical = self._load("lexical", _bm25, "the lexical index")
+            self._chunk_df, self._tf, self._doclen = (
+                self._load(f"lexical/{name}.npy", lambda p: np.load(p, mmap_mode="r"),
+                           "the lexical index") for name in ("chunk_df", "tf", "doclen"))
         self._check_counts(dim)
+        if lexical_files:
+            self.idf = lexical.Idf(self.section_lexical.vocab_dict, self._chunk_df, self.n_chunks)
+
+    @property
+    def lexical(self):
+        """BM25 over the chunks themselves, for the non-default Fusion(lexical_level="chunk")
+        (tuning): built in memory from the stored text on first use."""
+        if self._chunk_lexical is None:
+            self._chunk_lexical = lexical.build_index(self.chunk_texts())
+        return self._chunk_lexical
+
+    @lexical.setter
+    def lexical(self, index) -> None:
+        self._chunk_lexical = index
 
     def _load(self, rel: str, opener: Callable[[Path], object], what: str = ""):
         try:
@@ -166,11 +186,14 @@ class Build:
         rows, sv = self.rows, self.sentence_vectors
         if rows.ndim != 2 or rows.shape != (n_chunks, 5):
             raise IndexMismatch(self.index_dir, "rows.npy and the database disagree")
-        if n_chunks != self.faiss.ntotal or (self.lexical is not None
-                                             and n_chunks != self.lexical.scores["num_docs"]):
-            raise IndexMismatch(self.index_dir, "vectors, lexical index and database disagree")
-        if self.section_lexical is not None and n_sections != self.section_lexical.scores["num_docs"]:
-            raise IndexMismatch(self.index_dir, "the section lexical index and database disagree")
+        if n_chunks != self.faiss.ntotal:
+            raise IndexMismatch(self.index_dir, "vectors and database disagree")
+        lex = self.section_lexical
+        if lex is not None and (not n_sections == lex.scores["num_docs"] == len(self._doclen)
+                                or len(self._chunk_df) != len(lex.scores["indptr"]) - 1
+                                or not len(lex.scores["data"]) == len(lex.scores["indices"])
+                                == len(self._tf)):
+            raise IndexMismatch(self.index_dir, "the lexical index and database disagree")
         if sv.ndim != 2 or sv.shape[0] != n_sentences or (n_sentences and sv.shape[1] != dim) \
                 or (n_chunks and int(rows[-1, 3]) != n_sentences):
             raise IndexMismatch(self.index_dir, "sentences.npy and the database disagree")
@@ -278,6 +301,35 @@ class Build:
                 vec = self.faiss.reconstruct_batch(np.array([row], np.int64))[0]
                 out[cid] = (vec, np.asarray(self.sentence_vectors[lo:hi], dtype=np.float32))
         return out
+
+    def lexical_postings(self) -> "lexical.Postings | None":
+        """The stored lexical entries an update starts from; None for a format 3 build."""
+        try:
+            return lexical.Postings.load(self.path / "lexical", self.n_chunks)
+        except (OSError, ValueError) as exc:
+            raise IndexMismatch(self.index_dir, "the lexical index is missing or damaged") from exc
+
+    def section_mask(self, keep: set[str]) -> np.ndarray:
+        """Per section id: does it belong to one of the articles `keep`."""
+        n = int(self.db.execute("SELECT coalesce(max(id), -1) + 1 FROM sections").fetchone()[0])
+        mask = np.zeros(n, bool)
+        mask[[i for i, aid in self.db.execute("SELECT id, article_id FROM sections")
+              if aid in keep]] = True
+        return mask
+
+    def chunk_texts(self, article_ids: Iterable[str] | None = None) -> list[str]:
+        """What the lexical index reads for each chunk (title, headings, text), in row order;
+        only the chunks of `article_ids` when given."""
+        from .chunking import embed_prefix
+
+        sql = ("SELECT a.title, s.heading_path, s.text, c.start, c.end FROM chunk_rows c "
+               "JOIN sections s ON s.id = c.section_id JOIN articles a ON a.id = c.article_id")
+        if article_ids is None:
+            found = self.db.execute(sql + " ORDER BY c.row").fetchall()
+        else:
+            found = [r for aid in article_ids for r in self.db.execute(
+                sql + " WHERE c.article_id = ? ORDER BY c.row", (aid,))]
+        return [embed_prefix(t, tuple(json.loads(hp))) + text[s:e] for t, hp, text, s, e in found]
 
     def lexical_texts(self, keep: set[str]) -> tuple[list[tuple], list[tuple]]:
         """(title, heading path, text) of the kept articles' chunks in row order, and of their

@@ -18,7 +18,9 @@ from . import __version__, vector_store
 from .build_dir import fsync_tree, write_json
 from .records import Article, Chunk
 
-FORMAT_VERSION = 3  # 3: chunk text as section slices, rows.npy, IVF/int8 by size, file records
+# 3: chunk text as section slices, rows.npy, IVF/int8 by size, file records; 4: one BM25 index
+# (sections) with the entries an update rebuilds it from, and the chunk frequencies for idf
+FORMAT_VERSION = 4
 SCHEMA = """
 CREATE TABLE articles (ord INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT UNIQUE NOT NULL,
                        title TEXT NOT NULL, sha256 TEXT NOT NULL);
@@ -58,10 +60,9 @@ class BuildContent:
     keep: Sequence[str] = ()  # article ids of `base`
 
 
-def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical,
-                section_lexical) -> None:
-    """Write all files of a build into tmp_dir (not yet current). `lexical` indexes the chunks
-    in row order (kept ones first), `section_lexical` the sections in their id order."""
+def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -> None:
+    """Write all files of a build into tmp_dir (not yet current). `lexical` (a
+    lexical.LexicalIndex) indexes the sections in their id order (kept ones first)."""
     dim = manifest["model"]["dim"]
     base = content.base if content.keep else None
     db = sqlite3.connect(tmp_dir / "meta.sqlite")
@@ -90,8 +91,7 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical,
                if base is not None else iter(()))
     new_sv = (np.concatenate(sv[i:i + 4096]) for i in range(0, len(sv), 4096))
     vector_store.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
-    lexical.save(str(tmp_dir / "lexical"))
-    section_lexical.save(str(tmp_dir / "lexical_sections"))
+    lexical.save(tmp_dir / "lexical")
     manifest.update(format_version=FORMAT_VERSION, package_version=__version__, faiss=plan,
                     sentence_vectors=precision)
     manifest["counts"] = {"articles": kept.articles + len(content.articles),

@@ -136,8 +136,9 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "lexical vocabulary truncated": _truncate("lexical/vocab.index.json"),
     "lexical matrix truncated": _truncate("lexical/data.csc.index.npy"),
     "lexical folder missing": _remove("lexical"),
-    "section lexical matrix truncated": _truncate("lexical_sections/data.csc.index.npy"),
-    "section lexical folder missing": _remove("lexical_sections"),
+    "lexical term frequencies truncated": _truncate("lexical/tf.npy"),
+    "lexical chunk frequencies missing": _remove("lexical/chunk_df.npy"),
+    "lexical section lengths corrupt": _garbage("lexical/doclen.npy"),
     "manifest for another model": _manifest(
         lambda m: {**m, "model": {"name": "sentence-transformers/all-mpnet-base-v2", "dim": 768}}),
     "manifest for another format version": _manifest(lambda m: {**m, "format_version": 999}),

@@ -13,6 +13,7 @@ from assistant import answering
 from assistant.answering import (DEFAULT_ANSWER_SETTINGS, NO_CLEAR_ANSWER, candidates, compose,
                                  confidence, select, tier_of)
 from assistant.records import Chunk, Passage
+from assistant.lexical import Idf
 
 TEXT = ("The Quorvath bridge crosses the river Lenn. It was opened in 1987 by mayor Elisabeth "
         "Tran. The bridge is 840 meters long. Trains cross it every hour.")
@@ -40,8 +41,9 @@ def unit(*xs: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-IDF = {t: 2.0 for t in ("quorvath", "bridg", "cross", "river", "lenn", "open", "1987", "mayor",
-                        "elisabeth", "tran", "840", "meter", "long", "train", "everi", "hour")}
+IDF = Idf.of({t: 2.0 for t in (
+    "quorvath", "bridg", "cross", "river", "lenn", "open", "1987", "mayor", "elisabeth", "tran",
+    "840", "meter", "long", "train", "everi", "hour")})
 QVEC = unit(1, 0, 0)
 # Sentence vectors: the "opened" sentence points the way of the question.
 SENTS = np.stack([unit(0.3, 1, 0), unit(1, 0.1, 0), unit(0, 0, 1), unit(0, 1, 1)])

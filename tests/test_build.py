@@ -226,7 +226,7 @@ def test_html_script_style_nav_never_reach_the_index(real_build, embedder):
         assert token not in blob
     b = open_build(real_build["index"], embedder)
     try:
-        vocab = set(b.lexical.vocab_dict)
+        vocab = set(b.section_lexical.vocab_dict)
         assert "oven" in vocab
         assert not vocab & {"zebrastyl", "zebrastyle", "xylophonescript", "quokkanav",
                             "trackingpixel"}
@@ -377,8 +377,8 @@ def test_changed_chunk_size_rebuilds_everything(corpus_dir, index_dir, fake_embe
 # ------------------------------------------------------------------------ atomicity
 
 class _ExplodingLexical:
-    """Stands in for the section lexical index at the end of write_build: the database, vectors,
-    sentence vectors and chunk lexical index are already written when saving it fails."""
+    """Stands in for the lexical index at the end of write_build: the database, vectors and
+    sentence vectors are already written when saving it fails."""
 
     def __init__(self, exc):
         self.exc = exc
@@ -408,10 +408,10 @@ def test_failed_build_leaves_the_previous_one_current(corpus_dir, index_dir, fak
     real_write = store.write_build
     reached = []
 
-    def write_then_fail(tmp_dir, content, manifest, lexical, section_lexical):
+    def write_then_fail(tmp_dir, content, manifest, lexical):
         reached.append(tmp_dir)
         assert tmp_dir.name.endswith(".partial")
-        real_write(tmp_dir, content, manifest, lexical, _ExplodingLexical(exc))
+        real_write(tmp_dir, content, manifest, _ExplodingLexical(exc))
 
     monkeypatch.setattr(store, "write_build", write_then_fail)
     with pytest.raises(type(exc)):
@@ -443,10 +443,10 @@ def test_failure_in_lexical_indexing_leaves_previous_build(corpus_dir, index_dir
     before = current(index_dir)
     (corpus_dir / "beta.md").write_text(BETA)
 
-    def boom(texts, params=None):
+    def boom(self, texts):
         raise MemoryError("out of memory while indexing")
 
-    monkeypatch.setattr(indexing.lexical, "build_index", boom)
+    monkeypatch.setattr(indexing.lexical.LexicalIndex, "add_sections", boom)
     with pytest.raises(MemoryError):
         build(s, embedder=fake_embedder, log=quiet)
     assert current(index_dir) == before

@@ -167,7 +167,7 @@ def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, i
     from assistant.errors import IndexMismatch
     from assistant.state import index_state
 
-    with pytest.raises(IndexMismatch, match="format version 2, this program reads 3") as err:
+    with pytest.raises(IndexMismatch, match=f"format version 2, this program reads {store.FORMAT_VERSION}") as err:
         _open(index_dir, fake_embedder)
     assert "rebuild it with `assistant build --full`" in str(err.value)
     assert "format version 2" in index_state(s).stale

@@ -1,0 +1,139 @@
+"""The lexical index is updated from the previous build's stored entries (only new and removed
+text is tokenized), and comes out exactly as a build from scratch would: same BM25 scores for
+every section, same idf for every word, on kept, changed, removed and added articles."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant import lexical, store
+from assistant.config import Settings
+from assistant.indexing import build
+from devtools.reliability_cases import article, quiet, real_named_fake_embedder
+
+QUESTIONS = ["harbour town residents", "cod and herring fleet", "history of the town founded",
+             "Quillhaven7 lighthouse", "ferry timetable islands", "zzzzunknown words only"]
+
+
+def _site(tmp_path, name: str, articles: dict[str, str]) -> Settings:
+    corpus = tmp_path / name / "corpus"
+    corpus.mkdir(parents=True)
+    for fname, text in articles.items():
+        (corpus / fname).write_text(text, encoding="utf-8")
+    return Settings().replace(corpus_dir=corpus, index_dir=tmp_path / name / "index")
+
+
+def _by_section(b: store.Build) -> dict[tuple, np.ndarray]:
+    """Section key (source, section ord) -> BM25 score per question."""
+    keys = [(src, o) for src, o in b.db.execute(
+        "SELECT a.source, s.ord FROM sections s JOIN articles a ON a.id = s.article_id "
+        "ORDER BY s.id")]
+    cols = [lexical.scores(b.section_lexical, toks) if toks else np.zeros(len(keys), np.float32)
+            for toks in lexical.tokenize(QUESTIONS, query=True)]
+    return {k: np.array([c[i] for c in cols]) for i, k in enumerate(keys)}
+
+
+def _idf(b: store.Build) -> dict[str, float]:
+    return {t: b.idf.get(t) for t in b.section_lexical.vocab_dict if b.idf.get(t) is not None}
+
+
+def _same_as_scratch(tmp_path, updated: store.Build, corpus, emb) -> None:
+    fresh_settings = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "scratch-index")
+    build(fresh_settings, embedder=emb, log=quiet)
+    fresh = store.Build(tmp_path / "scratch-index", emb.name, emb.dim)
+    try:
+        got, want = _by_section(updated), _by_section(fresh)
+        assert got.keys() == want.keys()
+        assert all(np.array_equal(got[k], want[k]) for k in want)
+        assert _idf(updated) == _idf(fresh)
+        assert updated.idf.max == fresh.idf.max
+        assert sum(any(v > 0) for v in want.values()) > 10  # the questions do hit sections
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("stored_entries", [True, False])
+def test_update_equals_a_build_from_scratch(tmp_path, monkeypatch, stored_entries):
+    emb = real_named_fake_embedder()
+    s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(30)})
+    build(s, embedder=emb, log=quiet)
+    if not stored_entries:  # a previous build without them (as format 3 has): from text
+        d = store.current_build_dir(s.index_dir)
+        (d / "lexical" / "tf.npy").unlink()
+        manifest = store.read_manifest(d, records=False)
+        del manifest["files"]["lexical/tf.npy"]
+        (d / "manifest.json").write_text(json.dumps(manifest))
+    tokenized = []
+    real = lexical._tokenized
+    monkeypatch.setattr(lexical, "_tokenized",
+                        lambda texts, vocab: tokenized.append(len(texts)) or real(texts, vocab))
+    corpus = s.corpus_dir
+    for i in (3, 11, 20):  # removed
+        (corpus / f"town-{i:03d}.txt").unlink()
+    (corpus / "town-005.txt").write_text(article(5, " A lighthouse was built in 1901."))  # changed
+    for i in range(30, 34):  # added
+        (corpus / f"town-{i:03d}.txt").write_text(article(i))
+    report = build(s, embedder=emb, log=quiet)
+    assert report.articles == 31
+    b = store.Build(s.index_dir, emb.name, emb.dim)
+    try:
+        n_new = sum(tokenized)
+        if stored_entries:
+            # Only the changed and added articles' sections and chunks, and the removed and
+            # changed articles' old chunks, were read: far from the 31 articles' text.
+            assert n_new < b.manifest["counts"]["chunks"] // 2
+        else:
+            assert n_new >= b.manifest["counts"]["chunks"]
+        _same_as_scratch(tmp_path, b, corpus, emb)
+    finally:
+        b.close()
+
+
+def test_stored_entries_are_checked_on_opening(tmp_path):
+    emb = real_named_fake_embedder()
+    s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(5)})
+    build(s, embedder=emb, log=quiet)
+    d = store.current_build_dir(s.index_dir)
+    tf = np.load(d / "lexical" / "tf.npy")
+    np.save(d / "lexical" / "tf.npy", tf[:-1])  # a consistent file of the wrong length
+    manifest = store.read_manifest(d, records=False)
+    manifest["files"]["lexical/tf.npy"] = (d / "lexical" / "tf.npy").stat().st_size
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    from assistant.errors import IndexMismatch
+
+    with pytest.raises(IndexMismatch, match="lexical index and database disagree"):
+        store.Build(s.index_dir, emb.name, emb.dim)
+    # The next build repairs it from the text.
+    build(s, embedder=emb, log=quiet, full=False)
+    (s.corpus_dir / "town-009.txt").write_text(article(9))
+    build(s, embedder=emb, log=quiet)
+    store.Build(s.index_dir, emb.name, emb.dim).close()
+
+
+def test_lexical_index_matches_bm25s_on_real_text():
+    """The numpy scoring writes what bm25s's own indexing computes, bit for bit."""
+    texts = [article(i) for i in range(40)] + ["", "the and of", "Cod cod COD herring."]
+    ref = lexical.build_index(texts)
+    lex = lexical.LexicalIndex()
+    lex.add_sections(texts)
+    lex.add_chunks(texts)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        lex.save(Path(d) / "lex")
+        import bm25s
+
+        mine = bm25s.BM25.load(str(Path(d) / "lex"), mmap=False, show_progress=False)
+        for toks in lexical.tokenize(QUESTIONS + ["cod"], query=True):
+            if toks:
+                assert np.array_equal(lexical.scores(ref, toks), lexical.scores(mine, toks))
+        idf = lexical.Idf(mine.vocab_dict, np.load(Path(d) / "lex" / "chunk_df.npy"), len(texts))
+    n, df = ref.scores["num_docs"], np.diff(ref.scores["indptr"])
+    want = {t: float(np.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5)))
+            for t, i in ref.vocab_dict.items() if t}
+    assert {t: idf.get(t) for t in want} == want
+    assert idf.get("neverseenword") is None and idf.max == max(want.values())
