@@ -58,9 +58,11 @@ def scores(retriever, query_tokens: list[str]) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 # The stored lexical index. One BM25 index over sections (bm25s files, memory-mapped when
 # serving) and, beside it, what an update needs to rebuild it without reading any text again:
-# each entry's term frequency (tf.npy, in the index's own term-major order), each section's
-# length in terms (doclen.npy), and in how many chunks each term occurs (chunk_df.npy: the idf
-# the answer step weighs question words by). An update drops the entries of the sections it does
+# each section's length in terms (doclen.npy) and in how many chunks each term occurs
+# (chunk_df.npy: the idf the answer step weighs question words by). Each entry's term frequency
+# follows from its score, idf and section length; it is stored (tf.npy, in the index's own
+# term-major order) only in the unlikely case that inverting the scores does not give it back
+# exactly, which save() checks. An update drops the entries of the sections it does
 # not keep, appends those of the new sections (the only text it tokenizes), and recomputes every
 # score with numpy; the chunk frequencies lose the removed chunks' terms and gain the new ones'.
 
@@ -86,15 +88,23 @@ class Postings:
         return cls({}, np.zeros(1, np.int64), z, z.astype(TF_DTYPE), z, z, 0)
 
     @classmethod
-    def load(cls, path: Path, n_chunks: int) -> "Postings | None":
-        """The entries of a stored index (memory-mapped); None when it predates tf.npy."""
+    def load(cls, path: Path, n_chunks: int, params: dict | None = None) -> "Postings | None":
+        """The entries of a stored index (memory-mapped); None when it predates them."""
         path = Path(path)
-        if not (path / "tf.npy").is_file():
+        if not (path / "doclen.npy").is_file():
             return None
         vocab = json.loads((path / "vocab.index.json").read_text(encoding="utf-8"))
         load = lambda name: np.load(path / name, mmap_mode="r")  # noqa: E731
-        found = cls(vocab, load("indptr.csc.index.npy"), load("indices.csc.index.npy"),
-                    load("tf.npy"), load("doclen.npy"), load("chunk_df.npy"), n_chunks)
+        indptr, docs, doclen = (load("indptr.csc.index.npy"), load("indices.csc.index.npy"),
+                                load("doclen.npy"))
+        if (path / "tf.npy").is_file():
+            tf = load("tf.npy")
+        elif len(docs) == len(np.load(path / "data.csc.index.npy", mmap_mode="r")):
+            tf = tf_from_scores(load("data.csc.index.npy"), indptr, docs, doclen,
+                                {**BM25_PARAMS, **(params or {})})
+        else:
+            raise ValueError(f"the lexical entries in {path} do not fit together")
+        found = cls(vocab, indptr, docs, tf, doclen, load("chunk_df.npy"), n_chunks)
         if not (len(found.docs) == len(found.tf) == int(found.indptr[-1])
                 and len(found.indptr) - 1 == len(found.chunk_df) >= len(vocab)
                 and int(found.docs.max(initial=-1)) < len(found.doclen)):
@@ -103,6 +113,25 @@ class Postings:
 
     def term_ids(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))
+
+
+def _idf_and_norm(indptr: np.ndarray, docs: np.ndarray, doclen: np.ndarray, params: dict):
+    """Per entry: its term's Lucene idf over the documents (float32, as bm25s stores it) and
+    the tf part's length normalisation k1 * (1 - b + b * length / mean length)."""
+    n = len(doclen)
+    df = np.diff(np.asarray(indptr))
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    k1, b = params["k1"], params["b"]
+    avg = np.asarray(doclen, np.int64).mean() if n else 1.0
+    norm = k1 * ((1 - b) + b * np.asarray(doclen, np.int64)[np.asarray(docs)] / avg)
+    return np.repeat(idf, df), norm
+
+
+def tf_from_scores(data, indptr, docs, doclen, params: dict) -> np.ndarray:
+    """Each entry's term frequency recovered from its score s = idf * tf / (tf + norm)."""
+    idf, norm = _idf_and_norm(indptr, docs, doclen, params)
+    s = np.asarray(data, np.float64)
+    return np.rint(s * norm / (idf - s)).astype(np.int64)
 
 
 def _tokenized(texts: Sequence[str], vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -195,21 +224,20 @@ class LexicalIndex:
         terms, docs, tf = terms[order], docs[order], tf[order]
         del order
         df = np.bincount(terms, minlength=n_terms)
-        n = self.n_sections
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        k1, b = self.params["k1"], self.params["b"]
-        avg = doclen.mean() if n else 1.0
-        tfc = tf / (k1 * ((1 - b) + b * doclen[docs] / avg) + tf)
-        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        retriever.scores = {"data": (idf[terms] * tfc).astype(np.float32),
-                            "indices": docs.astype(np.int32),
-                            "indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
-                            "num_docs": n}
+        del terms
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        idf, norm = _idf_and_norm(indptr, docs, doclen, self.params)
+        data = (idf * (tf / (norm + tf))).astype(np.float32)  # bm25s's Lucene BM25, exactly
+        del idf, norm
+        retriever = bm25s.BM25(k1=self.params["k1"], b=self.params["b"], method="lucene")
+        retriever.scores = {"data": data, "indices": docs.astype(np.int32), "indptr": indptr,
+                            "num_docs": self.n_sections}
         retriever.vocab_dict = self.vocab
         retriever.nonoccurrence_array = None  # Lucene BM25 scores nothing for absent terms
         path = Path(path)
         retriever.save(str(path), show_progress=False)
-        np.save(path / "tf.npy", np.minimum(tf, np.iinfo(TF_DTYPE).max).astype(TF_DTYPE))
+        if not np.array_equal(tf_from_scores(data, indptr, docs, doclen, self.params), tf):
+            np.save(path / "tf.npy", np.minimum(tf, np.iinfo(TF_DTYPE).max).astype(TF_DTYPE))
         np.save(path / "doclen.npy", doclen.astype(np.int32))
         np.save(path / "chunk_df.npy", _grow(self.chunk_df, n_terms).astype(np.int32))
 

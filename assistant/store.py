@@ -5,7 +5,8 @@ A build folder (see build_dir.py for the folder layout and the atomic switch) ho
     manifest.json       self-description: format, model, chunking, counts, index type, precision,
                         the size of every file (a truncated file is refused at once)
     meta.sqlite         articles (with each source file's sha256), skipped files, sections,
-                        chunk rows, sentences: the per-file build records live here, not in JSON
+                        chunk rows, sentences: the per-file build records live here, not in JSON;
+                        section text zlib-compressed in large builds (manifest "section_text")
     rows.npy            per chunk (= FAISS row): article, section, sentence rows, tokens
     vectors.faiss       chunk vectors: exact (flat) when small, IVF over float16 codes when large
     sentences.npy       sentence vectors, float16 (small) or int8 (+ sentence_scales.npy)
@@ -32,6 +33,7 @@ from .build_dir import (builds_dir, collect_garbage, current_build_dir,  # noqa:
                         current_name, new_build_dir, publish)
 from .errors import IndexMismatch
 from .records import Chunk, Section
+from .vector_store import unpack_text as _text
 from .store_write import FORMAT_VERSION, BuildContent, write_build  # noqa: F401 (re-exported)
 
 # Builds whose chunks and vectors a new build may reuse (format 3's lexical index is rebuilt
@@ -149,9 +151,9 @@ class Build:
         lexical_files = self.manifest.get("format_version") == FORMAT_VERSION  # not format 3's
         if lexical_files:  # also to reuse: a damaged file means building from scratch
             self.section_lexical = self._load("lexical", _bm25, "the lexical index")
-            self._chunk_df, self._tf, self._doclen = (
+            self._chunk_df, self._doclen = (
                 self._load(f"lexical/{name}.npy", lambda p: np.load(p, mmap_mode="r"),
-                           "the lexical index") for name in ("chunk_df", "tf", "doclen"))
+                           "the lexical index") for name in ("chunk_df", "doclen"))
         self._check_counts(dim)
         if lexical_files:
             self.idf = lexical.Idf(self.section_lexical.vocab_dict, self._chunk_df, self.n_chunks)
@@ -191,8 +193,7 @@ class Build:
         lex = self.section_lexical
         if lex is not None and (not n_sections == lex.scores["num_docs"] == len(self._doclen)
                                 or len(self._chunk_df) != len(lex.scores["indptr"]) - 1
-                                or not len(lex.scores["data"]) == len(lex.scores["indices"])
-                                == len(self._tf)):
+                                or len(lex.scores["data"]) != len(lex.scores["indices"])):
             raise IndexMismatch(self.index_dir, "the lexical index and database disagree")
         if sv.ndim != 2 or sv.shape[0] != n_sentences or (n_sentences and sv.shape[1] != dim) \
                 or (n_chunks and int(rows[-1, 3]) != n_sentences):
@@ -273,7 +274,7 @@ class Build:
         out = {}
         for (row, cid, aid, sord, start, end, page, ntok, lo, hi, text, hp) in fetched:
             chunk = Chunk(id=cid, article_id=aid, section_index=sord,
-                          heading_path=tuple(json.loads(hp)), text=text[start:end], start=start,
+                          heading_path=tuple(json.loads(hp)), text=_text(text)[start:end], start=start,
                           end=end, sentences=tuple(sents[i] for i in range(lo, hi)), page=page,
                           ntokens=ntok)
             out[row] = (chunk, self.articles[aid], (lo, hi))
@@ -284,7 +285,7 @@ class Build:
         rows = self.db.execute(
             "SELECT heading_path, text, page, start FROM sections WHERE article_id = ? ORDER BY ord",
             (article_id,)).fetchall()
-        return art, [Section(tuple(json.loads(h)), t, p, s) for h, t, p, s in rows]
+        return art, [Section(tuple(json.loads(h)), _text(t), p, s) for h, t, p, s in rows]
 
     # ------------------------------------------------------------- reuse by the next build
     def file_records(self) -> dict[str, tuple[str, str]]:
@@ -305,7 +306,9 @@ class Build:
     def lexical_postings(self) -> "lexical.Postings | None":
         """The stored lexical entries an update starts from; None for a format 3 build."""
         try:
-            return lexical.Postings.load(self.path / "lexical", self.n_chunks)
+            params = self.manifest.get("lexical")  # what its scores were computed with
+            return lexical.Postings.load(self.path / "lexical", self.n_chunks,
+                                         params if isinstance(params, dict) else None)
         except (OSError, ValueError) as exc:
             raise IndexMismatch(self.index_dir, "the lexical index is missing or damaged") from exc
 
@@ -329,18 +332,19 @@ class Build:
         else:
             found = [r for aid in article_ids for r in self.db.execute(
                 sql + " WHERE c.article_id = ? ORDER BY c.row", (aid,))]
-        return [embed_prefix(t, tuple(json.loads(hp))) + text[s:e] for t, hp, text, s, e in found]
+        return [embed_prefix(t, tuple(json.loads(hp))) + _text(text)[s:e]
+                for t, hp, text, s, e in found]
 
     def lexical_texts(self, keep: set[str]) -> tuple[list[tuple], list[tuple]]:
         """(title, heading path, text) of the kept articles' chunks in row order, and of their
         sections in id order: what the next build's lexical indexes start with."""
         titles = {i: t for i, t in self.db.execute("SELECT id, title FROM articles")
                   if i in keep}
-        chunks = [(titles[aid], tuple(json.loads(hp)), text[s:e]) for aid, hp, text, s, e in
+        chunks = [(titles[aid], tuple(json.loads(hp)), _text(text)[s:e]) for aid, hp, text, s, e in
                   self.db.execute("SELECT c.article_id, s.heading_path, s.text, c.start, c.end "
                                   "FROM chunk_rows c JOIN sections s ON s.id = c.section_id "
                                   "ORDER BY c.row") if aid in titles]
-        sections = [(titles[aid], tuple(json.loads(hp)), text) for aid, hp, text in
+        sections = [(titles[aid], tuple(json.loads(hp)), _text(text)) for aid, hp, text in
                     self.db.execute("SELECT article_id, heading_path, text FROM sections "
                                     "ORDER BY id") if aid in titles]
         return chunks, sections

@@ -37,7 +37,10 @@ CREATE TABLE sentences (row INTEGER PRIMARY KEY, chunk_row INTEGER NOT NULL,
                         start INTEGER NOT NULL, end INTEGER NOT NULL);
 CREATE INDEX sections_article ON sections(article_id, ord);
 CREATE INDEX chunks_article ON chunk_rows(article_id);
--- A chunk's text is a slice of its section's text, so it is stored once (as the section).
+"""
+# A chunk's text is a slice of its section's text, so it is stored once (as the section). The
+# view exists when the text is stored as text (small builds; large ones store it compressed).
+CHUNKS_VIEW = """
 CREATE VIEW chunks AS SELECT c.*, substr(s.text, c.start + 1, c.end - c.start) AS text
     FROM chunk_rows c JOIN sections s ON s.id = c.section_id;
 """
@@ -65,12 +68,18 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     lexical.LexicalIndex) indexes the sections in their id order (kept ones first)."""
     dim = manifest["model"]["dim"]
     base = content.base if content.keep else None
+    packing = vector_store.text_packing(_kept_chunks(base, content.keep)
+                                        + sum(len(c) for c in content.chunks))
+    old_packing = base.manifest.get("section_text", "text") if base is not None else packing
     db = sqlite3.connect(tmp_dir / "meta.sqlite")
     try:
-        db.executescript(SCHEMA)
-        kept = _copy_kept(db, base, content.keep) if base is not None else _Kept.empty()
+        db.executescript(SCHEMA + (CHUNKS_VIEW if packing == "text" else ""))
+        db.create_function("repack", 1, vector_store.pack_text if packing == "zlib"
+                           else vector_store.unpack_text, deterministic=True)
+        kept = (_copy_kept(db, base, content.keep, packing != old_packing) if base is not None
+                else _Kept.empty())
         with db:
-            new_rows = _insert_new(db, content, kept)
+            new_rows = _insert_new(db, content, kept, packing)
             db.executemany("INSERT INTO skipped VALUES (?,?)",
                            [(s["source"], s["reason"]) for s in content.skipped])
     finally:
@@ -93,7 +102,7 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     vector_store.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
     lexical.save(tmp_dir / "lexical")
     manifest.update(format_version=FORMAT_VERSION, package_version=__version__, faiss=plan,
-                    sentence_vectors=precision)
+                    sentence_vectors=precision, section_text=packing)
     manifest["counts"] = {"articles": kept.articles + len(content.articles),
                           "sections": kept.sections + sum(len(a.sections) for a in content.articles),
                           "chunks": n, "tokens": int(rows[:, 4].sum()) if n else 0,
@@ -127,7 +136,7 @@ INSERT INTO articles SELECT row_number() OVER (ORDER BY a.ord) - 1, a.id, a.sour
 CREATE TEMP TABLE smap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
 INSERT INTO smap SELECT id, row_number() OVER (ORDER BY id) - 1 FROM old.sections
     WHERE article_id IN (SELECT id FROM keep);
-INSERT INTO sections SELECT m.new, s.article_id, s.ord, s.heading_path, s.text, s.page, s.start
+INSERT INTO sections SELECT m.new, s.article_id, s.ord, s.heading_path, {text}, s.page, s.start
     FROM old.sections s JOIN smap m ON m.old = s.id;
 CREATE TEMP TABLE cmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL, shift INTEGER NOT NULL);
 INSERT INTO cmap SELECT row, row_number() OVER (ORDER BY row) - 1,
@@ -141,14 +150,26 @@ INSERT INTO sentences SELECT s.row + m.shift, m.new, s.start, s.end
 """
 
 
-def _copy_kept(db: sqlite3.Connection, base, keep: Sequence[str]) -> _Kept:
+def _kept_chunks(base, keep: Sequence[str]) -> int:
+    """How many chunks the kept articles have (counted over the few that are not kept)."""
+    if base is None or not keep:
+        return 0
+    keep = set(keep)
+    gone = [a for (a,) in base.db.execute("SELECT id FROM articles") if a not in keep]
+    return base.n_chunks - sum(base.db.execute(
+        "SELECT count(*) FROM chunk_rows WHERE article_id = ?", (a,)).fetchone()[0] for a in gone)
+
+
+def _copy_kept(db: sqlite3.Connection, base, keep: Sequence[str], repack: bool) -> _Kept:
     """Copy the kept articles' rows from the previous build's database, renumbered densely in
-    their previous order, and work out the same renumbering for rows.npy and the vectors."""
+    their previous order, and work out the same renumbering for rows.npy and the vectors.
+    `repack`: the section text changes between text and compressed on the way."""
     db.execute("ATTACH DATABASE ? AS old", (str(base.path / "meta.sqlite"),))
     db.execute("CREATE TEMP TABLE keep (id TEXT PRIMARY KEY)")
     db.executemany("INSERT INTO keep VALUES (?)", ((k,) for k in keep))
     db.commit()
-    db.executescript("BEGIN;" + _COPY_SQL + "COMMIT;")
+    db.executescript("BEGIN;" + _COPY_SQL.format(text="repack(s.text)" if repack else "s.text")
+                     + "COMMIT;")
     old_ords = np.array([r[0] for r in db.execute(
         "SELECT ord FROM old.articles WHERE id IN (SELECT id FROM keep) ORDER BY ord")], np.int64)
     smap = np.array(db.execute("SELECT old, new FROM smap").fetchall(), np.int64).reshape(-1, 2)
@@ -174,7 +195,8 @@ def _copy_kept(db: sqlite3.Connection, base, keep: Sequence[str]) -> _Kept:
                  len(old_ords), len(smap))
 
 
-def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept) -> np.ndarray:
+def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
+                packing: str) -> np.ndarray:
     """Insert the new articles after the kept ones; their rows.npy entries."""
     art_ord, section_id = kept.articles, kept.sections
     row = len(kept.rows)
@@ -185,7 +207,8 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept) -> n
         arts.append((art_ord, art.id, art.source, art.title, art.sha256))
         first = section_id
         secs.extend((first + i, art.id, i, json.dumps(list(s.heading_path), ensure_ascii=False),
-                     s.text, s.page, s.start) for i, s in enumerate(art.sections))
+                     vector_store.pack_text(s.text) if packing == "zlib" else s.text, s.page,
+                     s.start) for i, s in enumerate(art.sections))
         section_id += len(art.sections)
         for c in chunks:
             if art.sections[c.section_index].text[c.start:c.end] != c.text:

@@ -136,7 +136,7 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "lexical vocabulary truncated": _truncate("lexical/vocab.index.json"),
     "lexical matrix truncated": _truncate("lexical/data.csc.index.npy"),
     "lexical folder missing": _remove("lexical"),
-    "lexical term frequencies truncated": _truncate("lexical/tf.npy"),
+    "lexical section lengths truncated": _truncate("lexical/doclen.npy"),
     "lexical chunk frequencies missing": _remove("lexical/chunk_df.npy"),
     "lexical section lengths corrupt": _garbage("lexical/doclen.npy"),
     "manifest for another model": _manifest(

@@ -62,9 +62,9 @@ def test_update_equals_a_build_from_scratch(tmp_path, monkeypatch, stored_entrie
     build(s, embedder=emb, log=quiet)
     if not stored_entries:  # a previous build without them (as format 3 has): from text
         d = store.current_build_dir(s.index_dir)
-        (d / "lexical" / "tf.npy").unlink()
+        (d / "lexical" / "doclen.npy").unlink()
         manifest = store.read_manifest(d, records=False)
-        del manifest["files"]["lexical/tf.npy"]
+        del manifest["files"]["lexical/doclen.npy"]
         (d / "manifest.json").write_text(json.dumps(manifest))
     tokenized = []
     real = lexical._tokenized
@@ -97,10 +97,10 @@ def test_stored_entries_are_checked_on_opening(tmp_path):
     s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(5)})
     build(s, embedder=emb, log=quiet)
     d = store.current_build_dir(s.index_dir)
-    tf = np.load(d / "lexical" / "tf.npy")
-    np.save(d / "lexical" / "tf.npy", tf[:-1])  # a consistent file of the wrong length
+    doclen = np.load(d / "lexical" / "doclen.npy")
+    np.save(d / "lexical" / "doclen.npy", doclen[:-1])  # a consistent file of the wrong length
     manifest = store.read_manifest(d, records=False)
-    manifest["files"]["lexical/tf.npy"] = (d / "lexical" / "tf.npy").stat().st_size
+    manifest["files"]["lexical/doclen.npy"] = (d / "lexical" / "doclen.npy").stat().st_size
     (d / "manifest.json").write_text(json.dumps(manifest))
     from assistant.errors import IndexMismatch
 
@@ -137,3 +137,20 @@ def test_lexical_index_matches_bm25s_on_real_text():
             for t, i in ref.vocab_dict.items() if t}
     assert {t: idf.get(t) for t in want} == want
     assert idf.get("neverseenword") is None and idf.max == max(want.values())
+
+
+def test_term_frequencies_come_back_from_the_scores(tmp_path):
+    """tf.npy is written only when inverting the scores would not give every tf back exactly;
+    a long section with a very frequent term is the hard case."""
+    texts = [article(i) for i in range(20)] + [("herring " * 3000) + "cod " * 7, "cod"]
+    lex = lexical.LexicalIndex()
+    lex.add_sections(texts)
+    lex.add_chunks(texts)
+    lex.save(tmp_path / "lex")
+    assert not (tmp_path / "lex" / "tf.npy").exists()
+    p = lexical.Postings.load(tmp_path / "lex", len(texts))
+    docs, terms = lexical._tokenized(texts, dict(p.vocab))
+    t, d, tf = lexical._counted(docs, terms)
+    want = {(int(a), int(b)): int(c) for a, b, c in zip(t, d, tf)}
+    got = {(int(a), int(b)): int(c) for a, b, c in zip(p.term_ids(), p.docs, p.tf)}
+    assert got == want and max(got.values()) == 3000

@@ -3,13 +3,11 @@ corpus by lowering the size at which it is chosen: build, open, search, answer, 
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
 from assistant import store, vector_store
-from assistant.chunking import embed_prefix
 from assistant.config import Settings
 from assistant.errors import IndexMismatch
 from assistant.indexing import build
@@ -31,11 +29,7 @@ def town_site(tmp_path, monkeypatch):
 
 def _vectors_by_text(b: store.Build, emb) -> tuple[np.ndarray, np.ndarray]:
     """(stored chunk vectors, what the embedder gives for each row's text)."""
-    rows = b.db.execute("SELECT c.row, a.title, s.heading_path, c.text FROM chunks c "
-                        "JOIN articles a ON a.id = c.article_id "
-                        "JOIN sections s ON s.id = c.section_id ORDER BY c.row").fetchall()
-    want = emb.encode_queries([embed_prefix(t, tuple(json.loads(h))) + x for _, t, h, x in rows])
-    return b.faiss.reconstruct_n(0, b.faiss.ntotal), want
+    return b.faiss.reconstruct_n(0, b.faiss.ntotal), emb.encode_queries(b.chunk_texts())
 
 
 def _sentence_vectors_of(b: store.Build, source: str) -> dict[str, np.ndarray]:
@@ -52,6 +46,8 @@ def test_large_layout_builds_searches_and_updates(town_site):
     try:
         m = b.manifest
         assert m["faiss"]["type"] == "IVF-SQfp16" and m["sentence_vectors"] == "int8"
+        assert m["section_text"] == "zlib"
+        assert {type(t) for (t,) in b.db.execute("SELECT text FROM sections")} == {bytes}
         assert "sentence_scales.npy" in m["files"]
         assert m["faiss"]["nprobe"] == m["faiss"]["nlist"] == b.faiss.nlist  # small: all lists
         stored, want = _vectors_by_text(b, emb)
@@ -133,3 +129,39 @@ def test_the_question_path_reads_the_database_by_index_only(town_site):
         scans = [p for p in plan.split(" | ") if p.startswith("SCAN") and "USING" not in p
                  and "LIST SUBQUERY" not in p and "CONSTANT ROW" not in p]
         assert not scans, (sql, plan)
+
+
+def test_section_text_is_repacked_when_a_build_crosses_the_limit(town_site, monkeypatch):
+    """Small builds store section text as text (with the `chunks` view), large ones compressed;
+    an update that crosses the limit converts the kept sections, either way."""
+    s, emb, corpus = town_site["settings"], town_site["emb"], town_site["corpus"]
+    monkeypatch.setattr(vector_store, "FLAT_LIMIT", 10_000)
+    build(s, embedder=emb, log=quiet)
+
+    def check(packing: str) -> None:
+        b = store.Build(town_site["index"], emb.name, emb.dim)
+        try:
+            assert b.manifest["section_text"] == packing
+            kinds = {type(t) for (t,) in b.db.execute("SELECT text FROM sections")}
+            assert kinds == ({str} if packing == "text" else {bytes})
+            has_view = bool(b.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'chunks'").fetchall())
+            assert has_view == (packing == "text")
+            _, sections = b.article(
+                next(a["id"] for a in b.articles.values() if a["source"] == "town-007.txt"))
+            assert "1259 residents" in sections[0].text
+            assert any("Quillhaven7 " in t for t in b.chunk_texts())
+        finally:
+            b.close()
+
+    check("text")
+    monkeypatch.setattr(vector_store, "FLAT_LIMIT", 100)
+    (corpus / "town-060.txt").write_text(article(60), encoding="utf-8")
+    build(s, embedder=emb, log=quiet)
+    check("zlib")
+    ans = Assistant.open(settings=s, embedder=emb).ask("How many residents does Quillhaven7 have?")
+    assert ans.passages[0].source == "town-007.txt" and "1259 residents" in ans.passages[0].chunk.text
+    monkeypatch.setattr(vector_store, "FLAT_LIMIT", 10_000)
+    (corpus / "town-061.txt").write_text(article(61), encoding="utf-8")
+    build(s, embedder=emb, log=quiet)
+    check("text")
