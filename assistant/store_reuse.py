@@ -1,0 +1,78 @@
+"""What the next build reads from the previous one: its file records, the vectors of changed
+files' unchanged chunks, and what the lexical index is updated from."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import numpy as np
+
+from . import lexical
+from .errors import IndexMismatch
+from .vector_store import unpack_text as _text
+
+
+class BuildReuse:
+    """Mixed into store.Build (which provides db, faiss, sentence_vectors, path, manifest)."""
+
+    def file_records(self) -> dict[str, tuple[str, str]]:
+        """{source: (article id, sha256)} of the indexed files."""
+        return {s: (a, h) for a, s, h in self.db.execute("SELECT id, source, sha256 FROM articles")}
+
+    def vectors_of(self, article_ids: Iterable[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{chunk id: (vector, sentence vectors)} of these articles' chunks (a changed file
+        whose chunks partly stayed the same)."""
+        out = {}
+        for aid in article_ids:
+            for row, cid, lo, hi in self.db.execute(
+                    "SELECT row, id, sent_lo, sent_hi FROM chunk_rows WHERE article_id = ?", (aid,)):
+                vec = self.faiss.reconstruct_batch(np.array([row], np.int64))[0]
+                out[cid] = (vec, np.asarray(self.sentence_vectors[lo:hi], dtype=np.float32))
+        return out
+
+    def lexical_postings(self) -> "lexical.Postings | None":
+        """The stored lexical entries an update starts from; None for a format 3 build."""
+        try:
+            params = self.manifest.get("lexical")  # what its scores were computed with
+            return lexical.Postings.load(self.path / "lexical", self.n_chunks,
+                                         params if isinstance(params, dict) else None)
+        except (OSError, ValueError) as exc:
+            raise IndexMismatch(self.index_dir, "the lexical index is missing or damaged") from exc
+
+    def section_mask(self, keep: set[str]) -> np.ndarray:
+        """Per section id: does it belong to one of the articles `keep`."""
+        n = int(self.db.execute("SELECT coalesce(max(id), -1) + 1 FROM sections").fetchone()[0])
+        mask = np.zeros(n, bool)
+        mask[[i for i, aid in self.db.execute("SELECT id, article_id FROM sections")
+              if aid in keep]] = True
+        return mask
+
+    def chunk_texts(self, article_ids: Iterable[str] | None = None) -> list[str]:
+        """What the lexical index reads for each chunk (title, headings, text), in row order;
+        only the chunks of `article_ids` when given."""
+        from .chunking import embed_prefix
+
+        sql = ("SELECT a.title, s.heading_path, s.text, c.start, c.end FROM chunk_rows c "
+               "JOIN sections s ON s.id = c.section_id JOIN articles a ON a.id = c.article_id")
+        if article_ids is None:
+            found = self.db.execute(sql + " ORDER BY c.row").fetchall()
+        else:
+            found = [r for aid in article_ids for r in self.db.execute(
+                sql + " WHERE c.article_id = ? ORDER BY c.row", (aid,))]
+        return [embed_prefix(t, tuple(json.loads(hp))) + _text(text)[s:e]
+                for t, hp, text, s, e in found]
+
+    def lexical_texts(self, keep: set[str]) -> tuple[list[tuple], list[tuple]]:
+        """(title, heading path, text) of the kept articles' chunks in row order, and of their
+        sections in id order: what the next build's lexical indexes start with."""
+        titles = {i: t for i, t in self.db.execute("SELECT id, title FROM articles")
+                  if i in keep}
+        chunks = [(titles[aid], tuple(json.loads(hp)), _text(text)[s:e]) for aid, hp, text, s, e in
+                  self.db.execute("SELECT c.article_id, s.heading_path, s.text, c.start, c.end "
+                                  "FROM chunk_rows c JOIN sections s ON s.id = c.section_id "
+                                  "ORDER BY c.row") if aid in titles]
+        sections = [(titles[aid], tuple(json.loads(hp)), _text(text)) for aid, hp, text in
+                    self.db.execute("SELECT article_id, heading_path, text FROM sections "
+                                    "ORDER BY id") if aid in titles]
+        return chunks, sections
