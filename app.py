@@ -223,7 +223,7 @@ def show_article(assistant, target: ui.Target) -> None:
 
 def no_index_page(settings: Settings, error: Exception, full: bool) -> None:
     st.title("Article Assistant")
-    if full:
+    if not isinstance(error, IndexNotBuilt):
         st.error(ui.message_markdown(error))
     else:
         st.info("There is no index yet. The assistant answers from an index of the articles in "
@@ -508,7 +508,8 @@ def main() -> None:
     # load, so a missing or unusable index gets its page at once.
     index = service.index_state(settings, corpus=False)
     if not index.usable:
-        no_index_page(settings, index.problem, full=not isinstance(index.problem, IndexNotBuilt))
+        # An index of the previous format is updated (its vectors reused), others rebuilt.
+        no_index_page(settings, index.problem, full=getattr(index.problem, "full", False))
         sidebar_account(access)
         return
 

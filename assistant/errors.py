@@ -11,7 +11,11 @@ class IndexNotBuilt(AssistantError):
 
 
 class IndexMismatch(AssistantError):
-    def __init__(self, index_dir, reason, fix="rebuild it with `assistant build --full`"):
+    """`full`: only a full rebuild helps (else a plain build, which reuses the vectors, does)."""
+
+    def __init__(self, index_dir, reason, fix="rebuild it with `assistant build --full`",
+                 full: bool = True):
+        self.full = full
         super().__init__(f"The index in {index_dir} cannot be used ({reason}): {fix}.")
 
 

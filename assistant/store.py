@@ -89,7 +89,11 @@ def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
                    formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
     version = manifest.get("format_version")
     if version not in formats:
-        raise IndexMismatch(index_dir, f"format version {version}, this program reads {FORMAT_VERSION}")
+        fix = ("update it with `assistant build`, which reuses its vectors"
+               if version in REUSABLE_FORMATS else "rebuild it with `assistant build --full`")
+        raise IndexMismatch(index_dir, f"format version {version}, this program reads "
+                                       f"{FORMAT_VERSION}", fix=fix,
+                            full=version not in REUSABLE_FORMATS)
     model = manifest.get("model", {})
     if not isinstance(model, dict):
         model = {}

@@ -361,6 +361,25 @@ def test_unusable_index_is_one_error_line(site, tmp_path, monkeypatch):
     assert at.button(key="build_index")
 
 
+def test_previous_format_is_updated_by_the_button_reusing_vectors(site, tmp_path, monkeypatch):
+    """A format 3 index: one error line saying a plain build updates it; the button's build
+    reuses every vector (a full rebuild would embed the whole corpus again)."""
+    from test_lexical_update import _as_format_3
+
+    index = tmp_path / "old-index"
+    shutil.copytree(site.index, index)
+    _as_format_3(index)
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(site.corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+    at = start_app()
+    assert len(at.error) == 1 and "update it with `assistant build`" in at.error[0].value
+    assert "--full" not in at.error[0].value and not at.exception
+    at.button(key="build_index").click().run()
+    assert not at.exception and at.chat_input
+    done = " ".join(x.value for x in at.success)
+    assert "0 files read" in done and " reused" in done, done
+
+
 def test_error_while_asking_is_one_line(env, monkeypatch):
     def fail(self, *args, **kwargs):
         raise AssistantError("The index is being replaced: try again in a moment.")

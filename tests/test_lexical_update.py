@@ -154,3 +154,39 @@ def test_term_frequencies_come_back_from_the_scores(tmp_path):
     want = {(int(a), int(b)): int(c) for a, b, c in zip(t, d, tf)}
     got = {(int(a), int(b)): int(c) for a, b, c in zip(p.term_ids(), p.docs, p.tf)}
     assert got == want and max(got.values()) == 3000
+
+
+def _as_format_3(index_dir) -> None:
+    """Make the current build look like format 3 to this program: format_version 3 and no
+    stored lexical entries (format 3 had a chunk-level BM25 index in lexical/ instead)."""
+    d = store.current_build_dir(index_dir)
+    manifest = store.read_manifest(d, records=False)
+    for name in ("doclen.npy", "chunk_df.npy"):
+        (d / "lexical" / name).unlink()
+        del manifest["files"][f"lexical/{name}"]
+    manifest["format_version"] = 3
+    (d / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_format_3_index_is_updated_by_a_plain_build_reusing_its_vectors(tmp_path):
+    from assistant.errors import IndexMismatch
+    from assistant.state import index_state
+
+    emb = real_named_fake_embedder()
+    s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(12)})
+    first = build(s, embedder=emb, log=quiet)
+    _as_format_3(s.index_dir)
+    with pytest.raises(IndexMismatch, match="update it with `assistant build`") as err:
+        store.Build(s.index_dir, emb.name, emb.dim)
+    assert err.value.full is False and index_state(s).problem.full is False
+    calls = emb.calls
+    again = build(s, embedder=emb, log=quiet)
+    assert not again.up_to_date and again.reused_files == 12
+    assert again.embedded_chunks == 0 and emb.calls == calls  # no vector computed again
+    b = store.Build(s.index_dir, emb.name, emb.dim)
+    try:
+        assert b.manifest["format_version"] == store.FORMAT_VERSION
+        assert b.n_chunks == first.chunks
+        _same_as_scratch(tmp_path, b, s.corpus_dir, emb)
+    finally:
+        b.close()
