@@ -183,17 +183,19 @@ def section_scale(r: dict) -> list[str]:
            f"| disk (the build folder) | {f((disk.get('total_bytes') or 0) / gb, 2)} GB | ≤ 4 GB |",
            f"| update adding {upd.get('articles_added', '?')} articles, without embedding | "
            f"{f(upd.get('seconds_without_embedding'), 1)} s | ≤ 120 s |",
+           f"| of it: lexical index / writing the build | {f(upd.get('lexical_s'), 1)} / "
+           f"{f(upd.get('write_s'), 1)} s | |",
            f"| its embedding with the real model ({f(upd.get('chunks_embedded'))} chunks, estimated "
            f"from {upd.get('real_embedding_sample_chunks', '?')}) | "
            f"{f(upd.get('real_embedding_s_estimated'), 0)} s | reported apart |",
            f"| IVF recall@10 against exact, nprobe {rec.get('nprobe', '?')} | "
-           f"{f(rec.get('recall@10'))} | ≥ 0.99 |", ""]
+           f"{f(rec.get('recall@10'), 4)} | ≥ 0.99 |", ""]
     if disk.get("by_file"):
         out += ["Disk by file: " + ", ".join(f"{k} {v / 1e6:,.0f} MB"
                                              for k, v in disk["by_file"].items()), ""]
     if rec.get("by_nprobe"):
         out += ["| nprobe | recall@10 | ms per query |", "|---|---|---|"]
-        out += [f"| {k} | {f(v['recall@10'])} | {f(v['ms_per_query'], 2)} |"
+        out += [f"| {k} | {f(v['recall@10'], 4)} | {f(v['ms_per_query'], 2)} |"
                 for k, v in rec["by_nprobe"].items()]
         out.append("")
     sweep = (r.get("sweep") or {}).get("by_size")
@@ -206,7 +208,8 @@ def section_scale(r: dict) -> list[str]:
         out.append(f"- build step to {step['chunks']:,} chunks: {f(step['build_s'], 0)} s "
                    f"(peak RSS {f(step['peak_rss_mb'] / 1e3, 1)} GB)")
     if r.get("app"):
-        out.append(f"- app first page load (AppTest, server side): {f(r['app']['first_run_s'], 1)} s")
+        out.append(f"- app first page load (AppTest, server side): {f(r['app']['first_run_s'], 1)} s"
+                   f"; the next run {f(r['app'].get('second_run_s'), 1)} s")
     out += [f"- {note}" for note in r.get("notes", [])]
     return out + [""]
 
