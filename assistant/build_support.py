@@ -64,6 +64,21 @@ def build_lock(index_dir: Path, log: Callable[[str], None]):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def stat_trusted_before(manifest: dict) -> int:
+    """Files modified before this time (ns) are taken as unchanged when their size and time are
+    the ones recorded; later ones (modified while or just before the build read them) are read
+    again. 0 when the build recorded no time."""
+    started = manifest.get("scan_started_ns")
+    return started - 2_000_000_000 if isinstance(started, int) else 0
+
+
+def same_stat(recorded: tuple, st: os.stat_result, trusted_before: int) -> bool:
+    """Does a file's stat match its recorded (size, mtime_ns), old enough to trust?"""
+    size, mtime = (tuple(recorded) + (None, None))[:2]
+    return (size is not None and size == st.st_size and mtime == st.st_mtime_ns
+            and st.st_mtime_ns < trusted_before)
+
+
 def scan_corpus(corpus_dir: Path) -> tuple[list[tuple[Path, str]], list[dict]]:
     """Supported files under the corpus (relative paths, sorted) and those refused up front."""
     root = corpus_dir.resolve()

@@ -15,7 +15,8 @@ from .chunking import chunk_article, embed_prefix
 from .config import Settings
 from .embedding import Embedder
 from .errors import AssistantError, EmptyCorpus, UnreadableSource
-from .build_support import BuildReport, _stderr, build_lock, scan_corpus  # noqa: F401 (re-exported)
+from .build_support import (BuildReport, _stderr, build_lock, same_stat,  # noqa: F401
+                            scan_corpus, stat_trusted_before)
 from .loaders import load_article, sha256_file
 from .records import Article, Chunk
 
@@ -45,20 +46,20 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
         # writing into this index.
         store.collect_garbage(index_dir, settings.keep_builds, exclusive=True)
         with _previous(index_dir, embedder, fingerprint, log, full) as old:
+            plan = _Plan(old)
             files, skipped = scan_corpus(corpus_dir)
             for item in skipped:
                 log(f"skipped {item['source']}: {item['reason']}")
             report = BuildReport(None)
-            plan = _Plan(old)
             max_bytes = int(settings.max_file_mb * 1e6)
             for path, rel in files:
                 try:
-                    size = path.stat().st_size
-                    if size > max_bytes:
-                        raise UnreadableSource(rel, f"file too large ({size / 1e6:.1f} MB > limit "
-                                                    f"{settings.max_file_mb:g} MB)")
-                    sha = sha256_file(path)
-                    if plan.keep_if_unchanged(rel, sha):
+                    st = path.stat()
+                    if st.st_size > max_bytes:
+                        raise UnreadableSource(rel, f"file too large ({st.st_size / 1e6:.1f} MB > "
+                                                    f"limit {settings.max_file_mb:g} MB)")
+                    if plan.keep_if_same_stat(rel, st) or plan.keep_if_unchanged(
+                            rel, sha := sha256_file(path), st):
                         report.reused_files += 1
                         continue
                     art = load_article(path, rel, max_bytes, sha)
@@ -78,7 +79,7 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
                     skipped.append({"source": rel, "reason": "no text to index"})
                     log(f"skipped {rel}: no text to index")
                     continue
-                plan.add(art, art_chunks)
+                plan.add(art, art_chunks, st)
             report.removed_files = len(set(plan.old_files) - set(plan.sources))
             report.skipped = skipped
             if not plan.sources:
@@ -106,20 +107,36 @@ class _Plan:
         self.articles: list[Article] = []
         self.chunks: list[list[Chunk]] = []
         self.sources: dict[str, str] = {}
+        self.stats: dict[str, tuple[int, int]] = {}  # to record: new files, kept ones touched
+        self.scan_started_ns = time.time_ns()
+        self._trusted_before = stat_trusted_before(old.manifest if old is not None else {})
 
-    def keep_if_unchanged(self, rel: str, sha: str) -> bool:
+    def keep_if_same_stat(self, rel: str, st) -> bool:
+        """Keep a file whose size and modification time are those recorded (not read)."""
+        prev = self.old_files.get(rel)
+        if prev is None or not same_stat(prev[2:], st, self._trusted_before):
+            return False
+        self.keep.append(prev[0])
+        self.sources[rel] = prev[1]
+        return True
+
+    def keep_if_unchanged(self, rel: str, sha: str, st=None) -> bool:
         prev = self.old_files.get(rel)
         if prev is None or prev[1] != sha:
             return False
         self.keep.append(prev[0])
         self.sources[rel] = sha
+        if st is not None and tuple(prev[2:]) != (st.st_size, st.st_mtime_ns):
+            self.stats[rel] = (st.st_size, st.st_mtime_ns)  # touched, same content
         return True
 
-    def add(self, art: Article, chunks: list[Chunk]) -> None:
+    def add(self, art: Article, chunks: list[Chunk], st=None) -> None:
         """A new or changed file (callers keep unchanged ones with keep_if_unchanged)."""
         self.articles.append(art)
         self.chunks.append(chunks)
         self.sources[art.source] = art.sha256
+        if st is not None:
+            self.stats[art.source] = (st.st_size, st.st_mtime_ns)
 
     def up_to_date(self, skipped: list[dict], fingerprint: dict) -> bool:
         old = self.old
@@ -227,12 +244,13 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
         "precision": precision,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "corpus_dir": str(Path(settings.corpus_dir)),
+        "scan_started_ns": plan.scan_started_ns,
     }
     tmp = store.new_build_dir(index_dir)
     tw = time.perf_counter()
     try:
         content = store.BuildContent(plan.articles, plan.chunks, vectors, sent_vecs, skipped,
-                                     plan.old, plan.keep)
+                                     plan.old, plan.keep, plan.stats)
         store.write_build(tmp, content, manifest, lex)
         report.build_dir = store.publish(index_dir, tmp, settings.keep_builds)
     except BaseException:
@@ -252,7 +270,7 @@ def _lexical_index(plan: _Plan, flat: list[tuple[Article, Chunk]]) -> lexical.Le
     except AssistantError:  # damaged: the kept articles' text is still there
         postings = None
     if postings is not None:
-        removed = {aid for aid, _ in plan.old_files.values()} - keep
+        removed = {r[0] for r in plan.old_files.values()} - keep
         lex = lexical.LexicalIndex(postings, old.section_mask(keep), old.chunk_texts(removed))
     else:
         lex = lexical.LexicalIndex()

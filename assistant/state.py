@@ -53,16 +53,20 @@ def corpus_files(corpus_dir: Path | str) -> tuple[list[tuple[Path, str]], list[d
 
 def corpus_changes(settings: Settings, manifest: dict) -> str | None:
     """A short description of corpus files added, changed or removed since the build."""
+    from .build_support import same_stat, stat_trusted_before
+
     files, _ = corpus_files(settings.corpus_dir)
     built = manifest.get("sources", {})
+    stats, trusted_before = manifest.get("stats", {}), stat_trusted_before(manifest)
     skipped = {s["source"] for s in manifest.get("skipped", [])}
     added, changed = [], []
     seen = set()
     for path, rel in files:
         seen.add(rel)
         if rel in built:
-            try:
-                if sha256_file(path) != built[rel]:
+            try:  # read the file only when its size or time is not the one recorded
+                if not same_stat(stats.get(rel, ()), path.stat(), trusted_before) \
+                        and sha256_file(path) != built[rel]:
                     changed.append(rel)
             except OSError:
                 changed.append(rel)

@@ -16,9 +16,12 @@ from .vector_store import unpack_text as _text
 class BuildReuse:
     """Mixed into store.Build (which provides db, faiss, sentence_vectors, path, manifest)."""
 
-    def file_records(self) -> dict[str, tuple[str, str]]:
-        """{source: (article id, sha256)} of the indexed files."""
-        return {s: (a, h) for a, s, h in self.db.execute("SELECT id, source, sha256 FROM articles")}
+    def file_records(self) -> dict[str, tuple[str, str, int | None, int | None]]:
+        """{source: (article id, sha256, size, mtime_ns)} of the indexed files (no size and
+        time in a format 3 build)."""
+        stat = "size, mtime_ns" if self.manifest.get("format_version") != 3 else "NULL, NULL"
+        return {r[1]: (r[0], *r[2:]) for r in self.db.execute(
+            f"SELECT id, source, sha256, {stat} FROM articles")}
 
     def vectors_of(self, article_ids: Iterable[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{chunk id: (vector, sentence vectors)} of these articles' chunks (a changed file

@@ -23,7 +23,7 @@ from .records import Article, Chunk
 FORMAT_VERSION = 4
 SCHEMA = """
 CREATE TABLE articles (ord INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT UNIQUE NOT NULL,
-                       title TEXT NOT NULL, sha256 TEXT NOT NULL);
+                       title TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER, mtime_ns INTEGER);
 CREATE TABLE skipped (source TEXT NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE sections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ord INTEGER NOT NULL,
                        heading_path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER,
@@ -61,6 +61,8 @@ class BuildContent:
     skipped: list[dict] = field(default_factory=list)
     base: object = None  # store.Build
     keep: Sequence[str] = ()  # article ids of `base`
+    # (size, mtime_ns) by source: of the new files, and of kept ones whose stat changed
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -> None:
@@ -80,6 +82,8 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
                 else _Kept.empty())
         with db:
             new_rows = _insert_new(db, content, kept, packing)
+            db.executemany("UPDATE articles SET size = ?, mtime_ns = ? WHERE source = ?",
+                           [(*st, src) for src, st in content.stats.items()])
             db.executemany("INSERT INTO skipped VALUES (?,?)",
                            [(s["source"], s["reason"]) for s in content.skipped])
     finally:
@@ -132,7 +136,7 @@ class _Kept:
 
 _COPY_SQL = """
 INSERT INTO articles SELECT row_number() OVER (ORDER BY a.ord) - 1, a.id, a.source, a.title,
-    a.sha256 FROM old.articles a JOIN keep k ON k.id = a.id;
+    a.sha256, {stat} FROM old.articles a JOIN keep k ON k.id = a.id;
 CREATE TEMP TABLE smap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
 INSERT INTO smap SELECT id, row_number() OVER (ORDER BY id) - 1 FROM old.sections
     WHERE article_id IN (SELECT id FROM keep);
@@ -168,8 +172,10 @@ def _copy_kept(db: sqlite3.Connection, base, keep: Sequence[str], repack: bool) 
     db.execute("CREATE TEMP TABLE keep (id TEXT PRIMARY KEY)")
     db.executemany("INSERT INTO keep VALUES (?)", ((k,) for k in keep))
     db.commit()
-    db.executescript("BEGIN;" + _COPY_SQL.format(text="repack(s.text)" if repack else "s.text")
-                     + "COMMIT;")
+    stat = "a.size, a.mtime_ns" if base.manifest.get("format_version") == FORMAT_VERSION \
+        else "NULL, NULL"  # format 3 recorded no file sizes and times
+    db.executescript("BEGIN;" + _COPY_SQL.format(text="repack(s.text)" if repack else "s.text",
+                                                 stat=stat) + "COMMIT;")
     old_ords = np.array([r[0] for r in db.execute(
         "SELECT ord FROM old.articles WHERE id IN (SELECT id FROM keep) ORDER BY ord")], np.int64)
     smap = np.array(db.execute("SELECT old, new FROM smap").fetchall(), np.int64).reshape(-1, 2)
@@ -204,7 +210,8 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
     out = []
     arts, secs, chunk_rows, sent_rows = [], [], [], []
     for art, chunks in zip(content.articles, content.chunks):
-        arts.append((art_ord, art.id, art.source, art.title, art.sha256))
+        arts.append((art_ord, art.id, art.source, art.title, art.sha256,
+                     *content.stats.get(art.source, (None, None))))
         first = section_id
         secs.extend((first + i, art.id, i, json.dumps(list(s.heading_path), ensure_ascii=False),
                      vector_store.pack_text(s.text) if packing == "zlib" else s.text, s.page,
@@ -229,7 +236,7 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
 
 
 def _flush(db, arts: list, secs: list, chunk_rows: list, sent_rows: list) -> None:
-    for sql, batch in (("INSERT INTO articles VALUES (?,?,?,?,?)", arts),
+    for sql, batch in (("INSERT INTO articles VALUES (?,?,?,?,?,?,?)", arts),
                        ("INSERT INTO sections VALUES (?,?,?,?,?,?,?)", secs),
                        ("INSERT INTO chunk_rows VALUES (?,?,?,?,?,?,?,?,?,?,?)", chunk_rows),
                        ("INSERT INTO sentences VALUES (?,?,?,?)", sent_rows)):

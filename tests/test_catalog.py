@@ -7,6 +7,8 @@ import datetime as dt
 import os
 import time
 
+import pytest
+
 from assistant.catalog import ArticleCatalog, path_date
 from assistant.records import ArticleInfo
 from assistant.watch import CorpusWatch
@@ -92,3 +94,58 @@ def test_corpus_watch_sees_added_removed_and_edited_files(tmp_path):
     assert watch.digest() == first
     watch.interval = 0
     assert watch.digest() != first
+
+
+def test_a_slow_corpus_walk_moves_to_the_background(tmp_path, monkeypatch):
+    """After a walk that took long, pages get the last digest at once while the next walk runs
+    in a thread, and periodic walks are spaced by their duration."""
+    import threading
+
+    from assistant import watch as watch_module
+
+    (tmp_path / "one.txt").write_text("One\nText.")
+    watch = CorpusWatch(tmp_path, interval=0)
+    first = watch.digest()
+    assert watch._walker is None  # fast: inline
+    gate = threading.Event()
+    real_walk = watch._walk
+
+    def slow_walk():
+        gate.wait(10)
+        return real_walk()
+
+    watch.walk_seconds = watch_module.INLINE_SECONDS + 1  # as if the first walk had been slow
+    watch._walked_at = float("-inf")
+    monkeypatch.setattr(watch, "_walk", slow_walk)
+    (tmp_path / "two.txt").write_text("Two\nText.")
+    assert watch.digest() == first  # at once, the walk runs behind it
+    assert watch._walker is not None and watch._walker.is_alive()
+    assert watch.digest() == first  # still walking: no second walk started
+    gate.set()
+    watch._walker.join(10)
+    second = watch.digest()
+    assert second != first and watch._walker is not None
+    # Next periodic walk: not before WALK_SHARE_INVERSE times the last walk's duration.
+    watch.walk_seconds = 100.0
+    assert not watch._due()
+
+
+def test_a_background_walk_error_is_raised_by_the_next_digest(tmp_path):
+    from assistant import watch as watch_module
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "one.txt").write_text("One\nText.")
+    watch = CorpusWatch(corpus, interval=0)
+    watch.digest()
+    watch.walk_seconds = watch_module.INLINE_SECONDS + 1
+
+    def broken():
+        raise PermissionError(13, "Permission denied")
+
+    watch._walk = broken
+    watch._walked_at = float("-inf")
+    watch.digest()
+    watch._walker.join(10)
+    with pytest.raises(OSError):
+        watch.digest()
