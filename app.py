@@ -103,9 +103,10 @@ def corpus_watch(corpus_dir: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def stale_reason(corpus_dir: str, index_dir: str, build_name: str, digest: str) -> str | None:
-    """The corpus check hashes the files; redo it only when a file or the build changed."""
+    """The corpus check (it reads the files whose size or time changed); redone only when a file
+    or the build changed, from the corpus watcher's last walk."""
     settings = Settings().replace(corpus_dir=Path(corpus_dir), index_dir=Path(index_dir))
-    return service.index_state(settings).stale
+    return service.index_state(settings, scanned=corpus_watch(corpus_dir).files).stale
 
 
 # ------------------------------------------------------------------------------ callbacks

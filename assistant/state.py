@@ -12,11 +12,12 @@ from .loaders import sha256_file
 from .records import IndexState, IndexStatus
 
 
-def index_state(settings: Settings, *, open_files: bool = False,
-                corpus: bool = True) -> IndexState:
+def index_state(settings: Settings, *, open_files: bool = False, corpus: bool = True,
+                scanned: list | None = None) -> IndexState:
     """The current build's state. The cheap checks (CURRENT, the manifest fits this program)
     always; `open_files` also opens every file of the build (a damaged one makes it unusable);
-    `corpus` compares the corpus folder with the build (hashes the files that may have changed)."""
+    `corpus` compares the corpus folder with the build (hashes the files that may have changed),
+    walking it unless `scanned` (scan_corpus_stats's files, e.g. a CorpusWatch's) is given."""
     from .embedding import MODEL_DIM, MODEL_NAME  # torch: only once an index is asked about
 
     index_dir = Path(settings.index_dir)
@@ -33,7 +34,8 @@ def index_state(settings: Settings, *, open_files: bool = False,
             store.Build(index_dir, MODEL_NAME, MODEL_DIM).close()
     except AssistantError as exc:
         return IndexState(build=name, problem=exc, stale=str(exc))
-    return IndexState(build=name, stale=corpus_changes(settings, manifest) if corpus else None)
+    return IndexState(build=name,
+                      stale=corpus_changes(settings, manifest, scanned) if corpus else None)
 
 
 def index_status(settings: Settings) -> IndexStatus:
@@ -51,21 +53,23 @@ def corpus_files(corpus_dir: Path | str) -> tuple[list[tuple[Path, str]], list[d
     return scan_corpus(root) if root.is_dir() else ([], [])
 
 
-def corpus_changes(settings: Settings, manifest: dict) -> str | None:
+def corpus_changes(settings: Settings, manifest: dict, scanned: list | None = None) -> str | None:
     """A short description of corpus files added, changed or removed since the build."""
-    from .build_support import same_stat, stat_trusted_before
+    from .build_support import same_stat, scan_corpus_stats, stat_trusted_before
 
-    files, _ = corpus_files(settings.corpus_dir)
+    root = Path(settings.corpus_dir)
+    files = scanned if scanned is not None else (
+        scan_corpus_stats(root)[0] if root.is_dir() else [])
     built = manifest.get("sources", {})
     stats, trusted_before = manifest.get("stats", {}), stat_trusted_before(manifest)
     skipped = {s["source"] for s in manifest.get("skipped", [])}
     added, changed = [], []
     seen = set()
-    for path, rel in files:
+    for path, rel, st in files:
         seen.add(rel)
         if rel in built:
             try:  # read the file only when its size or time is not the one recorded
-                if not same_stat(stats.get(rel, ()), path.stat(), trusted_before) \
+                if not same_stat(stats.get(rel, ()), st, trusted_before) \
                         and sha256_file(path) != built[rel]:
                     changed.append(rel)
             except OSError:

@@ -38,6 +38,7 @@ class CorpusWatch:
         self.walk_seconds = 0.0  # how long the last full walk took
         self._walker: threading.Thread | None = None
         self._error: OSError | None = None  # from a background walk, raised by the next digest()
+        self.files: list | None = None  # the last walk's (path, relative name, stat) per file
 
     def digest(self) -> str:
         """A short string that changes when the corpus does. Raises OSError when the corpus
@@ -91,14 +92,16 @@ class CorpusWatch:
     def _walk(self) -> tuple[str, dict[str, int]]:
         """The fingerprint of the corpus (the same files a build reads, with their sizes and
         modification times; nothing is read) and the folders seen."""
-        from .state import corpus_files
+        from .build_support import scan_corpus_stats
 
         if not self.root.is_dir():
+            self.files = []
             return "", {}
-        files, refused = corpus_files(self.root)
+        files, refused = scan_corpus_stats(self.root)
+        self.files = files
         root = str(self.root.resolve())
         folders = {root: os.stat(root).st_mtime_ns}
-        for path, _ in files:
+        for path, _, _ in files:
             folder = str(path.parent)
             while folder not in folders and len(folder) > len(root):
                 try:
@@ -107,12 +110,8 @@ class CorpusWatch:
                     break
                 folder = os.path.dirname(folder)
         h = hashlib.blake2b(digest_size=16)
-        for path, rel in files:
-            try:
-                st = path.stat()
-                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "replace"))
-            except OSError:
-                h.update(f"{rel}\0gone\n".encode("utf-8", "replace"))
+        for _, rel, st in files:
+            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "replace"))
         for r in refused:
             h.update(f"{r['source']}\0{r['reason']}\n".encode("utf-8", "replace"))
         return h.hexdigest(), folders

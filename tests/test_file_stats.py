@@ -87,3 +87,36 @@ def test_files_modified_just_before_a_build_are_read_next_time(tmp_path, monkeyp
     reads.clear()
     report = build(s, embedder=emb, log=quiet, full=True)  # --full reads everything
     assert report.parsed_files == 6 and len(reads) == 6
+
+
+def _scan_with_os_walk(root):
+    """The walk scan_corpus replaced (os.walk, Path calls per file): the reference order."""
+    root = root.resolve()
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = __import__("pathlib").Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in (".txt", ".md", ".pdf"):
+                continue
+            if path.is_symlink() or path.is_file():
+                out.append(path.relative_to(root).as_posix())
+    return out
+
+
+def test_the_scan_keeps_the_order_and_choices_of_a_plain_walk(tmp_path):
+    from assistant.build_support import scan_corpus, scan_corpus_stats
+
+    root = tmp_path / "c"
+    for rel in ["b.txt", "a.md", "Z.txt", "sub/x.txt", "sub/deeper/y.md", "sub2/z.pdf",
+                "a-folder/q.txt", ".hidden/h.txt", ".dot.txt", "skip.bin", "sub/.h.md"]:
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("Title\nText.")
+    (root / "linked.txt").symlink_to(root / "b.txt")
+    (root / "folder-link").symlink_to(root / "sub", target_is_directory=True)  # not followed
+    found, refused = scan_corpus(root)
+    assert [rel for _, rel in found] == _scan_with_os_walk(root) and not refused
+    assert "folder-link/x.txt" not in [rel for _, rel in found]
+    stats = scan_corpus_stats(root)[0]
+    assert all(st.st_size == p.stat().st_size for p, _, st in stats)
