@@ -15,8 +15,8 @@ from .chunking import chunk_article, embed_prefix
 from .config import Settings
 from .embedding import Embedder
 from .errors import AssistantError, EmptyCorpus, UnreadableSource
-from .build_support import (BuildReport, _stderr, build_lock, same_stat,  # noqa: F401
-                            scan_corpus, stat_trusted_before)
+from .build_support import (BuildReport, _stderr, build_lock, file_sig,  # noqa: F401
+                            same_stat, scan_corpus, stat_trusted_before)
 from .loaders import load_article, sha256_file
 from .records import Article, Chunk
 
@@ -107,14 +107,14 @@ class _Plan:
         self.articles: list[Article] = []
         self.chunks: list[list[Chunk]] = []
         self.sources: dict[str, str] = {}
-        self.stats: dict[str, tuple[int, int]] = {}  # to record: new files, kept ones touched
+        self.stats: dict[str, tuple[int, int, int]] = {}  # to record: new files, touched ones
         self.scan_started_ns = time.time_ns()
         self._trusted_before = stat_trusted_before(old.manifest if old is not None else {})
 
     def keep_if_same_stat(self, rel: str, st) -> bool:
         """Keep a file whose size and modification time are those recorded (not read)."""
         prev = self.old_files.get(rel)
-        if prev is None or not same_stat(prev[2:], st, self._trusted_before):
+        if prev is None or not same_stat(prev[2:], file_sig(st), self._trusted_before):
             return False
         self.keep.append(prev[0])
         self.sources[rel] = prev[1]
@@ -126,8 +126,8 @@ class _Plan:
             return False
         self.keep.append(prev[0])
         self.sources[rel] = sha
-        if st is not None and tuple(prev[2:]) != (st.st_size, st.st_mtime_ns):
-            self.stats[rel] = (st.st_size, st.st_mtime_ns)  # touched, same content
+        if st is not None and tuple(prev[2:]) != file_sig(st):
+            self.stats[rel] = file_sig(st)  # touched, same content: recorded anew
         return True
 
     def add(self, art: Article, chunks: list[Chunk], st=None) -> None:
@@ -136,12 +136,12 @@ class _Plan:
         self.chunks.append(chunks)
         self.sources[art.source] = art.sha256
         if st is not None:
-            self.stats[art.source] = (st.st_size, st.st_mtime_ns)
+            self.stats[art.source] = file_sig(st)
 
     def up_to_date(self, skipped: list[dict], fingerprint: dict) -> bool:
         old = self.old
-        if old is None or self.articles or len(self.keep) != len(self.old_files):
-            return False
+        if old is None or self.articles or len(self.keep) != len(self.old_files) or self.stats:
+            return False  # (touched files: a new build records their times, not to read them again)
         return (old.manifest.get("format_version") == store.FORMAT_VERSION
                 and {(s["source"], s["reason"]) for s in old.skipped()}
                 == {(s["source"], s["reason"]) for s in skipped}

@@ -50,7 +50,7 @@ def build_index(texts: Sequence[str], params: dict | None = None):
 
 
 def scores(retriever, query_tokens: list[str]) -> np.ndarray:
-    if not query_tokens:
+    if not query_tokens or len(retriever.scores["indptr"]) <= 1:  # (an index without terms)
         return np.zeros(retriever.scores["num_docs"], dtype=np.float32)
     return np.asarray(retriever.get_scores(query_tokens), dtype=np.float32)
 
@@ -66,7 +66,7 @@ def scores(retriever, query_tokens: list[str]) -> np.ndarray:
 # not keep, appends those of the new sections (the only text it tokenizes), and recomputes every
 # score with numpy; the chunk frequencies lose the removed chunks' terms and gain the new ones'.
 
-TF_DTYPE = np.uint16
+TF_DTYPE = np.uint32
 
 
 @dataclass
@@ -105,9 +105,13 @@ class Postings:
         else:
             raise ValueError(f"the lexical entries in {path} do not fit together")
         found = cls(vocab, indptr, docs, tf, doclen, load("chunk_df.npy"), n_chunks)
-        if not (len(found.docs) == len(found.tf) == int(found.indptr[-1])
-                and len(found.indptr) - 1 == len(found.chunk_df) >= len(vocab)
-                and int(found.docs.max(initial=-1)) < len(found.doclen)):
+        n = len(vocab)
+        ids = np.fromiter(vocab.values(), np.int64, n)
+        if not (len(indptr) == n + 1 == len(found.chunk_df) + 1 and int(indptr[0]) == 0
+                and len(docs) == len(tf) == int(indptr[-1]) and np.all(np.diff(indptr) >= 0)
+                and np.array_equal(np.sort(ids), np.arange(n))
+                and int(docs.min(initial=0)) >= 0 and int(docs.max(initial=-1)) < len(doclen)
+                and int(np.asarray(tf).min(initial=1)) >= 1):
             raise ValueError(f"the lexical entries in {path} do not fit together")
         return found
 

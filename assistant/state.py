@@ -65,12 +65,12 @@ def corpus_changes(settings: Settings, manifest: dict, scanned: list | None = No
     skipped = {s["source"] for s in manifest.get("skipped", [])}
     added, changed = [], []
     seen = set()
-    for path, rel, st in files:
+    for rel, *sig in files:
         seen.add(rel)
         if rel in built:
-            try:  # read the file only when its size or time is not the one recorded
-                if not same_stat(stats.get(rel, ()), st, trusted_before) \
-                        and sha256_file(path) != built[rel]:
+            try:  # read the file only when its size or times are not the ones recorded
+                if not same_stat(stats.get(rel), sig, trusted_before) \
+                        and sha256_file(root / rel) != built[rel]:
                     changed.append(rel)
             except OSError:
                 changed.append(rel)

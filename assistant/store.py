@@ -57,7 +57,7 @@ def _manifest_json(build_dir: Path) -> dict:
 
 def read_manifest(build_dir: Path, records: bool = True) -> dict:
     """The build's full description: manifest.json plus, from the database, the indexed files
-    ("sources": {path: sha256}, "stats": {path: (size, mtime_ns)}) and the skipped ones
+    ("sources": {path: sha256}, "stats": {path: (size, mtime_ns, ctime_ns)}) and the skipped ones
     ("skipped": [{source, reason}]).
     `records=False`: manifest.json alone (a check of format and model needs no more, and the
     records of a large archive take a while to read)."""
@@ -66,8 +66,8 @@ def read_manifest(build_dir: Path, records: bool = True) -> dict:
         db = _connect(Path(build_dir) / "meta.sqlite", Path(build_dir).parent.parent)
         try:
             manifest["sources"], manifest["skipped"] = _records(db)
-            manifest["stats"] = {s: (n, t) for s, n, t in db.execute(
-                "SELECT source, size, mtime_ns FROM articles") if n is not None}
+            manifest["stats"] = {s: (n, m, c) for s, n, m, c in db.execute(
+                "SELECT source, size, mtime_ns, ctime_ns FROM articles") if n is not None}
         except sqlite3.DatabaseError as exc:
             raise IndexMismatch(Path(build_dir).parent.parent,
                                 f"meta.sqlite is damaged ({exc})") from None

@@ -17,9 +17,10 @@ class BuildReuse:
     """Mixed into store.Build (which provides db, faiss, sentence_vectors, path, manifest)."""
 
     def file_records(self) -> dict[str, tuple[str, str, int | None, int | None]]:
-        """{source: (article id, sha256, size, mtime_ns)} of the indexed files (no size and
-        time in a format 3 build)."""
-        stat = "size, mtime_ns" if self.manifest.get("format_version") != 3 else "NULL, NULL"
+        """{source: (article id, sha256, size, mtime_ns, ctime_ns)} of the indexed files (no
+        size and times in a format 3 build)."""
+        stat = ("size, mtime_ns, ctime_ns" if self.manifest.get("format_version") != 3
+                else "NULL, NULL, NULL")
         return {r[1]: (r[0], *r[2:]) for r in self.db.execute(
             f"SELECT id, source, sha256, {stat} FROM articles")}
 
@@ -40,7 +41,7 @@ class BuildReuse:
             params = self.manifest.get("lexical")  # what its scores were computed with
             return lexical.Postings.load(self.path / "lexical", self.n_chunks,
                                          params if isinstance(params, dict) else None)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, IndexError, TypeError) as exc:
             raise IndexMismatch(self.index_dir, "the lexical index is missing or damaged") from exc
 
     def section_mask(self, keep: set[str]) -> np.ndarray:

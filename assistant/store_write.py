@@ -23,7 +23,8 @@ from .records import Article, Chunk
 FORMAT_VERSION = 4
 SCHEMA = """
 CREATE TABLE articles (ord INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT UNIQUE NOT NULL,
-                       title TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER, mtime_ns INTEGER);
+                       title TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER, mtime_ns INTEGER,
+                       ctime_ns INTEGER);
 CREATE TABLE skipped (source TEXT NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE sections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ord INTEGER NOT NULL,
                        heading_path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER,
@@ -61,8 +62,8 @@ class BuildContent:
     skipped: list[dict] = field(default_factory=list)
     base: object = None  # store.Build
     keep: Sequence[str] = ()  # article ids of `base`
-    # (size, mtime_ns) by source: of the new files, and of kept ones whose stat changed
-    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # (size, mtime_ns, ctime_ns) by source: of the new files, and kept ones whose stat changed
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -> None:
@@ -82,7 +83,8 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
                 else _Kept.empty())
         with db:
             new_rows = _insert_new(db, content, kept, packing)
-            db.executemany("UPDATE articles SET size = ?, mtime_ns = ? WHERE source = ?",
+            db.executemany("UPDATE articles SET size = ?, mtime_ns = ?, ctime_ns = ? "
+                           "WHERE source = ?",
                            [(*st, src) for src, st in content.stats.items()])
             db.executemany("INSERT INTO skipped VALUES (?,?)",
                            [(s["source"], s["reason"]) for s in content.skipped])
@@ -172,8 +174,8 @@ def _copy_kept(db: sqlite3.Connection, base, keep: Sequence[str], repack: bool) 
     db.execute("CREATE TEMP TABLE keep (id TEXT PRIMARY KEY)")
     db.executemany("INSERT INTO keep VALUES (?)", ((k,) for k in keep))
     db.commit()
-    stat = "a.size, a.mtime_ns" if base.manifest.get("format_version") == FORMAT_VERSION \
-        else "NULL, NULL"  # format 3 recorded no file sizes and times
+    stat = "a.size, a.mtime_ns, a.ctime_ns" if base.manifest.get("format_version") \
+        == FORMAT_VERSION else "NULL, NULL, NULL"  # format 3 recorded no sizes and times
     db.executescript("BEGIN;" + _COPY_SQL.format(text="repack(s.text)" if repack else "s.text",
                                                  stat=stat) + "COMMIT;")
     old_ords = np.array([r[0] for r in db.execute(
@@ -211,7 +213,7 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
     arts, secs, chunk_rows, sent_rows = [], [], [], []
     for art, chunks in zip(content.articles, content.chunks):
         arts.append((art_ord, art.id, art.source, art.title, art.sha256,
-                     *content.stats.get(art.source, (None, None))))
+                     *content.stats.get(art.source, (None, None, None))))
         first = section_id
         secs.extend((first + i, art.id, i, json.dumps(list(s.heading_path), ensure_ascii=False),
                      vector_store.pack_text(s.text) if packing == "zlib" else s.text, s.page,
@@ -236,7 +238,7 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
 
 
 def _flush(db, arts: list, secs: list, chunk_rows: list, sent_rows: list) -> None:
-    for sql, batch in (("INSERT INTO articles VALUES (?,?,?,?,?,?,?)", arts),
+    for sql, batch in (("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)", arts),
                        ("INSERT INTO sections VALUES (?,?,?,?,?,?,?)", secs),
                        ("INSERT INTO chunk_rows VALUES (?,?,?,?,?,?,?,?,?,?,?)", chunk_rows),
                        ("INSERT INTO sentences VALUES (?,?,?,?)", sent_rows)):

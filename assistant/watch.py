@@ -38,7 +38,7 @@ class CorpusWatch:
         self.walk_seconds = 0.0  # how long the last full walk took
         self._walker: threading.Thread | None = None
         self._error: OSError | None = None  # from a background walk, raised by the next digest()
-        self.files: list | None = None  # the last walk's (path, relative name, stat) per file
+        self.files: list | None = None  # the last walk's (relative name, size, mtime, ctime)
 
     def digest(self) -> str:
         """A short string that changes when the corpus does. Raises OSError when the corpus
@@ -97,21 +97,12 @@ class CorpusWatch:
         if not self.root.is_dir():
             self.files = []
             return "", {}
-        files, refused = scan_corpus_stats(self.root)
-        self.files = files
-        root = str(self.root.resolve())
-        folders = {root: os.stat(root).st_mtime_ns}
-        for path, _, _ in files:
-            folder = str(path.parent)
-            while folder not in folders and len(folder) > len(root):
-                try:
-                    folders[folder] = os.stat(folder).st_mtime_ns
-                except OSError:
-                    break
-                folder = os.path.dirname(folder)
+        # Each folder's time is read before it is listed: a file added meanwhile changes it.
+        files, refused, folders = scan_corpus_stats(self.root)
+        self.files = files  # compact (name, size, times) tuples, for the out-of-date check
         h = hashlib.blake2b(digest_size=16)
-        for _, rel, st in files:
-            h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "replace"))
+        for rel, size, mtime, ctime in files:
+            h.update(f"{rel}\0{size}\0{mtime}\0{ctime}\n".encode("utf-8", "replace"))
         for r in refused:
             h.update(f"{r['source']}\0{r['reason']}\n".encode("utf-8", "replace"))
         return h.hexdigest(), folders

@@ -26,7 +26,7 @@ def build_vectors(index_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     store may keep them in a compact type)."""
     build = store.Build(index_dir, MODEL_NAME, MODEL_DIM, for_reuse=True)
     try:
-        cache = build.vectors_of([aid for aid, _sha in build.file_records().values()])
+        cache = build.vectors_of([r[0] for r in build.file_records().values()])
     finally:
         build.close()
 

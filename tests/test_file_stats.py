@@ -13,7 +13,14 @@ from assistant.indexing import build
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 
-def _site(tmp_path, n: int = 6):
+def _site(tmp_path, n: int = 6, monkeypatch=None):
+    """Files written an hour ago, as far as their modification time says. Their inode change
+    time is now, within the 2 s in which a build reads every file again: `monkeypatch` narrows
+    that window to 1 ms so the other rules can be tested at once."""
+    if monkeypatch is not None:
+        from assistant import build_support
+
+        monkeypatch.setattr(build_support, "RACY_NS", 1_000_000)
     corpus = tmp_path / "corpus"
     corpus.mkdir(exist_ok=True)
     hour_ago = time.time() - 3600
@@ -21,6 +28,7 @@ def _site(tmp_path, n: int = 6):
         p = corpus / f"town-{i:03d}.txt"
         p.write_text(article(i), encoding="utf-8")
         os.utime(p, (hour_ago, hour_ago))
+    time.sleep(0.01)  # (past the narrowed window)
     return Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "index")
 
 
@@ -38,7 +46,7 @@ def _count_reads(monkeypatch) -> list[str]:
 
 
 def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
-    s, emb = _site(tmp_path), real_named_fake_embedder()
+    s, emb = _site(tmp_path, monkeypatch=monkeypatch), real_named_fake_embedder()
     build(s, embedder=emb, log=quiet)
     reads = _count_reads(monkeypatch)
     again = build(s, embedder=emb, log=quiet)
@@ -57,7 +65,7 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
 
 
 def test_a_touched_file_is_read_once_then_trusted_again(tmp_path, monkeypatch):
-    s, emb = _site(tmp_path), real_named_fake_embedder()
+    s, emb = _site(tmp_path, monkeypatch=monkeypatch), real_named_fake_embedder()
     build(s, embedder=emb, log=quiet)
     p = s.corpus_dir / "town-004.txt"
     later = time.time() - 1800
@@ -65,25 +73,37 @@ def test_a_touched_file_is_read_once_then_trusted_again(tmp_path, monkeypatch):
     reads = _count_reads(monkeypatch)
     manifest = store.read_manifest(store.current_build_dir(s.index_dir))
     assert state.corpus_changes(s, manifest) is None and reads == ["town-004.txt"]
-    (s.corpus_dir / "town-099.txt").write_text(article(99))  # a real change, so a new build
-    os.utime(s.corpus_dir / "town-099.txt", (later, later))
     reads.clear()
-    report = build(s, embedder=emb, log=quiet)
-    assert report.parsed_files == 1 and report.reused_files == 6
-    assert sorted(reads) == ["town-004.txt", "town-099.txt"]
+    report = build(s, embedder=emb, log=quiet)  # read once; a new build records its new times
+    assert not report.up_to_date and report.reused_files == 6 and report.parsed_files == 0
+    assert reads == ["town-004.txt"]
     reads.clear()
-    (s.corpus_dir / "town-005.txt").unlink()  # another change: the touched file's new time
-    report = build(s, embedder=emb, log=quiet)  # was recorded, so it is not read again
-    assert report.removed_files == 1 and reads == []
+    assert build(s, embedder=emb, log=quiet).up_to_date and reads == []
+
+
+def test_a_file_put_back_with_an_old_time_is_read(tmp_path, monkeypatch):
+    """`cp -p`, `rsync -t` or `tar` can replace a file with one of the same size and an old
+    modification time; its inode change time is new, so it is read."""
+    s, emb = _site(tmp_path, monkeypatch=monkeypatch), real_named_fake_embedder()
+    build(s, embedder=emb, log=quiet)
+    p = s.corpus_dir / "town-003.txt"
+    old = p.stat()
+    p.write_text(p.read_text().replace("herring", "HERRING"), encoding="utf-8")
+    os.utime(p, ns=(old.st_atime_ns, old.st_mtime_ns))  # same size, same mtime as recorded
+    assert p.stat().st_size == old.st_size and p.stat().st_mtime_ns == old.st_mtime_ns
+    reads = _count_reads(monkeypatch)
+    manifest = store.read_manifest(store.current_build_dir(s.index_dir))
+    assert "1 changed" in state.corpus_changes(s, manifest) and reads == ["town-003.txt"]
+    assert build(s, embedder=emb, log=quiet).parsed_files == 1
 
 
 def test_files_modified_just_before_a_build_are_read_next_time(tmp_path, monkeypatch):
+    """With the real 2 s window: every file was written (its inode changed) just now, so the
+    next build reads them all again even though size and times match."""
     s, emb = _site(tmp_path), real_named_fake_embedder()
-    p = s.corpus_dir / "town-001.txt"
-    p.write_text(article(1) + " Fresh.", encoding="utf-8")  # modified now: racy
     build(s, embedder=emb, log=quiet)
     reads = _count_reads(monkeypatch)
-    assert build(s, embedder=emb, log=quiet).up_to_date and reads == ["town-001.txt"]
+    assert build(s, embedder=emb, log=quiet).up_to_date and len(reads) == 6
     reads.clear()
     report = build(s, embedder=emb, log=quiet, full=True)  # --full reads everything
     assert report.parsed_files == 6 and len(reads) == 6
@@ -118,5 +138,6 @@ def test_the_scan_keeps_the_order_and_choices_of_a_plain_walk(tmp_path):
     found, refused = scan_corpus(root)
     assert [rel for _, rel in found] == _scan_with_os_walk(root) and not refused
     assert "folder-link/x.txt" not in [rel for _, rel in found]
-    stats = scan_corpus_stats(root)[0]
-    assert all(st.st_size == p.stat().st_size for p, _, st in stats)
+    stats, _, folders = scan_corpus_stats(root)
+    assert all(size == (root / rel).stat().st_size for rel, size, _, _ in stats)
+    assert str(root.resolve() / "sub" / "deeper") in folders

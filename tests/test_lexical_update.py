@@ -190,3 +190,26 @@ def test_a_format_3_index_is_updated_by_a_plain_build_reusing_its_vectors(tmp_pa
         _same_as_scratch(tmp_path, b, s.corpus_dir, emb)
     finally:
         b.close()
+
+
+def test_a_term_more_frequent_than_65535_survives_updates(tmp_path):
+    texts = ["zebra " * 70_000 + "lion", "lion tiger"]
+    lex = lexical.LexicalIndex()
+    lex.add_sections(texts)
+    lex.add_chunks(texts)
+    lex.save(tmp_path / "a")
+    again = lexical.LexicalIndex(lexical.Postings.load(tmp_path / "a", 2), np.ones(2, bool))
+    again.save(tmp_path / "b")
+    for name in ("data.csc.index.npy", "indices.csc.index.npy", "chunk_df.npy"):
+        assert np.array_equal(np.load(tmp_path / "a" / name), np.load(tmp_path / "b" / name))
+
+
+def test_an_index_without_terms_answers_zero_scores(tmp_path):
+    import bm25s
+
+    lex = lexical.LexicalIndex()
+    lex.add_sections(["the and of", "a"])
+    lex.add_chunks(["the and of", "a"])
+    lex.save(tmp_path / "lex")
+    index = bm25s.BM25.load(str(tmp_path / "lex"), mmap=True, show_progress=False)
+    assert lexical.scores(index, ["harbour"]).tolist() == [0.0, 0.0]
