@@ -423,9 +423,9 @@ def test_span_is_exact_substring_with_given_and_computed_sentence_spans():
     from assistant.chunking import sentence_spans
 
     spans = sentence_spans(passage)
-    for given in (None, spans):
+    for known in (None, spans):
         v = run("In 1781 James Watt patented a steam engine that produced continuous rotary "
-                "motion [1].", [passage], sentence_spans=[given])
+                "motion [1].", [passage], sentence_spans=[known])
         [(claim, sup)] = v.kept
         a, b = sup[1].span
         assert passage[a:b] == ("In 1781 James Watt patented a steam engine that produced "
