@@ -276,8 +276,8 @@ def _lexical_index(plan: _Plan, flat: list[tuple[Article, Chunk]]) -> lexical.Le
         lex = lexical.LexicalIndex()
         if keep:
             kept_chunks, kept_sections = old.lexical_texts(keep)
-            lex.add_sections([embed_prefix(t, h) + x for t, h, x in kept_sections])
-            lex.add_chunks([embed_prefix(t, h) + x for t, h, x in kept_chunks])
+            lex.add_sections(kept_sections)
+            lex.add_chunks(kept_chunks)
     lex.add_sections([embed_prefix(a.title, s.heading_path) + s.text
                       for a in plan.articles for s in a.sections])
     lex.add_chunks([embed_prefix(a.title, c.heading_path) + c.text for a, c in flat])

@@ -95,15 +95,12 @@ class Postings:
             return None
         vocab = json.loads((path / "vocab.index.json").read_text(encoding="utf-8"))
         load = lambda name: np.load(path / name, mmap_mode="r")  # noqa: E731
-        indptr, docs, doclen = (load("indptr.csc.index.npy"), load("indices.csc.index.npy"),
-                                load("doclen.npy"))
-        if (path / "tf.npy").is_file():
-            tf = load("tf.npy")
-        elif len(docs) == len(np.load(path / "data.csc.index.npy", mmap_mode="r")):
-            tf = tf_from_scores(load("data.csc.index.npy"), indptr, docs, doclen,
-                                {**BM25_PARAMS, **(params or {})})
-        else:
+        indptr, docs, doclen, data = (load(f"{name}.npy") for name in (
+            "indptr.csc.index", "indices.csc.index", "doclen", "data.csc.index"))
+        if len(data) != len(docs):
             raise ValueError(f"the lexical entries in {path} do not fit together")
+        tf = (load("tf.npy") if (path / "tf.npy").is_file() else
+              tf_from_scores(data, indptr, docs, doclen, {**BM25_PARAMS, **(params or {})}))
         found = cls(vocab, indptr, docs, tf, doclen, load("chunk_df.npy"), n_chunks)
         n = len(vocab)
         ids = np.fromiter(vocab.values(), np.int64, n)

@@ -65,9 +65,7 @@ def read_manifest(build_dir: Path, records: bool = True) -> dict:
     if records and manifest.get("format_version") == FORMAT_VERSION:
         db = _connect(Path(build_dir) / "meta.sqlite", Path(build_dir).parent.parent)
         try:
-            manifest["sources"], manifest["skipped"] = _records(db)
-            manifest["stats"] = {s: (n, m, c) for s, n, m, c in db.execute(
-                "SELECT source, size, mtime_ns, ctime_ns FROM articles") if n is not None}
+            manifest["sources"], manifest["skipped"], manifest["stats"] = _records(db)
         except sqlite3.DatabaseError as exc:
             raise IndexMismatch(Path(build_dir).parent.parent,
                                 f"meta.sqlite is damaged ({exc})") from None
@@ -76,10 +74,19 @@ def read_manifest(build_dir: Path, records: bool = True) -> dict:
     return manifest
 
 
-def _records(db: sqlite3.Connection) -> tuple[dict[str, str], list[dict]]:
-    sources = dict(db.execute("SELECT source, sha256 FROM articles ORDER BY source"))
-    skipped = [{"source": s, "reason": r} for s, r in db.execute("SELECT source, reason FROM skipped")]
-    return sources, skipped
+def _records(db: sqlite3.Connection) -> tuple[dict[str, str], list[dict], dict[str, tuple]]:
+    """{source: sha256}, the skipped files, and {source: (size, mtime_ns, ctime_ns)}."""
+    sources, stats = {}, {}
+    for source, sha, *sig in db.execute(
+            "SELECT source, sha256, size, mtime_ns, ctime_ns FROM articles ORDER BY source"):
+        sources[source] = sha
+        if sig[0] is not None:
+            stats[source] = tuple(sig)
+    return sources, _skipped(db), stats
+
+
+def _skipped(db: sqlite3.Connection) -> list[dict]:
+    return [{"source": s, "reason": r} for s, r in db.execute("SELECT source, reason FROM skipped")]
 
 
 def _connect(path: Path, index_dir: Path) -> sqlite3.Connection:
@@ -260,7 +267,7 @@ class Build(BuildReuse):
         return _records(self.db)[0]
 
     def skipped(self) -> list[dict]:
-        return _records(self.db)[1]
+        return _skipped(self.db)
 
     def chunks(self, rows: Iterable[int]) -> dict[int, tuple[Chunk, dict, tuple[int, int]]]:
         """Chunks by FAISS row, with their article record and sentence rows."""

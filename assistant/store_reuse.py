@@ -19,10 +19,10 @@ class BuildReuse:
     def file_records(self) -> dict[str, tuple[str, str, int | None, int | None]]:
         """{source: (article id, sha256, size, mtime_ns, ctime_ns)} of the indexed files (no
         size and times in a format 3 build)."""
-        stat = ("size, mtime_ns, ctime_ns" if self.manifest.get("format_version") != 3
-                else "NULL, NULL, NULL")
+        from .store_write import stat_columns
+
         return {r[1]: (r[0], *r[2:]) for r in self.db.execute(
-            f"SELECT id, source, sha256, {stat} FROM articles")}
+            f"SELECT id, source, sha256, {stat_columns(self.manifest)} FROM articles")}
 
     def vectors_of(self, article_ids: Iterable[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{chunk id: (vector, sentence vectors)} of these articles' chunks (a changed file
@@ -55,8 +55,6 @@ class BuildReuse:
     def chunk_texts(self, article_ids: Iterable[str] | None = None) -> list[str]:
         """What the lexical index reads for each chunk (title, headings, text), in row order;
         only the chunks of `article_ids` when given."""
-        from .chunking import embed_prefix
-
         sql = ("SELECT a.title, s.heading_path, s.text, c.start, c.end FROM chunk_rows c "
                "JOIN sections s ON s.id = c.section_id JOIN articles a ON a.id = c.article_id")
         if article_ids is None:
@@ -64,19 +62,26 @@ class BuildReuse:
         else:
             found = [r for aid in article_ids for r in self.db.execute(
                 sql + " WHERE c.article_id = ? ORDER BY c.row", (aid,))]
-        return [embed_prefix(t, tuple(json.loads(hp))) + _text(text)[s:e]
-                for t, hp, text, s, e in found]
+        return [_lexical_text(t, hp, text, s, e) for t, hp, text, s, e in found]
 
-    def lexical_texts(self, keep: set[str]) -> tuple[list[tuple], list[tuple]]:
-        """(title, heading path, text) of the kept articles' chunks in row order, and of their
-        sections in id order: what the next build's lexical indexes start with."""
+    def lexical_texts(self, keep: set[str]) -> tuple[list[str], list[str]]:
+        """What the lexical index reads for the kept articles' chunks, in row order, and for
+        their sections, in id order (one pass over each table, however many are kept)."""
         titles = {i: t for i, t in self.db.execute("SELECT id, title FROM articles")
                   if i in keep}
-        chunks = [(titles[aid], tuple(json.loads(hp)), _text(text)[s:e]) for aid, hp, text, s, e in
+        chunks = [_lexical_text(titles[aid], hp, text, s, e) for aid, hp, text, s, e in
                   self.db.execute("SELECT c.article_id, s.heading_path, s.text, c.start, c.end "
                                   "FROM chunk_rows c JOIN sections s ON s.id = c.section_id "
                                   "ORDER BY c.row") if aid in titles]
-        sections = [(titles[aid], tuple(json.loads(hp)), _text(text)) for aid, hp, text in
+        sections = [_lexical_text(titles[aid], hp, text) for aid, hp, text in
                     self.db.execute("SELECT article_id, heading_path, text FROM sections "
                                     "ORDER BY id") if aid in titles]
         return chunks, sections
+
+
+def _lexical_text(title: str, heading_path: str, text, start: int = 0,
+                  end: int | None = None) -> str:
+    """A stored section (or the slice of it that is a chunk) as the lexical index reads it."""
+    from .chunking import embed_prefix
+
+    return embed_prefix(title, tuple(json.loads(heading_path))) + _text(text)[start:end]

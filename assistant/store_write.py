@@ -71,15 +71,18 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     lexical.LexicalIndex) indexes the sections in their id order (kept ones first)."""
     dim = manifest["model"]["dim"]
     base = content.base if content.keep else None
-    packing = vector_store.text_packing(_kept_chunks(base, content.keep)
-                                        + sum(len(c) for c in content.chunks))
-    old_packing = base.manifest.get("section_text", "text") if base is not None else packing
     db = sqlite3.connect(tmp_dir / "meta.sqlite")
     try:
-        db.executescript(SCHEMA + (CHUNKS_VIEW if packing == "text" else ""))
+        db.executescript(SCHEMA)
+        old_ords, mask = _attach_kept(db, base, content.keep) if base is not None else ((), ())
+        packing = vector_store.text_packing(int(np.count_nonzero(mask))
+                                            + sum(len(c) for c in content.chunks))
+        if packing == "text":
+            db.executescript(CHUNKS_VIEW)
         db.create_function("repack", 1, vector_store.pack_text if packing == "zlib"
                            else vector_store.unpack_text, deterministic=True)
-        kept = (_copy_kept(db, base, content.keep, packing != old_packing) if base is not None
+        repack = base is not None and base.manifest.get("section_text", "text") != packing
+        kept = (_copy_kept(db, base, old_ords, mask, repack) if base is not None
                 else _Kept.empty())
         with db:
             new_rows = _insert_new(db, content, kept, packing)
@@ -156,37 +159,40 @@ INSERT INTO sentences SELECT s.row + m.shift, m.new, s.start, s.end
 """
 
 
-def _kept_chunks(base, keep: Sequence[str]) -> int:
-    """How many chunks the kept articles have (counted over the few that are not kept)."""
-    if base is None or not keep:
-        return 0
-    keep = set(keep)
-    gone = [a for (a,) in base.db.execute("SELECT id FROM articles") if a not in keep]
-    return base.n_chunks - sum(base.db.execute(
-        "SELECT count(*) FROM chunk_rows WHERE article_id = ?", (a,)).fetchone()[0] for a in gone)
+def stat_columns(manifest: dict, prefix: str = "") -> str:
+    """The articles columns holding each file's size and times, or NULLs for a format 3 build,
+    which recorded none."""
+    if manifest.get("format_version") == 3:
+        return "NULL, NULL, NULL"
+    return ", ".join(prefix + c for c in ("size", "mtime_ns", "ctime_ns"))
 
 
-def _copy_kept(db: sqlite3.Connection, base, keep: Sequence[str], repack: bool) -> _Kept:
-    """Copy the kept articles' rows from the previous build's database, renumbered densely in
-    their previous order, and work out the same renumbering for rows.npy and the vectors.
-    `repack`: the section text changes between text and compressed on the way."""
+def _attach_kept(db: sqlite3.Connection, base, keep: Sequence[str]):
+    """Attach the previous build's database and name the kept articles in it: their previous
+    ords, and which previous chunk rows are theirs."""
     db.execute("ATTACH DATABASE ? AS old", (str(base.path / "meta.sqlite"),))
     db.execute("CREATE TEMP TABLE keep (id TEXT PRIMARY KEY)")
     db.executemany("INSERT INTO keep VALUES (?)", ((k,) for k in keep))
     db.commit()
-    stat = "a.size, a.mtime_ns, a.ctime_ns" if base.manifest.get("format_version") \
-        == FORMAT_VERSION else "NULL, NULL, NULL"  # format 3 recorded no sizes and times
-    db.executescript("BEGIN;" + _COPY_SQL.format(text="repack(s.text)" if repack else "s.text",
-                                                 stat=stat) + "COMMIT;")
     old_ords = np.array([r[0] for r in db.execute(
         "SELECT ord FROM old.articles WHERE id IN (SELECT id FROM keep) ORDER BY ord")], np.int64)
+    return old_ords, np.isin(np.asarray(base.rows)[:, 0], old_ords)
+
+
+def _copy_kept(db: sqlite3.Connection, base, old_ords: np.ndarray, mask: np.ndarray,
+               repack: bool) -> _Kept:
+    """Copy the kept articles' rows from the attached previous database, renumbered densely in
+    their previous order, and work out the same renumbering for rows.npy and the vectors.
+    `repack`: the section text changes between text and compressed on the way."""
+    db.executescript("BEGIN;" + _COPY_SQL.format(text="repack(s.text)" if repack else "s.text",
+                                                 stat=stat_columns(base.manifest, "a."))
+                     + "COMMIT;")
     smap = np.array(db.execute("SELECT old, new FROM smap").fetchall(), np.int64).reshape(-1, 2)
     db.execute("DROP TABLE temp.smap")
     db.execute("DROP TABLE temp.cmap")
     db.execute("DROP TABLE temp.keep")
     db.execute("DETACH DATABASE old")
     old = np.asarray(base.rows)
-    mask = np.isin(old[:, 0], old_ords)
     kept = old[mask].astype(np.int64)
     art_map = np.full(int(old[:, 0].max(initial=-1)) + 1, -1, np.int64)
     art_map[old_ords] = np.arange(len(old_ords))

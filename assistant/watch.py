@@ -8,7 +8,7 @@ file added, removed or renamed changes its folder's modification time, so those 
 once) and redoes the full walk at most every `interval` seconds (so a file edited in place is seen
 within that time).
 
-A large corpus takes seconds to walk (about 5 s for 380,000 files here), which must neither hold
+A large corpus takes seconds to walk (seconds for a few hundred thousand files), which must neither hold
 up a page nor take a core: after the first walk, a walk longer than INLINE_SECONDS runs in a
 background thread while pages get the last digest, and the full walk is repeated at most every
 WALK_SHARE_INVERSE times its own duration (so it costs at most a thirtieth of a core; an edit in
@@ -70,13 +70,13 @@ class CorpusWatch:
     def _refresh(self, background: bool = False) -> None:
         started = time.monotonic()
         try:
-            digest, folders = self._walk()
+            digest, folders, files = self._walk()
         except OSError as exc:
             if not background:
                 raise
             self._error = exc
             return
-        self._digest, self._folders = digest, folders
+        self._digest, self._folders, self.files = digest, folders, files
         self._walked_at = time.monotonic()
         self.walk_seconds = self._walked_at - started
 
@@ -89,20 +89,19 @@ class CorpusWatch:
                 return True
         return False
 
-    def _walk(self) -> tuple[str, dict[str, int]]:
+    def _walk(self) -> tuple[str, dict[str, int], list[tuple]]:
         """The fingerprint of the corpus (the same files a build reads, with their sizes and
-        modification times; nothing is read) and the folders seen."""
+        times; nothing is read), the folders seen, and the files as compact (name, size, mtime,
+        ctime) tuples for the out-of-date check."""
         from .build_support import scan_corpus_stats
 
         if not self.root.is_dir():
-            self.files = []
-            return "", {}
+            return "", {}, []
         # Each folder's time is read before it is listed: a file added meanwhile changes it.
         files, refused, folders = scan_corpus_stats(self.root)
-        self.files = files  # compact (name, size, times) tuples, for the out-of-date check
         h = hashlib.blake2b(digest_size=16)
         for rel, size, mtime, ctime in files:
             h.update(f"{rel}\0{size}\0{mtime}\0{ctime}\n".encode("utf-8", "replace"))
         for r in refused:
             h.update(f"{r['source']}\0{r['reason']}\n".encode("utf-8", "replace"))
-        return h.hexdigest(), folders
+        return h.hexdigest(), folders, files

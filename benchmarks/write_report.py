@@ -209,7 +209,7 @@ def section_scale(r: dict) -> list[str]:
                    f"(peak RSS {f(step['peak_rss_mb'] / 1e3, 1)} GB)")
     if r.get("app"):
         out.append(f"- app first page load (AppTest, server side): {f(r['app']['first_run_s'], 1)} s"
-                   f"; the next run {f(r['app'].get('second_run_s'), 1)} s")
+                   f"; the next run {f(r['app'].get('second_run_s'), 2)} s")
     out += [f"- {note}" for note in r.get("notes", [])]
     return out + [""]
 
