@@ -62,7 +62,7 @@ llm-server: $(LLM_STAMP)
 # allow-list is set without an [auth] section, or [auth] cannot work; it warns when the app would
 # serve a non-loopback HOST without sign-in.
 run: $(STAMP)
-	@$(BIN)/python -m assistant.auth --host $(HOST)
+	@$(BIN)/assistant check-auth --host $(HOST)
 	$(BIN)/assistant build --if-stale
 	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false

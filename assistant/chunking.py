@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 
 from .embedding import MAX_SEQ as MODEL_MAX_TOKENS  # the model's limit, special tokens included
 from .records import SECTION_SEP, Article, Chunk, content_id
+from .text import embed_prefix
 
 _MAX_PREFIX_TOKENS = 48
 
@@ -60,12 +61,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             if e - s - lead - trail > 0:
                 spans.append((base + s + lead, base + e - trail))
     return spans
-
-
-def embed_prefix(title: str, heading_path: tuple[str, ...]) -> str:
-    """What is put before a chunk's text for embedding and lexical indexing (never shown)."""
-    parts = [title, *heading_path]
-    return SECTION_SEP.join(p for p in parts if p) + "\n"
 
 
 def _split_long(text: str, span: tuple[int, int], ntok: int, budget: int,

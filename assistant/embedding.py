@@ -11,7 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
@@ -86,6 +86,23 @@ class EncodedChunks:
     vectors: np.ndarray  # (n, d) float32, L2-normalized
     sentence_vectors: list[np.ndarray]  # per chunk: (n_sentences, d) float32, L2-normalized
     tokens: int  # word pieces fed to the model (special tokens included, padding excluded)
+
+
+class Encoder(Protocol):
+    """What a build and a question need of a model: `Embedder` here, `RayEmbedder` on a
+    cluster (distributed.py), the tests' `FakeEmbedder` (devtools/fakes.py)."""
+
+    name: str  # recorded in the manifest: a build opens only with the model it was built with
+    dim: int
+    precision: str  # "fp32" or "bf16" (a Ray build may report "mixed (bf16 and fp32)")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_chunks(self, texts: Sequence[str],
+                      sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      progress: bool | None = None, on_progress=None) -> EncodedChunks: ...
 
 
 class Embedder:

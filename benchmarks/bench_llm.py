@@ -50,7 +50,7 @@ def main() -> None:
     from assistant.embedding import Embedder
     from assistant.eval import (ensure_index, llm_outcome, llm_summary, load_squad,
                                       squad_articles, squad_llm)
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     work = Path(args.work)

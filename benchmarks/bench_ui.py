@@ -90,7 +90,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
 
     work = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     try:

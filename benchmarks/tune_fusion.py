@@ -23,7 +23,8 @@ def main() -> None:
     args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
-    from assistant import lexical
+    from assistant.index import lexical
+    from assistant.text import tokenize
     from assistant.eval import beir_run
     from assistant.retrieval import Fusion, Retriever
 
@@ -31,7 +32,7 @@ def main() -> None:
     chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
     titles = [r[0] for r in build.db.execute(
         "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
-    qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
+    qtok = {flag: tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
 
     def ndcg(retriever, mode, qt):
         run = beir_run(retriever, qids, qvecs, qt, mode)

@@ -22,6 +22,7 @@ class FakeEmbedder:
 
     name = "test/fake-hash-embedder"
     dim = 384
+    precision = "fp32"  # the manifest records what the real model would have used
 
     def __init__(self):
         self.calls = 0

@@ -52,7 +52,7 @@ class SharedIndex:
 
 
 def _shared_index(tmp_path_factory, embedder, name: str, hostile: bool) -> SharedIndex:
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from devtools.ui_samples import make_corpus
 
     root = tmp_path_factory.mktemp(name)

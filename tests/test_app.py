@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.indexing import build
+from assistant.index.builder import build
 from assistant.service import Assistant
 
 from devtools.ui_samples import (HOSTILE_QUESTIONS, HOSTILE_SOURCE, OFF_CORPUS, REPO, SEED,

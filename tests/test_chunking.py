@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import (MODEL_MAX_TOKENS, chunk_article, embed_prefix, join_chunks,
-                                sentence_spans)
+from assistant.chunking import (MODEL_MAX_TOKENS, chunk_article, join_chunks, sentence_spans)
+from assistant.text import embed_prefix
 from assistant.loaders import load_article
 from assistant.records import Article, Section, content_id
 from conftest import FakeEmbedder

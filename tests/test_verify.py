@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
-from assistant import verify as V
-from assistant.verify import (DEFAULT_VERIFY_SETTINGS, Claim, VerifySettings, check,
+from assistant.answer import verify as V
+from assistant.answer.verify import (DEFAULT_VERIFY_SETTINGS, Claim, VerifySettings, check,
                               is_declined, split_claims)
 from conftest import FakeEmbedder
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import lexical
-from .records import Answer, Citation, Passage
+from ..index import lexical
+from ..records import Answer, Citation, Passage
+from ..text import tokenize
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|" \
     r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|half"
@@ -109,7 +110,7 @@ def _coverage(q_terms: dict[str, float], tokens: set[str]) -> float:
 def question_terms(question: str, idf: lexical.Idf) -> tuple[dict[str, float], float]:
     """Stemmed content words of the question with idf weights, and the share of idf mass of
     words the corpus never uses (a strong sign the question is off-corpus)."""
-    toks = lexical.tokenize([question], query=True)[0]
+    toks = tokenize([question], query=True)[0]
     max_idf = idf.max
     weights = {}
     unknown = 0.0
@@ -141,7 +142,7 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
         for k, ((a, b), vec) in enumerate(zip(p.chunk.sentences, vecs)):
             texts.append(p.chunk.text[a - p.chunk.start: b - p.chunk.start])
             metas.append((rank, p, k, a, b, vec))
-    token_sets = [set(t) for t in lexical.tokenize(texts)] if texts else []
+    token_sets = [set(t) for t in tokenize(texts)] if texts else []
     out = []
     seen = set()
     for i, (text, toks, (rank, p, k, a, b, vec)) in enumerate(zip(texts, token_sets, metas)):
@@ -164,8 +165,8 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
                              with_prev=with_prev, window=window,
                              passage_share=p.score / best_fused))
     out.sort(key=lambda c: -c.score)
-    top_tokens = set(lexical.tokenize([top[0].chunk.text])[0]) | \
-        set(lexical.tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])
+    top_tokens = set(tokenize([top[0].chunk.text])[0]) | \
+        set(tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])
     max_idf = max(q_terms.values(), default=1.0) or 1.0
     missing = [w for t, w in q_terms.items() if t not in top_tokens]
     feats = {

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 from . import verify
-from .errors import AssistantError
-from .records import Answer, Citation, Passage
+from ..errors import AssistantError
+from ..records import Answer, Citation, Passage
 
 DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Settings
 from ..records import Article, Section, content_id
 from ..service import Assistant, make_embedder
+from .batch import rank_sources
 from .common import ensure_index
 
 METRICS = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
@@ -67,7 +68,7 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
         assistant = Assistant.open(index_dir, settings, embedder=embedder, **kwargs)
         qids = list(queries)
         results = {}
-        ranked = assistant.rank_sources([queries[q] for q in qids], k=100, chunks=300, modes=modes)
+        ranked = rank_sources(assistant, [queries[q] for q in qids], k=100, chunks=300, modes=modes)
         for mode, runs in ranked.items():
             run = {qid: r or {"__none__": 0.0} for qid, r in zip(qids, runs)}
             scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)

@@ -13,7 +13,7 @@ from .squad import load_squad
 def recheck(answer, encode) -> list[str]:
     """Re-check a shown LLM answer from the outside: every sentence, with the passages its
     markers point to in the final citations, must pass the verifier. Returns the failures."""
-    from .. import verify  # the product's verifier, applied again from outside the reader
+    from ..answer import verify  # the product's verifier, applied again from outside the reader
 
     if answer.mode != "llm":
         return []

@@ -12,6 +12,7 @@ import numpy as np
 from ..config import Settings
 from ..records import Article, Section, content_id
 from ..service import Assistant, make_embedder
+from .batch import ask_many
 from .common import contains_answer, ensure_index, half
 
 def load_squad(path: Path):
@@ -57,12 +58,12 @@ def squad_features(path: Path, settings: Settings | None = None, embedder=None,
                                  "answers": [a["text"] for a in qa["answers"]],
                                  "half": half(qa["id"])})
         full = Assistant.open(full_dir, settings, embedder=embedder)
-        answers = full.ask_many([r["question"] for r in rows], k=10)
+        answers = ask_many(full, [r["question"] for r in rows], k=10)
         for r, a in zip(rows, answers):
             r["full"] = _summarize(a, r)
         half_index = Assistant.open(half_dir, settings, embedder=embedder)
         idx = [i for i, r in enumerate(rows) if not (r["article"] in in_corpus and r["impossible"])]
-        answers = half_index.ask_many([rows[i]["question"] for i in idx], k=10)
+        answers = ask_many(half_index, [rows[i]["question"] for i in idx], k=10)
         for i, a in zip(idx, answers):
             rows[i]["ooc"] = _summarize(a, rows[i])
             rows[i]["ooc"]["should_answer"] = rows[i]["article"] in in_corpus
@@ -91,7 +92,7 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
     from sklearn.metrics import roc_auc_score
 
     # The answer model's features and shipped settings: what this fits and compares against.
-    from ..answering import DEFAULT_ANSWER_SETTINGS, FEATURES
+    from ..answer.extractive import DEFAULT_ANSWER_SETTINGS, FEATURES
 
     rows = data["rows"]
     ans = [r for r in rows if not r["impossible"]]

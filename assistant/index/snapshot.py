@@ -1,6 +1,6 @@
 """The index folder: open a build and check it matches the code, the model and itself.
 
-A build folder (see build_dir.py for the folder layout and the atomic switch) holds::
+A build folder (see layout.py for the folder layout and the atomic switch) holds::
 
     manifest.json       self-description: format, model, chunking, counts, index type, precision,
                         the size of every file (a truncated file is refused at once)
@@ -28,14 +28,12 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import lexical, vector_store
-from .build_dir import (builds_dir, collect_garbage, current_build_dir,  # noqa: F401 (re-exported)
-                        current_name, new_build_dir, publish)
-from .errors import IndexMismatch
-from .records import Chunk, Section
-from .vector_store import unpack_text as _text
-from .store_reuse import BuildReuse
-from .store_write import FORMAT_VERSION, BuildContent, write_build  # noqa: F401 (re-exported)
+from . import dense, lexical, reuse
+from .layout import current_build_dir
+from ..errors import IndexMismatch
+from ..records import Chunk, Section
+from .dense import unpack_text as _text
+from .writer import FORMAT_VERSION
 
 # Builds whose chunks and vectors a new build may reuse (format 3's lexical index is rebuilt
 # from its text, since it lacks the term frequencies).
@@ -116,7 +114,7 @@ class Articles(Mapping):
     """Article records {id, source, title} by article id, read from SQLite when asked (a large
     archive's articles are not all held in memory)."""
 
-    def __init__(self, build: "Build"):
+    def __init__(self, build: "Snapshot"):
         self._build = build
         self._get = lru_cache(maxsize=65_536)(self._fetch)
 
@@ -142,7 +140,7 @@ class Articles(Mapping):
             "SELECT id, source, title FROM articles ORDER BY ord")]
 
 
-class Build(BuildReuse):
+class Snapshot:
     """One opened, immutable build. Thread-safe: each thread gets its own SQLite connection."""
 
     def __init__(self, index_dir: Path, model_name: str, dim: int, for_reuse: bool = False):
@@ -158,8 +156,8 @@ class Build(BuildReuse):
         self._local = threading.local()
         _connect(self.path / "meta.sqlite", self.index_dir).close()
         plan = self.manifest.get("faiss") if isinstance(self.manifest.get("faiss"), dict) else {}
-        self.faiss = self._load("vectors.faiss", lambda p: vector_store.open_index(p, plan))
-        self.sentence_vectors = self._load("sentences.npy", lambda p: vector_store.open_sentences(
+        self.dense = self._load("vectors.faiss", lambda p: dense.FaissIndex.open(p, plan))
+        self.sentence_vectors = self._load("sentences.npy", lambda p: dense.open_sentences(
             p.parent, self.manifest.get("sentence_vectors", "float16")))
         self.rows = self._load("rows.npy", lambda p: np.load(p, mmap_mode="r"))
         self.section_lexical = self.idf = self._chunk_lexical = None
@@ -178,7 +176,7 @@ class Build(BuildReuse):
         """BM25 over the chunks themselves, for the non-default Fusion(lexical_level="chunk")
         (tuning): built in memory from the stored text on first use."""
         if self._chunk_lexical is None:
-            self._chunk_lexical = lexical.build_index(self.chunk_texts())
+            self._chunk_lexical = lexical.build_index(reuse.chunk_texts(self))
         return self._chunk_lexical
 
     @lexical.setter
@@ -203,7 +201,7 @@ class Build(BuildReuse):
         rows, sv = self.rows, self.sentence_vectors
         if rows.ndim != 2 or rows.shape != (n_chunks, 5):
             raise IndexMismatch(self.index_dir, "rows.npy and the database disagree")
-        if n_chunks != self.faiss.ntotal:
+        if n_chunks != self.dense.count:
             raise IndexMismatch(self.index_dir, "vectors and database disagree")
         lex = self.section_lexical
         if lex is not None and (not n_sections == lex.scores["num_docs"] == len(self._doclen)

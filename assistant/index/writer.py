@@ -14,9 +14,10 @@ from typing import Sequence
 
 import numpy as np
 
-from . import __version__, vector_store
-from .build_dir import fsync_tree, write_json
-from .records import Article, Chunk
+from .. import __version__
+from . import dense
+from .layout import fsync_tree, write_json
+from ..records import Article, Chunk
 
 # 3: chunk text as section slices, rows.npy, IVF/int8 by size, file records; 4: one BM25 index
 # (sections) with the entries an update rebuilds it from, and the chunk frequencies for idf
@@ -60,7 +61,7 @@ class BuildContent:
     vectors: np.ndarray  # (n new chunks, d) in article/chunk order
     sentence_vectors: list[np.ndarray]  # per new chunk
     skipped: list[dict] = field(default_factory=list)
-    base: object = None  # store.Build
+    base: object = None  # snapshot.Snapshot
     keep: Sequence[str] = ()  # article ids of `base`
     # (size, mtime_ns, ctime_ns) by source: of the new files, and kept ones whose stat changed
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
@@ -75,12 +76,12 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     try:
         db.executescript(SCHEMA)
         old_ords, mask = _attach_kept(db, base, content.keep) if base is not None else ((), ())
-        packing = vector_store.text_packing(int(np.count_nonzero(mask))
+        packing = dense.text_packing(int(np.count_nonzero(mask))
                                             + sum(len(c) for c in content.chunks))
         if packing == "text":
             db.executescript(CHUNKS_VIEW)
-        db.create_function("repack", 1, vector_store.pack_text if packing == "zlib"
-                           else vector_store.unpack_text, deterministic=True)
+        db.create_function("repack", 1, dense.pack_text if packing == "zlib"
+                           else dense.unpack_text, deterministic=True)
         repack = base is not None and base.manifest.get("section_text", "text") != packing
         kept = (_copy_kept(db, base, old_ords, mask, repack) if base is not None
                 else _Kept.empty())
@@ -96,19 +97,19 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     rows = np.concatenate([kept.rows, new_rows]).astype(np.int32)
     np.save(tmp_dir / "rows.npy", rows)
     n = len(rows)
-    plan = vector_store.index_plan(n)
-    old_index = base.faiss if base is not None else None
-    kept_vecs = (vector_store.kept_vectors(old_index, kept.old_rows) if len(kept.old_rows)
+    plan = dense.index_plan(n)
+    old_index = base.dense.index if base is not None else None
+    kept_vecs = (dense.kept_vectors(old_index, kept.old_rows) if len(kept.old_rows)
                  else iter(()))
-    vector_store.write_index(tmp_dir / "vectors.faiss", plan, dim, kept_vecs, content.vectors,
+    dense.write_index(tmp_dir / "vectors.faiss", plan, dim, kept_vecs, content.vectors,
                              old_index, kept.remap)
-    precision = vector_store.sentence_precision(n)
+    precision = dense.sentence_precision(n)
     n_sent = int(rows[-1, 3]) if n else 0
     sv = [s for s in content.sentence_vectors if len(s)]
-    kept_sv = (vector_store.kept_sentences(base.sentence_vectors, kept.sentence_mask, precision)
+    kept_sv = (dense.kept_sentences(base.sentence_vectors, kept.sentence_mask, precision)
                if base is not None else iter(()))
     new_sv = (np.concatenate(sv[i:i + 4096]) for i in range(0, len(sv), 4096))
-    vector_store.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
+    dense.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
     lexical.save(tmp_dir / "lexical")
     manifest.update(format_version=FORMAT_VERSION, package_version=__version__, faiss=plan,
                     sentence_vectors=precision, section_text=packing)
@@ -222,7 +223,7 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
                      *content.stats.get(art.source, (None, None, None))))
         first = section_id
         secs.extend((first + i, art.id, i, json.dumps(list(s.heading_path), ensure_ascii=False),
-                     vector_store.pack_text(s.text) if packing == "zlib" else s.text, s.page,
+                     dense.pack_text(s.text) if packing == "zlib" else s.text, s.page,
                      s.start) for i, s in enumerate(art.sections))
         section_id += len(art.sections)
         for c in chunks:

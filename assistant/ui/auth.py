@@ -13,7 +13,6 @@ an allow-list) without one, stops the app rather than letting it run open.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import re
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from .errors import SettingError
+from ..errors import SettingError
 
 ALLOWED_ENV = "ASSISTANT_ALLOWED_USERS"
 REQUIRE_ENV = "ASSISTANT_REQUIRE_AUTH"
@@ -320,28 +319,19 @@ def load_secrets(files: Sequence[Path]) -> dict:
     return merged
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The check `make run` makes before starting the server: 0 = start (a line may be printed,
-    e.g. the warning for an open app on a network address), 2 = refuse, with one line why."""
-    parser = argparse.ArgumentParser(prog="python -m assistant.auth",
-                                     description="Check the sign-in settings before serving.")
-    parser.add_argument("--host", default="localhost", help="the address the app will bind to")
-    parser.add_argument("--secrets", action="append", type=Path,
-                        help="a secrets.toml file (repeatable; default: Streamlit's locations)")
-    args = parser.parse_args(argv)
+def check(host: str = "localhost", secrets: Sequence[Path] | None = None) -> int:
+    """The check `make run` makes before starting the server (`assistant check-auth`): 0 = start
+    (a line may be printed, e.g. the warning for an open app on a network address), 2 = refuse,
+    with one line why."""
     try:
-        config = read_config(load_secrets(args.secrets or default_secrets_files()))
+        config = read_config(load_secrets(secrets or default_secrets_files()))
     except SettingError as exc:
         print(f"Refusing to start: {exc}", file=sys.stderr)
         return 2
-    ok, line = startup_check(config, args.host)
+    ok, line = startup_check(config, host)
     if not ok:
         print(f"Refusing to start: {line}", file=sys.stderr)
         return 2
     if line:
         print(line, file=sys.stderr)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

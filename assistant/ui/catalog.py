@@ -18,7 +18,7 @@ import unicodedata
 from functools import lru_cache
 from collections.abc import Iterable
 
-from .records import ArticleInfo
+from ..records import ArticleInfo
 
 # Year 1900-2099, month and day, with one optional separator between the parts.
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)([-_/.]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")

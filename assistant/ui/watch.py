@@ -93,7 +93,7 @@ class CorpusWatch:
         """The fingerprint of the corpus (the same files a build reads, with their sizes and
         times; nothing is read), the folders seen, and the files as compact (name, size, mtime,
         ctime) tuples for the out-of-date check."""
-        from .build_support import scan_corpus_stats
+        from ..index.scan import scan_corpus_stats
 
         if not self.root.is_dir():
             return "", {}, []

@@ -34,6 +34,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ...text import tokenize
+
 from .claims import _DECLINE, DECLINE_TOKEN, Claim, is_declined, split_claims  # noqa: F401
 from .figures import _figures, _passage_keys
 from .words import _fold, _function_words, _name_part_in, _names, _stem, _text_word_keys  # noqa: F401
@@ -89,10 +91,8 @@ class Verification:
 # ----------------------------------------------------------------------------- checking
 
 def _content_terms(texts: Sequence[str], query: bool) -> list[set[str]]:
-    from .. import lexical
-
     clean = [re.sub(r"(?<=\d),(?=\d{3}\b)", "", _fold(t)) for t in texts]
-    return [set(x) for x in lexical.tokenize(clean, query=query)]
+    return [set(x) for x in tokenize(clean, query=query)]
 
 
 _CLAUSE = re.compile(r"(?:[,;:]|\s[-–—])\s+(?=(?:and|but|while|whereas|although|though|"
@@ -120,7 +120,7 @@ def candidate_spans(passage: str, sentence_spans: Spans | None = None,
     """The spans a sentence is compared with (offsets into `passage`): each sentence of the
     passage, each pair of adjacent sentences, and the clause pieces of each sentence."""
     if sentence_spans is None:
-        from ..chunking import sentence_spans as split
+        from ...chunking import sentence_spans as split
 
         sentence_spans = split(passage)
     sents = [(int(a), int(b)) for a, b in sentence_spans if 0 <= a < b <= len(passage)]

@@ -35,7 +35,7 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _stemmer():
-    from ..lexical import _stemmer as stemmer
+    from ...text import stemmer
 
     return stemmer()
 
@@ -82,12 +82,9 @@ _PREPS = {"in", "on", "at", "by", "from", "as", "with", "to", "for", "into", "du
 
 @lru_cache(maxsize=1)
 def _function_words() -> frozenset[str]:
-    try:
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
+    from ...text import STOPWORDS_EN_PLUS
 
-        return frozenset(_LEADING | {w for w in STOPWORDS_EN_PLUS if "'" not in w})
-    except ImportError:  # pragma: no cover - bm25s is a dependency
-        return frozenset(_LEADING)
+    return frozenset(_LEADING | {w for w in STOPWORDS_EN_PLUS if "'" not in w})
 
 
 _WORD = re.compile(r"[^\W\d_][\w'\-.]*[^\W_]|[^\W\d_]", re.U)
