@@ -15,13 +15,15 @@ from pathlib import Path
 import streamlit as st
 
 from assistant import service
-from assistant.ui import auth  # the sign-in gate decides before anything of the library is shown
-from assistant.ui import feedback
+from assistant.config import Settings
+from assistant.errors import AssistantError, IndexNotBuilt, SettingError
+from assistant.ui import (
+    auth,  # the sign-in gate decides before anything of the library is shown
+    feedback,
+)
 from assistant.ui import support as ui  # the page's escaping and HTML: UI code kept testable
 from assistant.ui.catalog import ArticleCatalog
 from assistant.ui.watch import CorpusWatch
-from assistant.config import Settings
-from assistant.errors import AssistantError, IndexNotBuilt, SettingError
 
 log = logging.getLogger("article_assistant.app")
 

@@ -1,9 +1,10 @@
-"""Section -> chunks on sentence boundaries, within the model's token limit, one-sentence overlap."""
+"""Section -> chunks on sentence boundaries, within the model's token limit, one-sentence
+overlap."""
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .embedding import MAX_SEQ as MODEL_MAX_TOKENS  # the model's limit, special tokens included
 from .records import SECTION_SEP, Article, Chunk, content_id

@@ -1,4 +1,5 @@
-"""Command line: `assistant build | ask | eval | status | check-auth`. Parses input, calls the library, prints."""
+"""Command line: `assistant build | ask | eval | status | check-auth`. Parses input, calls the
+library, prints."""
 
 from __future__ import annotations
 

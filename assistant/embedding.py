@@ -9,9 +9,10 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -72,7 +73,8 @@ def resolve_precision(setting: str = "auto") -> str:
         raise SettingError(f"precision {setting!r} is not one of {', '.join(PRECISIONS)}.")
     if setting == "auto":
         chosen = "bf16" if native_bf16() else "fp32"
-        why = "the CPU has native bfloat16" if chosen == "bf16" else "no native bfloat16 on this CPU"
+        why = ("the CPU has native bfloat16" if chosen == "bf16"
+               else "no native bfloat16 on this CPU")
     else:
         chosen, why = setting, "as set"
     if (setting, chosen) not in _logged:
@@ -123,7 +125,7 @@ class Embedder:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings) -> "Embedder":
+    def from_settings(cls, settings) -> Embedder:
         return cls(threads=settings.threads, batch_size=settings.batch_size,
                    precision=settings.precision)
 
@@ -202,7 +204,8 @@ class Embedder:
                 out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
         return out
 
-    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
+    def encode_chunks(self, texts: Sequence[str],
+                      sentence_spans: Sequence[Sequence[tuple[int, int]]],
                       progress: bool | None = None, on_progress=None) -> EncodedChunks:
         """Embed texts in batches sorted by length (little padding). `sentence_spans` gives, per
         text, character spans whose pooled token vectors are returned as sentence vectors.

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (the build's DenseIndex, cosine) and lexical (BM25) scores, fused per chunk.
+"""Hybrid retrieval: dense (the build's DenseIndex, cosine) and lexical (BM25) scores, fused per
+chunk.
 
 The dense score is the chunk's own; the lexical score is its section's (a chunk shares the words
 of the section around it). Past the first `feedback_after` results, the ranking continues from a
@@ -7,8 +8,8 @@ feedback), which finds more of the relevant articles further down without touchi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -77,7 +78,8 @@ class Retriever:
         return top, scores[top], scores
 
     def search(self, qvec: np.ndarray, query_tokens: list[str], k: int = 10,
-               sources: Iterable[str] | None = None, mode: str = "hybrid") -> list[tuple[int, float, float, float]]:
+               sources: Iterable[str] | None = None,
+               mode: str = "hybrid") -> list[tuple[int, float, float, float]]:
         """Ranked (row, fused, dense, lexical) for the top k chunks. `mode` "dense" or "lexical"
         ranks by one side alone (for evaluation)."""
         if self.n == 0:

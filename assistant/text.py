@@ -8,8 +8,8 @@ Snowball-stemmed) written out here, so that code outside the index does not impo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from .records import SECTION_SEP
 

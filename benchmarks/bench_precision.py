@@ -65,12 +65,11 @@ def quality(data: Path, work: Path, precision: str) -> dict:
 
 
 def ask_latency(bbc: Path, index: Path, rounds: int, questions: int) -> dict:
-    from benchmarks.bench_ask import OFF_CORPUS, questions_from_headlines
-
     from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.index.builder import build
     from assistant.service import Assistant
+    from benchmarks.bench_ask import OFF_CORPUS, questions_from_headlines
 
     settings = Settings().replace(corpus_dir=bbc, index_dir=index)
     build(settings, log=lambda m: None)

@@ -143,9 +143,9 @@ def run_damages(work: Path) -> dict:
 
 
 def run_questions(work: Path, embedder) -> dict:
+    from assistant.answer.conversation import clean_question
     from assistant.config import Settings
     from assistant.index.builder import build
-    from assistant.answer.conversation import clean_question
     from assistant.service import Assistant
 
     corpus = work / "q-corpus"

@@ -226,10 +226,10 @@ def update(args, emb, pool: list[str], topics: list[list[int]], n_articles: int)
     """Add --update articles to the built index: the build's time, and the real model's time
     to embed their chunks (estimated from a sample of them)."""
     from assistant.chunking import chunk_article
-    from assistant.text import embed_prefix
     from assistant.config import Settings
     from assistant.index.builder import build
     from assistant.loaders import load_article
+    from assistant.text import embed_prefix
 
     corpus, index = Path(args.work) / "corpus", Path(args.work) / "index"
     write_articles(corpus, n_articles, args.update, pool, topics)
@@ -260,13 +260,13 @@ def update(args, emb, pool: list[str], topics: list[list[int]], n_articles: int)
 
 def serve(args) -> dict:
     """In a fresh process: open, RSS, ask latency, status() cost."""
-    from assistant.index import snapshot
-    from assistant.config import Settings
-    from assistant.embedding import Embedder
-    from assistant.service import Assistant
-
     import bm25s  # noqa: F401 - imported by any running app already: not part of opening
     import faiss  # noqa: F401
+
+    from assistant.config import Settings
+    from assistant.embedding import Embedder
+    from assistant.index import snapshot
+    from assistant.service import Assistant
 
     index = Path(args.work) / "index"
     rss0 = rss_mb()
@@ -316,9 +316,9 @@ def serve(args) -> dict:
 
 def recall(args) -> dict:
     """recall@10 of the IVF index against exact search over the same stored vectors."""
-    from assistant.index import snapshot
     from assistant.config import Settings
     from assistant.embedding import Embedder
+    from assistant.index import snapshot
 
     emb = Embedder.from_settings(Settings())
     b = snapshot.Snapshot(Path(args.work) / "index", emb.name, emb.dim, for_reuse=True)
@@ -355,10 +355,9 @@ def sweep(args) -> dict:
     """Flat vs IVF search time (k=100, as retrieval asks) at several sizes."""
     import faiss
 
-    from assistant.index import snapshot
-    from assistant.index import dense
     from assistant.config import Settings
     from assistant.embedding import Embedder
+    from assistant.index import dense, snapshot
 
     emb = Embedder.from_settings(Settings())
     b = snapshot.Snapshot(Path(args.work) / "index", emb.name, emb.dim, for_reuse=True)

@@ -27,8 +27,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-from devtools.streamlit_server import (CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER,  # noqa: E402
-                              StreamlitServer, percentile)
+from devtools.streamlit_server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PLACEHOLDER,
+    StreamlitServer,
+    percentile,
+)
 from devtools.ui_samples import BENCH_QUESTIONS  # noqa: E402
 
 FIRST_QUESTION = "Who will lead the coordinated efforts?"

@@ -279,9 +279,9 @@ def swap_in_passage(sentence: str, others: str, key: str) -> tuple[str, str] | N
 
 def build_examples(wiki) -> tuple[list[dict], list[dict], dict]:
     """Paragraphs (with their sentence spans and candidate spans) and the examples."""
+    from assistant.answer.verify import candidate_spans, split_claims
     from assistant.chunking import sentence_spans
     from assistant.eval import half
-    from assistant.answer.verify import candidate_spans, split_claims
 
     paras = []
     for ai, (title, items) in enumerate(wiki):

@@ -23,10 +23,10 @@ def main() -> None:
     args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
-    from assistant.index import lexical
-    from assistant.text import tokenize
     from assistant.eval import beir_run
+    from assistant.index import lexical
     from assistant.retrieval import Fusion, Retriever
+    from assistant.text import tokenize
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
     chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]

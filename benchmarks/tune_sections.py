@@ -25,9 +25,9 @@ def main() -> None:
     args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
-    from assistant.text import tokenize
     from assistant.eval import beir_run
     from assistant.retrieval import Fusion, Retriever
+    from assistant.text import tokenize
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
     qtoks = tokenize([queries[q] for q in qids], query=True)

@@ -23,7 +23,8 @@ def main() -> None:
     path = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD")
     from assistant.answer import extractive
     from assistant.config import Settings
-    from assistant.eval import contains_answer, ensure_index, half as half_of, load_squad, squad_articles
+    from assistant.eval import contains_answer, ensure_index, load_squad, squad_articles
+    from assistant.eval import half as half_of
     from assistant.service import Assistant
 
     wiki = load_squad(path)

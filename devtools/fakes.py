@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.embedding import EncodedChunks
-
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 

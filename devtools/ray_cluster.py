@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index import reuse, snapshot
 from assistant.embedding import MODEL_DIM, MODEL_NAME
+from assistant.index import reuse, snapshot
 
 RAY = Path(sys.executable).with_name("ray")
 

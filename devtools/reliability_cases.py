@@ -18,8 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
@@ -179,9 +179,9 @@ def check_damage_case(src_index: Path, work: Path, damage: str, corpus: Path) ->
     import contextlib
 
     from assistant import cli
-    from assistant.index import snapshot
     from assistant.config import Settings
     from assistant.errors import IndexMismatch
+    from assistant.index import snapshot
     from assistant.index.builder import build
 
     problems: list[str] = []
@@ -386,8 +386,8 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
     delay over the whole run; the other half: a random delay within the first half of the
     writing phase, after its *.partial folder appears), then checks that the index opens and answers and that the
     next build completes and removes the leftovers."""
-    from assistant.index import layout, snapshot
     from assistant.config import Settings
+    from assistant.index import layout, snapshot
     from assistant.index.builder import build
     from assistant.service import Assistant
 
@@ -595,8 +595,8 @@ def rebuild_while_serving(work: Path, serve_embedder, build_embedder=None, threa
                           echo: Callable[[str], None] = quiet) -> dict:
     """Questions from `threads` threads through one Assistant while three rebuilds complete
     (one full, two incremental with files added, changed and removed)."""
-    from assistant.index import layout
     from assistant.config import Settings
+    from assistant.index import layout
     from assistant.index.builder import build
     from assistant.service import Assistant
 
@@ -663,7 +663,7 @@ def rebuild_while_serving(work: Path, serve_embedder, build_embedder=None, threa
 
     problems: list[str] = []
     used = {}
-    for t, q, ans in answers:
+    for _t, q, ans in answers:
         if ans.build_id not in versions:
             problems.append(f"{q!r} answered from unknown build {ans.build_id!r}")
             continue
@@ -724,7 +724,7 @@ class OpenAudit:
     per process and costs nothing while inactive."""
 
     _installed = False
-    _active: "OpenAudit | None" = None
+    _active: OpenAudit | None = None
 
     EVENTS = {"open", "os.listdir", "os.scandir", "os.chdir", "shutil.copyfile", "shutil.rmtree",
               "sqlite3.connect", "os.remove", "os.rename", "os.symlink", "glob.glob"}
@@ -745,7 +745,7 @@ class OpenAudit:
         elif isinstance(path, int):  # an open file descriptor
             return
 
-    def __enter__(self) -> "OpenAudit":
+    def __enter__(self) -> OpenAudit:
         if not OpenAudit._installed:
             sys.addaudithook(OpenAudit._hook)
             OpenAudit._installed = True

@@ -14,8 +14,14 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from devtools.fakes import FakeEmbedder  # noqa: E402,F401 - tests import it from here
-from devtools.samples_pdf import (binary_bytes, make_corrupt_pdf, make_encrypted_pdf,  # noqa: E402,F401
-                                  make_pdf, make_textless_pdf, make_truncated_pdf)
+from devtools.samples_pdf import (  # noqa: E402,F401
+    binary_bytes,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_pdf,
+    make_textless_pdf,
+    make_truncated_pdf,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"

@@ -10,10 +10,17 @@ import numpy as np
 import pytest
 
 from assistant.answer import extractive
-from assistant.answer.extractive import (DEFAULT_ANSWER_SETTINGS, NO_CLEAR_ANSWER, candidates, compose,
-                                 confidence, select, tier_of)
-from assistant.records import Chunk, Passage
+from assistant.answer.extractive import (
+    DEFAULT_ANSWER_SETTINGS,
+    NO_CLEAR_ANSWER,
+    candidates,
+    compose,
+    confidence,
+    select,
+    tier_of,
+)
 from assistant.index.lexical import Idf
+from assistant.records import Chunk, Passage
 
 TEXT = ("The Quorvath bridge crosses the river Lenn. It was opened in 1987 by mayor Elisabeth "
         "Tran. The bridge is 840 meters long. Trains cross it every hour.")

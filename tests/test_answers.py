@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assistant.config import Settings
 from assistant.index.builder import build
@@ -206,8 +207,8 @@ def test_ask_without_index_is_one_clear_line(tmp_path, capsys):
 
 
 def test_ask_with_mismatched_index_is_one_clear_line(seed_assistant, tmp_path, capsys):
-    from assistant.index import layout
     from assistant.cli import main
+    from assistant.index import layout
 
     index = tmp_path / "damaged-copy"
     shutil.copytree(seed_assistant.index_dir, index)

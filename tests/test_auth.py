@@ -14,10 +14,9 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from assistant.errors import SettingError
 from assistant.ui import auth
 from assistant.ui.auth import AllowList, AuthConfig, parse_allow_list
-from assistant.errors import SettingError
-
 from devtools.ui_samples import REPO
 
 APP = str(REPO / "app.py")
@@ -371,7 +370,6 @@ def test_open_app_on_a_network_address_prints_the_warning(capfd, monkeypatch):
 @pytest.fixture(scope="module")
 def indexed(seed_index, embedder):
     from assistant.service import Assistant
-
     from devtools.ui_samples import SEED_QUESTIONS, first_answering
 
     seed = first_answering(Assistant.open(settings=seed_index.settings(), embedder=embedder),

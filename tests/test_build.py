@@ -12,17 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import binary_bytes, make_corrupt_pdf, make_encrypted_pdf, make_pdf, make_textless_pdf
 
 from assistant import cli
-from assistant.index import builder
-from assistant.index import layout, snapshot, writer
 from assistant.chunking import sentence_spans
-from assistant.text import embed_prefix
 from assistant.config import Settings
 from assistant.errors import AssistantError, EmptyCorpus, IndexMismatch
+from assistant.index import builder, layout, snapshot, writer
 from assistant.index.builder import build
-from conftest import (binary_bytes, make_corrupt_pdf, make_encrypted_pdf, make_pdf,
-                      make_textless_pdf)
+from assistant.text import embed_prefix
 
 SEED_NAME = "mexico-us-cross-border-crime-cooperation.txt"
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from assistant.ui.catalog import ArticleCatalog, path_date
 from assistant.records import ArticleInfo
+from assistant.ui.catalog import ArticleCatalog, path_date
 from assistant.ui.watch import CorpusWatch
 
 

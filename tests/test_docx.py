@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import docx  # noqa: E402 - a core dependency: missing, the tests fail rather than skip
+import pytest
 
 from assistant.config import Settings  # noqa: E402
 from assistant.errors import UnreadableSource  # noqa: E402

@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 import time
 
-from assistant.index import builder
-from assistant.index import status as state
-from assistant.index import layout, snapshot
 from assistant.config import Settings
+from assistant.index import builder, layout, snapshot
+from assistant.index import status as state
 from assistant.index.builder import build
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 

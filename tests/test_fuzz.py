@@ -17,14 +17,20 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from assistant.index import snapshot
 from assistant.config import Settings
 from assistant.errors import UnreadableSource
+from assistant.index import snapshot
 from assistant.index.builder import build
 from assistant.loaders import load_article
 from assistant.service import Assistant
-from devtools.reliability_cases import (account_for_build, check_loaded, fuzz_file, fuzz_strategy,
-                               nasty_files, write_nasty_corpus)
+from devtools.reliability_cases import (
+    account_for_build,
+    check_loaded,
+    fuzz_file,
+    fuzz_strategy,
+    nasty_files,
+    write_nasty_corpus,
+)
 
 FUZZ = fuzz_strategy()
 _SETTINGS = dict(deadline=None, database=None, derandomize=False,

@@ -9,11 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from assistant.text import tokenize
-from assistant.index import lexical
-from assistant.index import layout, snapshot, writer
 from assistant.config import Settings
+from assistant.index import layout, lexical, snapshot, writer
 from assistant.index.builder import build
+from assistant.text import tokenize
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 QUESTIONS = ["harbour town residents", "cod and herring fleet", "history of the town founded",

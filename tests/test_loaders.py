@@ -5,14 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import (
+    FakeEmbedder,
+    binary_bytes,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_pdf,
+    make_textless_pdf,
+    make_truncated_pdf,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.chunking import chunk_article
 from assistant.errors import UnreadableSource
 from assistant.loaders import load_article
-from conftest import (FakeEmbedder, binary_bytes, make_corrupt_pdf, make_encrypted_pdf, make_pdf,
-                      make_textless_pdf, make_truncated_pdf)
 
 SEED_TITLE = "Mexico and US Strengthen Cooperation on Cross-Border Crime"
 SEED_HEADINGS = [

@@ -135,8 +135,8 @@ def test_a_manifest_without_precision_still_opens(tmp_path, both, seed_path):
     """Builds made before precision was recorded (all fp32) open and report fp32."""
     import shutil
 
-    from assistant.index import layout
     from assistant.cli import main
+    from assistant.index import layout
     from assistant.index.builder import build
     from assistant.service import Assistant
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.index import layout, snapshot
 from assistant.config import Settings
+from assistant.index import layout, snapshot
 from devtools.ray_cluster import (
     RAY,
     Cluster,

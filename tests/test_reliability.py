@@ -16,14 +16,25 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant.index import layout
-from assistant.config import Settings
-from assistant.index.builder import build
 from assistant.answer.conversation import clean_question
+from assistant.config import Settings
+from assistant.index import layout
+from assistant.index.builder import build
 from assistant.service import Assistant
-from devtools.reliability_cases import (DAMAGES, HOSTILE_QUESTIONS, REPO, SEED, OpenAudit, allowed_roots,
-                               check_damage_case, damage_index, kill_trials,
-                               real_named_fake_embedder, rebuild_while_serving, write_town_corpus)
+from devtools.reliability_cases import (
+    DAMAGES,
+    HOSTILE_QUESTIONS,
+    REPO,
+    SEED,
+    OpenAudit,
+    allowed_roots,
+    check_damage_case,
+    damage_index,
+    kill_trials,
+    real_named_fake_embedder,
+    rebuild_while_serving,
+    write_town_corpus,
+)
 
 APP = str(REPO / "app.py")
 TIMEOUT = 300
@@ -198,7 +209,7 @@ def test_hostile_questions_in_the_app(real_site, tmp_path, monkeypatch):
              "../../etc/passwd",
              "/etc/passwd", "file:///etc/shadow", "$(cat /etc/passwd)", "<script>alert(1)</script>",
              "'; DROP TABLE chunks; --"]
-    for i, q in enumerate(asked):
+    for _i, q in enumerate(asked):
         with OpenAudit() as audit:
             at.chat_input[0].set_value(q).run()
         assert not at.exception, (q, at.exception)

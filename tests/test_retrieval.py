@@ -10,11 +10,11 @@ import json
 import numpy as np
 import pytest
 
-from assistant.text import tokenize
-from assistant.index import layout, snapshot, writer
 from assistant.config import Settings
+from assistant.index import layout, snapshot, writer
 from assistant.index.builder import build
 from assistant.retrieval import DEFAULT_FUSION, Retriever
+from assistant.text import tokenize
 
 WORDS = ("river stone cloud maple harbor lantern copper meadow falcon quartz orchard glacier "
          "violet timber canyon ember willow marble thunder saffron").split()

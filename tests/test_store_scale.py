@@ -3,14 +3,12 @@ corpus by lowering the size at which it is chosen: build, open, search, answer, 
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
-from assistant.index import layout, reuse, snapshot
-from assistant.index import dense
 from assistant.config import Settings
 from assistant.errors import IndexMismatch
+from assistant.index import dense, layout, reuse, snapshot
 from assistant.index.builder import build
 from assistant.service import Assistant
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder

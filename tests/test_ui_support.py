@@ -8,9 +8,9 @@ import re
 
 import pytest
 
+from assistant.records import Answer, ArticleInfo, Chunk, Citation, Passage, Section
 from assistant.ui import feedback
 from assistant.ui import support as ui
-from assistant.records import Answer, ArticleInfo, Chunk, Citation, Passage, Section
 
 HOSTILE = ("<script>alert('x')</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) "
            "**bold** # heading `code` $x$ :red[red] & &lt;")

@@ -9,12 +9,19 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
+from conftest import FakeEmbedder
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 
 from assistant.answer import verify as V
-from assistant.answer.verify import (DEFAULT_VERIFY_SETTINGS, Claim, VerifySettings, check,
-                              is_declined, split_claims)
-from conftest import FakeEmbedder
+from assistant.answer.verify import (
+    DEFAULT_VERIFY_SETTINGS,
+    Claim,
+    VerifySettings,
+    check,
+    is_declined,
+    split_claims,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE = FakeEmbedder()
@@ -525,7 +532,7 @@ def test_verify_never_fails_and_spans_are_exact(answer, passages):
             assert 1 <= n <= len(passages) and n in claim.cited and s.ok
             a, b = s.span
             assert 0 <= a < b <= len(passages[n - 1])
-    for text, why in v.dropped:
+    for _text, why in v.dropped:
         assert why and "\n" not in why
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
 
-from . import verify
 from ..errors import AssistantError
 from ..records import Answer, Citation, Passage
+from . import verify
 
 DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 
@@ -53,7 +53,7 @@ class LLMSettings:
     passages: int = 5
 
     @classmethod
-    def from_settings(cls, settings) -> "LLMSettings":
+    def from_settings(cls, settings) -> LLMSettings:
         if not settings.llm_url:
             raise LLMUnavailable("No LLM endpoint is configured: set ASSISTANT_LLM_URL (an "
                                  "OpenAI-compatible base URL, e.g. http://localhost:11434/v1).")
@@ -65,7 +65,8 @@ def build_messages(question: str, passages: Sequence[Passage],
                    previous_question: str = "") -> list[dict]:
     blocks = []
     for n, p in enumerate(passages, start=1):
-        where = p.article_title if p.section == p.article_title else f"{p.article_title} — {p.section}"
+        where = (p.article_title if p.section == p.article_title
+                 else f"{p.article_title} — {p.section}")
         blocks.append(f"[{n}] ({where})\n{p.chunk.text.strip()}")
     asked = question if not previous_question else (
         f"{question}\n(This follows the earlier question: {previous_question})")

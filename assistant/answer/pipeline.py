@@ -4,7 +4,7 @@ is what a live index prepares for each build it opens (see service.Assistant).""
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -9,8 +9,9 @@ own Answer. A new mode is one module with a reader and one `register` line below
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..config import Settings
 from ..records import Answer

@@ -4,7 +4,7 @@ batched encoding, and ranked article sources per retrieval mode."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..answer.conversation import clean_question
 from ..records import Answer

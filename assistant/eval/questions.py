@@ -194,9 +194,12 @@ def write_question_report(summary: dict, out_dir: Path) -> Path:
              f"| MRR | {fmt(s['mrr'])} |",
              f"| answer contains an expected answer | {fmt(s['answer_contains_expected'])} "
              f"(of {s['answers_checked']}) |",
-             f"| unanswerable questions abstained | {s['unanswerable_abstained']} of {s['unanswerable']} |",
-             f"| answerable questions wrongly abstained | {s['answerable_wrongly_abstained']} of {s['answerable']} |",
-             f"| latency p50 / p95 | {fmt(s['latency_ms']['p50'])} / {fmt(s['latency_ms']['p95'])} ms |",
+             f"| unanswerable questions abstained | {s['unanswerable_abstained']} of "
+             f"{s['unanswerable']} |",
+             f"| answerable questions wrongly abstained | {s['answerable_wrongly_abstained']} of "
+             f"{s['answerable']} |",
+             f"| latency p50 / p95 | {fmt(s['latency_ms']['p50'])} / "
+             f"{fmt(s['latency_ms']['p95'])} ms |",
              ""]
     if s["malformed"]:
         lines += ["## Malformed lines", ""] + [f"- {p}" for p in s["malformed"]] + [""]

@@ -15,6 +15,7 @@ from ..service import Assistant, make_embedder
 from .batch import ask_many
 from .common import contains_answer, ensure_index, half
 
+
 def load_squad(path: Path):
     """[(wiki title, [(paragraph text, [qa...])...])] from a SQuAD v2 json file."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
@@ -30,7 +31,8 @@ def squad_articles(wiki, keep: set[int] | None = None) -> list[Article]:
         for pi, (ctx, _) in enumerate(paras):
             source = f"{title}#p{pi:03d}"
             out.append(Article(id=content_id(source), title=title, source=source,
-                               sections=(Section((), " ".join(ctx.split())),), sha256=content_id(ctx)))
+                               sections=(Section((), " ".join(ctx.split())),),
+                               sha256=content_id(ctx)))
     return out
 
 
@@ -101,7 +103,8 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
         # Paragraph-level, as for BEIR: the 5 best distinct paragraphs (chunks of one paragraph
         # count once); the top 5 chunks are reported too.
         "gold_paragraph_recall@5": float(np.mean([r["full"]["gold_at5"] for r in ans])),
-        "gold_paragraph_in_top5_chunks": float(np.mean([r["full"]["gold_at5_chunks"] for r in ans])),
+        "gold_paragraph_in_top5_chunks": float(np.mean([r["full"]["gold_at5_chunks"]
+                                                        for r in ans])),
         "first_sentence_has_answer": float(np.mean([r["full"]["first_has_answer"] for r in ans])),
         "answer_has_answer": float(np.mean([r["full"]["any_has_answer"] for r in ans])),
     }
@@ -174,7 +177,8 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
                        "features": list(FEATURES)},
             "shipped": {"coef": list(shipped.coef), "threshold": shipped.threshold,
                         "possible_threshold": shipped.possible_threshold},
-            "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}}
+            "latency_ms": {"p50": float(np.percentile(lat, 50)),
+                           "p95": float(np.percentile(lat, 95))}}
 
 
 def possible_threshold(answerable: np.ndarray, unanswerable: np.ndarray, ceiling: float,

@@ -18,7 +18,7 @@ from ..embedding import Embedder, Encoder
 from ..errors import AssistantError, EmptyCorpus, UnreadableSource
 from .scan import (BuildReport, _stderr, build_lock, file_sig,  # noqa: F401
                             same_stat, scan_corpus, stat_trusted_before)
-from ..loaders import load_article, sha256_file
+from ..loaders import load_article, sha256_file, suffixes_text
 from ..records import Article, Chunk
 
 SPLITTER = "blingfire-per-line"
@@ -84,7 +84,7 @@ def build(settings: Settings, full: bool = False, embedder: Encoder | None = Non
             report.removed_files = len(set(plan.old_files) - set(plan.sources))
             report.skipped = skipped
             if not plan.sources:
-                raise EmptyCorpus(corpus_dir, len(skipped))
+                raise EmptyCorpus(corpus_dir, len(skipped), suffixes_text())
             if not full and plan.up_to_date(skipped, fingerprint):
                 report.up_to_date = True
                 _count(report, old.manifest.get("counts", {}))

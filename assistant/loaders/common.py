@@ -4,8 +4,8 @@ rule, and the one section builder (headings and body lines in document order -> 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UnreadableSource
 from ..records import Section
@@ -134,9 +134,7 @@ def is_heading_line(line: str, prev: str | None, nxt: str | None) -> bool:
     if prev is not None and not clean_line(prev).endswith(tuple(".!?\"'”’)…:")):
         return False
     nxt = clean_line(nxt)
-    if len(nxt) <= len(line) or not nxt.endswith(tuple(".!?\"'”’)…")) or nxt[0].islower():
-        return False
-    return True
+    return not (len(nxt) <= len(line) or not nxt.endswith(tuple(".!?\"'”’)…")) or nxt[0].islower())
 
 
 

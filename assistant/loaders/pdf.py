@@ -118,7 +118,8 @@ def _pdf_sections_from_text(pages: list[str]) -> list[Section]:
     return b.sections
 
 
-def _pdf_sections_from_outline(pages: list[str], outline: list[tuple[int, str, int]]) -> list[Section]:
+def _pdf_sections_from_outline(pages: list[str],
+                               outline: list[tuple[int, str, int]]) -> list[Section]:
     # Where each outline entry starts: (page, line index), found by its title on its page.
     page_lines = [[x for x in (clean_line(ln) for ln in t.split("\n")) if x] for t in pages]
     starts: list[tuple[int, int, int, str]] = []  # page, line, level, title

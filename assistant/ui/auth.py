@@ -18,9 +18,9 @@ import os
 import re
 import sys
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from ..errors import SettingError
 
@@ -64,7 +64,7 @@ class AllowList:
             return False
         return email in self.addresses or email.rpartition("@")[2] in self.domains
 
-    def union(self, other: "AllowList") -> "AllowList":
+    def union(self, other: AllowList) -> AllowList:
         return AllowList(self.addresses | other.addresses, self.domains | other.domains)
 
     def describe(self) -> str:

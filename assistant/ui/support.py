@@ -1,6 +1,7 @@
 """Plain logic behind the chat app: escaping untrusted article text, splitting an answer into
 sentences and citation markers, highlighting a quote, exporting a conversation as Markdown
-(the feedback log is feedback.py). Kept out of app.py (and free of Streamlit) so it is unit-tested directly.
+(the feedback log is feedback.py). Kept out of app.py (and free of Streamlit) so it is
+unit-tested directly.
 
 Article text is untrusted: everything that reaches HTML goes through `html_text` (escaped, and
 without raw newlines, so it can never end a Markdown HTML block and be re-read as Markdown), and
@@ -12,8 +13,8 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from ..records import Answer, ArticleInfo, Citation, Passage
 
@@ -175,12 +176,12 @@ class Target:
     label: str = ""
 
     @classmethod
-    def of_citation(cls, c: Citation) -> "Target":
+    def of_citation(cls, c: Citation) -> Target:
         return cls(c.article_id, c.section_index, c.quote_start, c.quote_end, c.quote,
                    f"[{c.n}] {citation_label(c)}")
 
     @classmethod
-    def of_passage(cls, p: Passage) -> "Target":
+    def of_passage(cls, p: Passage) -> Target:
         return cls(p.chunk.article_id, p.chunk.section_index, p.chunk.start, p.chunk.end,
                    p.chunk.text, passage_label(p))
 

@@ -8,11 +8,11 @@ file added, removed or renamed changes its folder's modification time, so those 
 once) and redoes the full walk at most every `interval` seconds (so a file edited in place is seen
 within that time).
 
-A large corpus takes seconds to walk (seconds for a few hundred thousand files), which must neither hold
-up a page nor take a core: after the first walk, a walk longer than INLINE_SECONDS runs in a
-background thread while pages get the last digest, and the full walk is repeated at most every
-WALK_SHARE_INVERSE times its own duration (so it costs at most a thirtieth of a core; an edit in
-place in such a corpus is seen within a few minutes, additions and removals at once).
+A large corpus takes seconds to walk (seconds for a few hundred thousand files), which must
+neither hold up a page nor take a core: after the first walk, a walk longer than INLINE_SECONDS
+runs in a background thread while pages get the last digest, and the full walk is repeated at
+most every WALK_SHARE_INVERSE times its own duration (so it costs at most a thirtieth of a core;
+an edit in place in such a corpus is seen within a few minutes, additions and removals at once).
 """
 
 from __future__ import annotations

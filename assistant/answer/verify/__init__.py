@@ -28,14 +28,13 @@ support a sentence is removed from it; the sentence is kept when another of its 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 
 from ...text import tokenize
-
 from .claims import _DECLINE, DECLINE_TOKEN, Claim, is_declined, split_claims  # noqa: F401
 from .figures import _figures, _passage_keys
 from .words import _fold, _function_words, _name_part_in, _names, _stem, _text_word_keys  # noqa: F401

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-
 from .words import _fold
 
 # ----------------------------------------------------------------------------- figures
@@ -44,12 +43,12 @@ _NUM = re.compile(
     r"(?:\s(?P<curw>dollars?|pounds?(?:\ssterling)?|euros?|yen|rupees)\b)?",
     re.I)
 _NUMWORD = re.compile(
-    r"\b(?P<w>(?:(?:%s)(?:[\s-](?:%s))?|%s)(?:[\s-](?:hundred|thousand|million|billion))*)\b"
-    r"(?:\s?(?P<pct>%%|per\s?cent\b|percent\b))?"
-    % ("|".join(_TENS), "two|three|four|five|six|seven|eight|nine|one",
+    r"\b(?P<w>(?:(?:{})(?:[\s-](?:{}))?|{})(?:[\s-](?:hundred|thousand|million|billion))*)\b"
+    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?".format(
+        "|".join(_TENS), "two|three|four|five|six|seven|eight|nine|one",
        "|".join(list(_UNITS) + ["one", "hundred", "thousand", "million", "billion"])),
     re.I)
-_ORDWORD = re.compile(r"\b(?:(?:%s)[\s-])?(?:%s)\b" % ("|".join(_TENS), "|".join(
+_ORDWORD = re.compile(r"\b(?:(?:{})[\s-])?(?:{})\b".format("|".join(_TENS), "|".join(
     list(_ORD) + list(_ORD_LOOSE))), re.I)
 _CODE = re.compile(r"(?<![\w])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z]+\d[\w]*"
                    r"|(?<![\w])\d+[A-Za-z]{2,}\w*", re.U)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
-
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -162,9 +160,7 @@ def _common_opener(word: str, rest: str) -> bool:
         return False
     if word.endswith(_ADVERB_ENDINGS) and len(word) >= 6:
         return True
-    if len(word) >= 5 and word.endswith(("ed", "ing")) and nxt_word in _PREPS:
-        return True
-    return False
+    return bool(len(word) >= 5 and word.endswith(("ed", "ing")) and nxt_word in _PREPS)
 
 
 def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
