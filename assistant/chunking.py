@@ -74,11 +74,11 @@ def _split_long(text: str, span: tuple[int, int], ntok: int, budget: int,
         # that still does not fit (tokens are not spread evenly) is cut again.
         step = max(1, (e - s) * budget // max(ntok, 1) // 2)
         cuts = [(i, min(i + step, e)) for i in range(s, e, step)]
-        pieces = []
+        split: list[tuple[int, int]] = []
         for (a, b), c in zip(cuts, count([text[a:b] for a, b in cuts])):
-            pieces.extend(_split_long(text, (a, b), c, budget, count)
-                          if c > budget and b - a > 1 else [(a, b)])
-        return pieces
+            split.extend(_split_long(text, (a, b), c, budget, count)
+                         if c > budget and b - a > 1 else [(a, b)])
+        return split
     counts = count([text[a:b] for a, b in words])
     pieces: list[tuple[int, int]] = []
     start: int | None = None  # first word of the open piece (a piece starts on a word)

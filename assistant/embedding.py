@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -120,8 +120,8 @@ class Embedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.threads = threads or (os.cpu_count() or 1)
         self.batch_size = batch_size
-        self._tokenizer = None
-        self._model = None
+        self._tokenizer: Any = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     @classmethod

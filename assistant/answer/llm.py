@@ -18,6 +18,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import AssistantError
 from ..records import Answer, Citation, Passage
@@ -99,7 +100,7 @@ class Reader:
                                      "ASSISTANT_LLM_MODEL") from None
         return self._model
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
+    def stream(self, messages: list[Any]) -> Iterator[str]:
         """The answer's text as it arrives. Raises LLMUnavailable with a one-line reason on any
         failure, including the whole answer taking longer than the timeout."""
         deadline = time.monotonic() + self.settings.timeout
@@ -244,6 +245,7 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
     numbers: dict[tuple[int, int, int], int] = {}  # (passage, span start, span end) -> [n]
     citations: list[Citation] = []
     sentences = []
+    assert v is not None  # `read` sets a fallback whenever there is no verification
     for claim, supports in v.kept:
         marks = []
         for n_passage, support in sorted(supports.items()):

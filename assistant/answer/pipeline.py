@@ -22,6 +22,7 @@ class Pipeline:
                  answer_settings: extractive.AnswerSettings, top_k: int):
         self.snapshot = snapshot
         self.retriever = Retriever(snapshot, fusion)
+        assert snapshot.idf is not None  # a serving build (the current format) has its idf
         self.idf = snapshot.idf
         self.answer_settings = answer_settings
         self.top_k = top_k

@@ -70,7 +70,7 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
         kwargs = {"fusion": fusion} if fusion is not None else {}
         assistant = Assistant.open(index_dir, settings, embedder=embedder, **kwargs)
         qids = list(queries)
-        results = {}
+        results: dict = {}
         ranked = rank_sources(assistant, [queries[q] for q in qids], k=100, chunks=300, modes=modes)
         for mode, runs in ranked.items():
             run = {qid: r or {"__none__": 0.0} for qid, r in zip(qids, runs)}

@@ -166,7 +166,7 @@ def write_question_report(summary: dict, out_dir: Path) -> Path:
         figs.append(("Recall@k", "recall_at_k.png"))
     res = summary["results"]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    bins = np.linspace(0, 1, 21)
+    bins = np.linspace(0, 1, 21).tolist()
     ax.hist([r["confidence"] for r in res if r["answerable"]], bins=bins, alpha=0.6,
             label="answerable")
     ax.hist([r["confidence"] for r in res if not r["answerable"]], bins=bins, alpha=0.6,

@@ -126,6 +126,7 @@ def write_index(path: Path, plan: dict, dim: int, kept: Iterator[np.ndarray], ne
             index.add(np.ascontiguousarray(new, dtype=np.float32))
     elif base is not None and _same_ivf(base, plan):
         index = _ivf(base.quantizer.reconstruct_n(0, base.nlist), plan)
+        assert remap is not None  # given with `base`
         n_kept = _copy_codes(base, index, remap)
         if len(new):
             index.add_with_ids(np.ascontiguousarray(new, dtype=np.float32),
@@ -149,8 +150,9 @@ def search_params(index, rows: np.ndarray):
 
     sel = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
     if isinstance(index, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
-    return faiss.SearchParameters(sel=sel)
+        # (faiss's generated stubs omit the keyword arguments its constructors take)
+        return faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)  # type: ignore[call-arg]
+    return faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
 
 
 def _same_ivf(base, plan: dict) -> bool:
@@ -187,7 +189,7 @@ def _centroids(blocks: list[np.ndarray], nlist: int, per_centroid: int = 40) -> 
     km = faiss.Kmeans(sample[0].shape[1], nlist, niter=10, spherical=True, seed=1,
                       max_points_per_centroid=per_centroid)
     km.train(np.concatenate(sample).astype(np.float32))
-    return km.centroids
+    return np.asarray(km.centroids)
 
 
 def _copy_codes(base, index, remap: np.ndarray) -> int:

@@ -155,7 +155,8 @@ class Snapshot:
         self._check_files()
         self._local = threading.local()
         _connect(self.path / "meta.sqlite", self.index_dir).close()
-        plan = self.manifest.get("faiss") if isinstance(self.manifest.get("faiss"), dict) else {}
+        faiss_plan = self.manifest.get("faiss")
+        plan: dict = faiss_plan if isinstance(faiss_plan, dict) else {}
         self.dense = self._load("vectors.faiss", lambda p: dense.FaissIndex.open(p, plan))
         self.sentence_vectors = self._load("sentences.npy", lambda p: dense.open_sentences(
             p.parent, self.manifest.get("sentence_vectors", "float16")))
@@ -168,7 +169,7 @@ class Snapshot:
                 self._load(f"lexical/{name}.npy", lambda p: np.load(p, mmap_mode="r"),
                            "the lexical index") for name in ("chunk_df", "doclen"))
         self._check_counts(dim)
-        if lexical_files:
+        if self.section_lexical is not None:
             self.idf = lexical.Idf(self.section_lexical.vocab_dict, self._chunk_df, self.n_chunks)
 
     @property
@@ -278,7 +279,7 @@ class Snapshot:
             f"c.sent_lo, c.sent_hi, s.text, s.heading_path FROM chunk_rows c "
             f"JOIN sections s ON s.id = c.section_id WHERE c.row IN ({marks})", rows).fetchall()
         wanted = [i for r in fetched for i in range(r[8], r[9])]  # by primary key, not a scan
-        sents = {}
+        sents: dict[int, tuple[int, int]] = {}
         for i in range(0, len(wanted), 900):
             part = wanted[i:i + 900]
             sents.update((r, (s, e)) for r, s, e in self.db.execute(

@@ -69,7 +69,7 @@ def corpus_changes(settings: Settings, manifest: dict, scanned: list | None = No
         seen.add(rel)
         if rel in built:
             try:  # read the file only when its size or times are not the ones recorded
-                if not same_stat(stats.get(rel), sig, trusted_before) \
+                if not same_stat(stats.get(rel), tuple(sig), trusted_before) \
                         and sha256_file(root / rel) != built[rel]:
                     changed.append(rel)
             except OSError:

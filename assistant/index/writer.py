@@ -10,13 +10,16 @@ import sqlite3
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .. import __version__
 from . import dense
 from .layout import fsync_tree, write_json
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 from ..records import Article, Chunk
 
 # 3: chunk text as section slices, rows.npy, IVF/int8 by size, file records; 4: one BM25 index
@@ -61,7 +64,7 @@ class BuildContent:
     vectors: np.ndarray  # (n new chunks, d) in article/chunk order
     sentence_vectors: list[np.ndarray]  # per new chunk
     skipped: list[dict] = field(default_factory=list)
-    base: object = None  # snapshot.Snapshot
+    base: Snapshot | None = None
     keep: Sequence[str] = ()  # article ids of `base`
     # (size, mtime_ns, ctime_ns) by source: of the new files, and kept ones whose stat changed
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
@@ -75,7 +78,8 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     db = sqlite3.connect(tmp_dir / "meta.sqlite")
     try:
         db.executescript(SCHEMA)
-        old_ords, mask = _attach_kept(db, base, content.keep) if base is not None else ((), ())
+        old_ords, mask = (_attach_kept(db, base, content.keep) if base is not None
+                          else (np.zeros(0, np.int64), np.zeros(0, bool)))
         packing = dense.text_packing(int(np.count_nonzero(mask))
                                             + sum(len(c) for c in content.chunks))
         if packing == "text":
@@ -107,7 +111,7 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     n_sent = int(rows[-1, 3]) if n else 0
     sv = [s for s in content.sentence_vectors if len(s)]
     kept_sv = (dense.kept_sentences(base.sentence_vectors, kept.sentence_mask, precision)
-               if base is not None else iter(()))
+               if base is not None and kept.sentence_mask is not None else iter(()))
     new_sv = (np.concatenate(sv[i:i + 4096]) for i in range(0, len(sv), 4096))
     dense.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
     lexical.save(tmp_dir / "lexical")
@@ -217,7 +221,10 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
     row = len(kept.rows)
     sent_row = int(kept.rows[-1, 3]) if len(kept.rows) else 0
     out = []
-    arts, secs, chunk_rows, sent_rows = [], [], [], []
+    arts: list = []
+    secs: list = []
+    chunk_rows: list = []
+    sent_rows: list = []
     for art, chunks in zip(content.articles, content.chunks):
         arts.append((art_ord, art.id, art.source, art.title, art.sha256,
                      *content.stats.get(art.source, (None, None, None))))

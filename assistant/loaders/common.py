@@ -144,7 +144,7 @@ class SectionBuilder:
     by `join` when the section closes (empty bodies make no section). Offsets count the article's
     body text as its sections joined by a blank line. `page` (PDF) is stamped on what closes."""
 
-    def __init__(self, join: Callable[[list[str]], str] = None):
+    def __init__(self, join: Callable[[list[str]], str] | None = None):
         self.join = join or paragraphs_text
         self.sections: list[Section] = []
         self.path: list[tuple[int, str]] = []

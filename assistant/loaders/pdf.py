@@ -38,7 +38,7 @@ def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
         raise UnreadableSource(source, "PDF has no extractable text (scanned images?)")
     title = ""
     try:
-        meta_title = (reader.metadata or {}).get("/Title")
+        meta_title = reader.metadata.get("/Title") if reader.metadata else None
         title = clean_line(str(meta_title)) if meta_title else ""
     except Exception:  # noqa: BLE001
         title = ""

@@ -91,7 +91,7 @@ class ArticleCatalog:
         if since is not None or until is not None:
             lo, hi = since or dt.date.min, until or dt.date.max
             candidates = [i for i in candidates
-                          if self._dates[i] is not None and lo <= self._dates[i] <= hi]
+                          if (d := self._dates[i]) is not None and lo <= d <= hi]
         if words:
             hay = self._hay
             candidates = [i for i in candidates if all(w in hay[i] for w in words)]

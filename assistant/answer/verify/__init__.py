@@ -236,9 +236,9 @@ def verify(answer: str, passages: Sequence[str], encode: Encode,
     passages[i]). All sentences and passage spans are encoded in one call."""
     claims = split_claims(answer)
     if is_declined(answer):
-        dropped = [(c.text, "the model declined (NOT_IN_ARTICLES)") for c in claims
-                   if not _DECLINE.search(c.text)]
-        return Verification([], dropped, True, [])
+        declined = [(c.text, "the model declined (NOT_IN_ARTICLES)") for c in claims
+                    if not _DECLINE.search(c.text)]
+        return Verification([], declined, True, [])
     n_pass = len(passages)
     dropped: list[tuple[str, str]] = []
     removed: list[tuple[str, int, str]] = []
