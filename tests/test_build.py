@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import binary_bytes, make_corrupt_pdf, make_encrypted_pdf, make_pdf, make_textless_pdf
 
 from assistant import cli
 from assistant.chunking import sentence_spans
@@ -21,6 +20,13 @@ from assistant.errors import AssistantError, EmptyCorpus, IndexMismatch
 from assistant.index import builder, layout, snapshot, writer
 from assistant.index.builder import build
 from assistant.text import embed_prefix
+from devtools.samples_pdf import (
+    binary_bytes,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_pdf,
+    make_textless_pdf,
+)
 
 SEED_NAME = "mexico-us-cross-border-crime-cooperation.txt"
 

@@ -4,7 +4,6 @@ fit the token budget, and overlap by at most one sentence."""
 from __future__ import annotations
 
 import pytest
-from conftest import FakeEmbedder
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +11,7 @@ from assistant.chunking import MODEL_MAX_TOKENS, chunk_article, join_chunks, sen
 from assistant.loaders import load_article
 from assistant.records import Article, Section, content_id
 from assistant.text import embed_prefix
+from devtools.fakes import FakeEmbedder
 
 # ------------------------------------------------------------------------ strategies
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import (
-    FakeEmbedder,
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.chunking import chunk_article
+from assistant.errors import UnreadableSource
+from assistant.loaders import load_article
+from devtools.fakes import FakeEmbedder
+from devtools.samples_pdf import (
     binary_bytes,
     make_corrupt_pdf,
     make_encrypted_pdf,
@@ -14,12 +20,6 @@ from conftest import (
     make_textless_pdf,
     make_truncated_pdf,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from assistant.chunking import chunk_article
-from assistant.errors import UnreadableSource
-from assistant.loaders import load_article
 
 SEED_TITLE = "Mexico and US Strengthen Cooperation on Cross-Border Crime"
 SEED_HEADINGS = [

@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from assistant.answer.verify import (
     is_declined,
     split_claims,
 )
+from devtools.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE = FakeEmbedder()
