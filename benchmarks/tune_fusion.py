@@ -27,11 +27,12 @@ def main() -> None:
     from assistant.index import lexical
     from assistant.retrieval import Fusion, Retriever
     from assistant.text import tokenize
+    from devtools.index_db import db_rows
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
-    chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
-    titles = [r[0] for r in build.db.execute(
-        "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
+    chunk_texts = [r[0] for r in db_rows(build.path, "SELECT text FROM chunks ORDER BY row")]
+    titles = [r[0] for r in db_rows(
+        build.path, "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
     qtok = {flag: tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
 
     def ndcg(retriever, mode, qt):

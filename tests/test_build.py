@@ -6,7 +6,6 @@ import calendar
 import hashlib
 import json
 import os
-import sqlite3
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from assistant.errors import AssistantError, EmptyCorpus, IndexMismatch
 from assistant.index import builder, layout, snapshot, writer
 from assistant.index.builder import build
 from assistant.text import embed_prefix
+from devtools.index_db import db_rows
 from devtools.samples_pdf import (
     binary_bytes,
     make_corrupt_pdf,
@@ -64,14 +64,6 @@ def settings_for(corpus: Path, index: Path, **kw) -> Settings:
 
 def quiet(_msg: str) -> None:
     pass
-
-
-def db_rows(build_dir: Path, sql: str, args=()):
-    con = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def current(index: Path) -> str:
@@ -314,7 +306,7 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     b = open_build(index_dir, fake_embedder)
     try:
         assert b.n_chunks == edited.chunks == first.chunks
-        text = "\n".join(t for (t,) in b.db.execute("SELECT text FROM chunks"))
+        text = "\n".join(t for (t,) in db_rows(b.path, "SELECT text FROM chunks"))
         assert "Cacti store water in their stems." in text
         assert "Cacti store water." not in text
     finally:
@@ -346,9 +338,9 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     b = open_build(index_dir, fake_embedder)
     try:
         vecs = b.dense.vectors(np.arange(b.dense.count))
-        rows = b.db.execute("SELECT c.row, a.title, s.heading_path, c.text FROM chunks c "
-                            "JOIN articles a ON a.id = c.article_id "
-                            "JOIN sections s ON s.id = c.section_id").fetchall()
+        rows = db_rows(b.path, "SELECT c.row, a.title, s.heading_path, c.text FROM chunks c "
+                               "JOIN articles a ON a.id = c.article_id "
+                               "JOIN sections s ON s.id = c.section_id")
         for row, title, hp, text in rows:
             prefix = embed_prefix(title, tuple(json.loads(hp)))
             want = fake_embedder.encode_queries([prefix + text])[0]

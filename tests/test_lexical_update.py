@@ -13,6 +13,7 @@ from assistant.config import Settings
 from assistant.index import layout, lexical, snapshot, writer
 from assistant.index.builder import build
 from assistant.text import tokenize
+from devtools.index_db import db_rows
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 QUESTIONS = ["harbour town residents", "cod and herring fleet", "history of the town founded",
@@ -29,8 +30,8 @@ def _site(tmp_path, name: str, articles: dict[str, str]) -> Settings:
 
 def _by_section(b: snapshot.Snapshot) -> dict[tuple, np.ndarray]:
     """Section key (source, section ord) -> BM25 score per question."""
-    keys = [(src, o) for src, o in b.db.execute(
-        "SELECT a.source, s.ord FROM sections s JOIN articles a ON a.id = s.article_id "
+    keys = [(src, o) for src, o in db_rows(
+        b.path, "SELECT a.source, s.ord FROM sections s JOIN articles a ON a.id = s.article_id "
         "ORDER BY s.id")]
     cols = [lexical.scores(b.section_lexical, toks) if toks else np.zeros(len(keys), np.float32)
             for toks in tokenize(QUESTIONS, query=True)]

@@ -15,6 +15,7 @@ from assistant.index import layout, snapshot, writer
 from assistant.index.builder import build
 from assistant.retrieval import DEFAULT_FUSION, Retriever
 from assistant.text import tokenize
+from devtools.index_db import db_rows
 
 WORDS = ("river stone cloud maple harbor lantern copper meadow falcon quartz orchard glacier "
          "violet timber canyon ember willow marble thunder saffron").split()
@@ -57,8 +58,8 @@ def test_section_bm25_scores_every_chunk_of_the_section(corpus_dir, index_dir, f
     build(_settings(corpus_dir, index_dir, chunk_tokens=40), embedder=fake_embedder, log=_quiet)
     b = _open(index_dir, fake_embedder)
     try:
-        heads = [json.loads(r[0])[-1] for r in b.db.execute(
-            "SELECT s.heading_path FROM chunks c JOIN sections s ON s.id = c.section_id ORDER BY c.row")]
+        heads = [json.loads(r[0])[-1] for r in db_rows(
+            b.path, "SELECT s.heading_path FROM chunks c JOIN sections s ON s.id = c.section_id ORDER BY c.row")]
         orchard = np.array([h == "Orchard Survey" for h in heads])
         assert orchard.sum() >= 3, "the section should span several chunks"
         toks = tokenize(["Where was the zanzibarite sample found?"], query=True)[0]

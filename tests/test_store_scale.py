@@ -11,6 +11,7 @@ from assistant.errors import IndexMismatch
 from assistant.index import dense, layout, reuse, snapshot
 from assistant.index.builder import build
 from assistant.service import Assistant
+from devtools.index_db import db_rows
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 
@@ -32,8 +33,8 @@ def _vectors_by_text(b: snapshot.Snapshot, emb) -> tuple[np.ndarray, np.ndarray]
 
 
 def _sentence_vectors_of(b: snapshot.Snapshot, source: str) -> dict[str, np.ndarray]:
-    rows = b.db.execute("SELECT c.id, c.sent_lo, c.sent_hi FROM chunk_rows c JOIN articles a "
-                        "ON a.id = c.article_id WHERE a.source = ?", (source,)).fetchall()
+    rows = db_rows(b.path, "SELECT c.id, c.sent_lo, c.sent_hi FROM chunk_rows c JOIN articles a "
+                           "ON a.id = c.article_id WHERE a.source = ?", (source,))
     return {cid: np.asarray(b.sentence_vectors[lo:hi]) for cid, lo, hi in rows}
 
 
@@ -46,7 +47,7 @@ def test_large_layout_builds_searches_and_updates(town_site):
         m = b.manifest
         assert m["faiss"]["type"] == "IVF-SQfp16" and m["sentence_vectors"] == "int8"
         assert m["section_text"] == "zlib"
-        assert {type(t) for (t,) in b.db.execute("SELECT text FROM sections")} == {bytes}
+        assert {type(t) for (t,) in db_rows(b.path, "SELECT text FROM sections")} == {bytes}
         assert "sentence_scales.npy" in m["files"]
         assert m["faiss"]["nprobe"] == m["faiss"]["nlist"] == b.dense.index.nlist  # small: all lists
         stored, want = _vectors_by_text(b, emb)
@@ -141,10 +142,10 @@ def test_section_text_is_repacked_when_a_build_crosses_the_limit(town_site, monk
         b = snapshot.Snapshot(town_site["index"], emb.name, emb.dim)
         try:
             assert b.manifest["section_text"] == packing
-            kinds = {type(t) for (t,) in b.db.execute("SELECT text FROM sections")}
+            kinds = {type(t) for (t,) in db_rows(b.path, "SELECT text FROM sections")}
             assert kinds == ({str} if packing == "text" else {bytes})
-            has_view = bool(b.db.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'chunks'").fetchall())
+            has_view = bool(db_rows(
+                b.path, "SELECT 1 FROM sqlite_master WHERE name = 'chunks'"))
             assert has_view == (packing == "text")
             _, sections = b.article(
                 next(a["id"] for a in b.articles.values() if a["source"] == "town-007.txt"))
