@@ -56,7 +56,7 @@ class Settings:
     # Embedding precision: bf16 where the CPU computes it natively (AVX512_BF16 or AMX), else fp32.
     precision: str = field(
         default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
-    # The optional LLM reader (assistant/llm.py): an OpenAI-compatible base URL; empty = off.
+    # The optional LLM reader (assistant/answer/llm.py): an OpenAI-compatible base URL; empty = off.
     llm_url: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_URL", "").strip())
     llm_model: str = field(
         default_factory=lambda: os.environ.get("ASSISTANT_LLM_MODEL", "").strip())

@@ -1,4 +1,4 @@
-"""The verifier of the LLM reader (assistant/verify.py) on sentences made from SQuAD v2 dev-half:
+"""The verifier of the LLM reader (assistant/answer/verify/) on sentences made from SQuAD v2 dev-half:
 does it show supported sentences and hold back unsupported ones?
 
     .venv/bin/python -m benchmarks.bench_verifier [--data ../shared/data]

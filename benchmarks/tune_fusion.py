@@ -5,7 +5,7 @@ the dense weight again, feedback) is benchmarks/tune_sections.py.
     .venv/bin/python -m benchmarks.tune_fusion [--data ../shared/data] [--work /tmp/scifact-index]
 
 Prints nDCG@10 on train for each setting tried and the best; the chosen values are then written
-by hand into assistant/lexical.py (BM25_PARAMS) and assistant/retrieval.py (DEFAULT_FUSION), and
+by hand into assistant/index/lexical.py (BM25_PARAMS) and assistant/retrieval.py (DEFAULT_FUSION), and
 the test split is reported once by `assistant eval beir`. Writes benchmarks/results/tuning.json.
 """
 

@@ -1,4 +1,4 @@
-"""OpenAI-compatible servers for testing the optional LLM reader (assistant/llm.py) through the
+"""OpenAI-compatible servers for testing the optional LLM reader (assistant/answer/llm.py) through the
 official `openai` client, over real HTTP on 127.0.0.1:
 
 - `ScriptedServer`: a stdlib HTTP server whose answer to each chat request is scripted (a reply
@@ -464,7 +464,7 @@ def _usage(body: dict, completion_tokens: int) -> dict:
 
 
 def prompt_passages(body: dict) -> dict[int, str]:
-    """The numbered passages of a chat request as the reader sends them (assistant/llm.py:
+    """The numbered passages of a chat request as the reader sends them (assistant/answer/llm.py:
     "[n] (article — section)" then the passage text), by number."""
     import re
 

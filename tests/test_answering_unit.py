@@ -1,4 +1,4 @@
-"""answering.py without the model: hand-made passages and sentence vectors. Sentence choice,
+"""answer/extractive.py without the model: hand-made passages and sentence vectors. Sentence choice,
 the confidence model, the three tiers and what each tier says."""
 
 from __future__ import annotations

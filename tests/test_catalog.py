@@ -1,5 +1,5 @@
-"""The article filter's search (assistant/catalog.py) and the shared corpus watch
-(assistant/watch.py): plain logic, no Streamlit."""
+"""The article filter's search (assistant/ui/catalog.py) and the shared corpus watch
+(assistant/ui/watch.py): plain logic, no Streamlit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The verifier of the LLM reader (assistant/verify.py): the product's promise that a generated
+"""The verifier of the LLM reader (assistant/answer/verify/): the product's promise that a generated
 sentence is shown only when a passage it cites supports it. Unit tests with the fake encoder
 (logic), property tests (hypothesis), and a few tests with the real model."""
 

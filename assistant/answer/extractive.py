@@ -76,7 +76,8 @@ class AnswerSettings:
     threshold: float = 0.2463  # at or above: a confident answer
     # At or above (and below `threshold`): the best sentences, marked as possibly answering.
     # Below: no clear answer, the closest passages are listed. Chosen on the fitting half by
-    # evaluation.possible_threshold (results/squad.json "fitted"; tests/test_tuned.py checks).
+    # assistant.eval.squad.possible_threshold (results/squad.json "fitted"; tests/test_tuned.py
+    # checks).
     possible_threshold: float = 0.1381
 
 

@@ -1,6 +1,6 @@
 """The optional LLM reader: any OpenAI-compatible endpoint (Ollama, vLLM, a llama.cpp server,
 OpenAI or Azure) writes the answer from the numbered top passages, and every sentence it writes is
-checked against the passages it cites (assistant/verify.py) before anyone sees it.
+checked against the passages it cites (assistant/answer/verify/) before anyone sees it.
 
 What is sent: the question (for a follow-up, the earlier question it refers to as well) and the
 numbered passages with their article and section. Nothing else: no file paths, no history of
