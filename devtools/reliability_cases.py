@@ -329,10 +329,10 @@ def write_nasty_corpus(corpus: Path, files: list[tuple[bytes, bytes]]) -> int:
 
 def account_for_build(corpus: Path, report, expected: int) -> list[str]:
     """Every supported file is indexed or skipped with a one-line reason: the problems."""
-    from assistant.index import snapshot
+    from assistant.index import format as index_format
 
     problems = []
-    manifest = snapshot.read_manifest(report.build_dir)
+    manifest = index_format.read_manifest(report.build_dir)
     indexed = set(manifest["sources"])
     skipped = {s["source"]: s["reason"] for s in manifest["skipped"]}
     for source, reason in skipped.items():
@@ -387,6 +387,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
     writing phase, after its *.partial folder appears), then checks that the index opens and answers and that the
     next build completes and removes the leftovers."""
     from assistant.config import Settings
+    from assistant.index import format as index_format
     from assistant.index import layout, snapshot
     from assistant.index.builder import build
     from assistant.service import Assistant
@@ -462,7 +463,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
             still = [p.name for p in (index / "builds").glob("*.partial")]
             if still:
                 problems.append(f"*.partial folders left after the next build: {still}")
-            manifest = snapshot.read_manifest(layout.current_build_dir(index))
+            manifest = index_format.read_manifest(layout.current_build_dir(index))
             on_disk = {p.name for p in corpus.iterdir()}
             if set(manifest["sources"]) != on_disk:
                 problems.append("the next build does not hold the corpus as it is")

@@ -17,6 +17,7 @@ from assistant.chunking import sentence_spans
 from assistant.config import Settings
 from assistant.errors import AssistantError, EmptyCorpus, IndexMismatch
 from assistant.index import builder, layout, snapshot, writer
+from assistant.index import format as index_format
 from assistant.index.builder import build
 from assistant.text import embed_prefix
 from devtools.index_db import db_rows
@@ -106,7 +107,7 @@ def test_build_writes_the_index_folder(real_build):
 def test_manifest_describes_the_build(real_build, embedder):
     m = json.loads((real_build["dir"] / "manifest.json").read_text())
     corpus = real_build["corpus"]
-    assert m["format_version"] == writer.FORMAT_VERSION
+    assert m["format_version"] == index_format.FORMAT_VERSION
     assert m["model"] == {"name": embedder.name, "dim": 384}
     assert m["chunking"]["chunk_tokens"] == Settings().chunk_tokens
     assert m["chunking"]["overlap_sentences"] == 1
@@ -117,7 +118,7 @@ def test_manifest_describes_the_build(real_build, embedder):
                 for rel in (SEED_NAME, "sub/tides.md", "bakery.html")}
     # The per-file records live in the database, not in manifest.json (read at every open).
     assert "sources" not in m and "skipped" not in m
-    full = snapshot.read_manifest(real_build["dir"])
+    full = index_format.read_manifest(real_build["dir"])
     assert full["sources"] == expected
     assert full["skipped"] == []
     assert m["faiss"] == {"type": "FlatIP"} and m["sentence_vectors"] == "float16"
@@ -322,7 +323,7 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     assert [r[0] for r in db_rows(d3, "SELECT source FROM articles ORDER BY source")] == [
         "alpha.md", "beta.md"]
     assert not db_rows(d3, "SELECT 1 FROM chunks WHERE text LIKE '%Gamma is a short page%'")
-    assert "gamma.html" not in snapshot.read_manifest(d3)["sources"]
+    assert "gamma.html" not in index_format.read_manifest(d3)["sources"]
 
     # A file added: only its chunks are embedded.
     (corpus_dir / "delta.txt").write_text(DELTA)
@@ -517,7 +518,7 @@ def test_bad_files_are_skipped_with_reasons(corpus_dir, index_dir, fake_embedder
     report = build(s, embedder=fake_embedder, log=logs.append)
 
     assert report.articles == 1
-    m = snapshot.read_manifest(layout.current_build_dir(index_dir))
+    m = index_format.read_manifest(layout.current_build_dir(index_dir))
     assert list(m["sources"]) == ["good.md"]
     skipped = {item["source"]: item["reason"] for item in m["skipped"]}
     assert set(skipped) == set(bad)
@@ -545,7 +546,7 @@ def test_symlink_outside_corpus_is_skipped(tmp_path, corpus_dir, index_dir, fake
     logs: list[str] = []
     build(settings_for(corpus_dir, index_dir), embedder=fake_embedder, log=logs.append)
     d = layout.current_build_dir(index_dir)
-    m = snapshot.read_manifest(d)
+    m = index_format.read_manifest(d)
     skipped = {item["source"]: item["reason"] for item in m["skipped"]}
     assert "symbolic link" in skipped["link.md"] and "outside" in skipped["link.md"]
     assert set(m["sources"]) == {"good.md", "inside-link.md"}

@@ -8,7 +8,8 @@ import os
 import time
 
 from assistant.config import Settings
-from assistant.index import builder, layout, snapshot
+from assistant.index import builder, layout
+from assistant.index import format as index_format
 from assistant.index import status as state
 from assistant.index.builder import build
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
@@ -52,7 +53,7 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
     reads = _count_reads(monkeypatch)
     again = build(s, embedder=emb, log=quiet)
     assert again.up_to_date and again.reused_files == 6 and reads == []
-    manifest = snapshot.read_manifest(layout.current_build_dir(s.index_dir))
+    manifest = index_format.read_manifest(layout.current_build_dir(s.index_dir))
     assert state.corpus_changes(s, manifest) is None and reads == []
 
     # Edited in place, same size, new time: read, and rebuilt.
@@ -72,7 +73,7 @@ def test_a_touched_file_is_read_once_then_trusted_again(tmp_path, monkeypatch):
     later = time.time() - 1800
     os.utime(p, (later, later))  # same content, new time (a copy, a checkout)
     reads = _count_reads(monkeypatch)
-    manifest = snapshot.read_manifest(layout.current_build_dir(s.index_dir))
+    manifest = index_format.read_manifest(layout.current_build_dir(s.index_dir))
     assert state.corpus_changes(s, manifest) is None and reads == ["town-004.txt"]
     reads.clear()
     report = build(s, embedder=emb, log=quiet)  # read once; a new build records its new times
@@ -93,7 +94,7 @@ def test_a_file_put_back_with_an_old_time_is_read(tmp_path, monkeypatch):
     os.utime(p, ns=(old.st_atime_ns, old.st_mtime_ns))  # same size, same mtime as recorded
     assert p.stat().st_size == old.st_size and p.stat().st_mtime_ns == old.st_mtime_ns
     reads = _count_reads(monkeypatch)
-    manifest = snapshot.read_manifest(layout.current_build_dir(s.index_dir))
+    manifest = index_format.read_manifest(layout.current_build_dir(s.index_dir))
     assert "1 changed" in state.corpus_changes(s, manifest) and reads == ["town-003.txt"]
     assert build(s, embedder=emb, log=quiet).parsed_files == 1
 

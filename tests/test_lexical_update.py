@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.index import layout, lexical, snapshot, writer
+from assistant.index import format as index_format
+from assistant.index import layout, lexical, snapshot
 from assistant.index.builder import build
 from assistant.text import tokenize
 from devtools.index_db import db_rows
@@ -65,7 +66,7 @@ def test_update_equals_a_build_from_scratch(tmp_path, monkeypatch, stored_entrie
     if not stored_entries:  # a previous build without them (as format 3 has): from text
         d = layout.current_build_dir(s.index_dir)
         (d / "lexical" / "doclen.npy").unlink()
-        manifest = snapshot.read_manifest(d, records=False)
+        manifest = index_format.read_manifest(d, records=False)
         del manifest["files"]["lexical/doclen.npy"]
         (d / "manifest.json").write_text(json.dumps(manifest))
     tokenized = []
@@ -101,7 +102,7 @@ def test_stored_entries_are_checked_on_opening(tmp_path):
     d = layout.current_build_dir(s.index_dir)
     doclen = np.load(d / "lexical" / "doclen.npy")
     np.save(d / "lexical" / "doclen.npy", doclen[:-1])  # a consistent file of the wrong length
-    manifest = snapshot.read_manifest(d, records=False)
+    manifest = index_format.read_manifest(d, records=False)
     manifest["files"]["lexical/doclen.npy"] = (d / "lexical" / "doclen.npy").stat().st_size
     (d / "manifest.json").write_text(json.dumps(manifest))
     from assistant.errors import IndexMismatch
@@ -162,7 +163,7 @@ def _as_format_3(index_dir) -> None:
     """Make the current build look like format 3 to this program: format_version 3 and no
     stored lexical entries (format 3 had a chunk-level BM25 index in lexical/ instead)."""
     d = layout.current_build_dir(index_dir)
-    manifest = snapshot.read_manifest(d, records=False)
+    manifest = index_format.read_manifest(d, records=False)
     for name in ("doclen.npy", "chunk_df.npy"):
         (d / "lexical" / name).unlink()
         del manifest["files"][f"lexical/{name}"]
@@ -187,7 +188,7 @@ def test_a_format_3_index_is_updated_by_a_plain_build_reusing_its_vectors(tmp_pa
     assert again.embedded_chunks == 0 and emb.calls == calls  # no vector computed again
     b = snapshot.Snapshot(s.index_dir, emb.name, emb.dim)
     try:
-        assert b.manifest["format_version"] == writer.FORMAT_VERSION
+        assert b.manifest["format_version"] == index_format.FORMAT_VERSION
         assert b.n_chunks == first.chunks
         _same_as_scratch(tmp_path, b, s.corpus_dir, emb)
     finally:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.index import layout, snapshot
+from assistant.index import format as index_format
+from assistant.index import layout
 from devtools.ray_cluster import (
     RAY,
     Cluster,
@@ -120,8 +121,8 @@ def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embed
     chunk_cos, sent_cos = min_cosines(a, b)
     assert chunk_cos >= 0.9999 and sent_cos >= 0.9999, (chunk_cos, sent_cos)
 
-    ma = snapshot.read_manifest(layout.current_build_dir(tmp_path / "local"))
-    mb = snapshot.read_manifest(layout.current_build_dir(tmp_path / "ray"))
+    ma = index_format.read_manifest(layout.current_build_dir(tmp_path / "local"))
+    mb = index_format.read_manifest(layout.current_build_dir(tmp_path / "ray"))
     for key in ("format_version", "model", "chunking", "lexical", "precision", "sources",
                 "counts"):
         assert key in ma and ma[key] == mb[key], key
@@ -216,7 +217,7 @@ def test_sigkill_during_a_ray_build_leaves_the_current_index_serving(tmp_path, c
     assert again.returncode == 0, err[-3000:]
     assert layout.current_name(index) != before
     assert not list((index / "builds").glob("*.partial"))
-    assert snapshot.read_manifest(layout.current_build_dir(index))["counts"]["articles"] == 171
+    assert index_format.read_manifest(layout.current_build_dir(index))["counts"]["articles"] == 171
 
 
 @needs_ray

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.index import layout, snapshot, writer
+from assistant.index import format as index_format
+from assistant.index import layout, snapshot
 from assistant.index.builder import build
 from assistant.retrieval import DEFAULT_FUSION, Retriever
 from assistant.text import tokenize
@@ -169,7 +170,7 @@ def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, i
     from assistant.errors import IndexMismatch
     from assistant.index.status import index_state
 
-    with pytest.raises(IndexMismatch, match=f"format version 2, this program reads {writer.FORMAT_VERSION}") as err:
+    with pytest.raises(IndexMismatch, match=f"format version 2, this program reads {index_format.FORMAT_VERSION}") as err:
         _open(index_dir, fake_embedder)
     assert "rebuild it with `assistant build --full`" in str(err.value)
     assert "format version 2" in index_state(s).stale
@@ -183,7 +184,7 @@ def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, i
     assert layout.current_build_dir(index_dir) != d
     b = _open(index_dir, fake_embedder)
     try:
-        assert b.manifest["format_version"] == writer.FORMAT_VERSION
+        assert b.manifest["format_version"] == index_format.FORMAT_VERSION
         assert b.n_chunks == first.chunks
         assert b.section_lexical.scores["num_docs"] == first.sections
     finally:

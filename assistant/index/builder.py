@@ -10,14 +10,14 @@ from typing import Callable
 
 import numpy as np
 
-from . import layout, lexical, reuse, snapshot, writer
+from . import format, layout, lexical, reuse, snapshot, writer
 from ..chunking import chunk_article
 from ..text import embed_prefix
 from ..config import Settings
 from ..embedding import Embedder, Encoder
 from ..errors import AssistantError, EmptyCorpus, UnreadableSource
-from .scan import (BuildReport, _stderr, build_lock, file_sig,  # noqa: F401
-                            same_stat, scan_corpus, stat_trusted_before)
+from .scan import (BuildReport, _stderr, build_lock, file_sig, same_stat, scan_corpus,
+                   stat_trusted_before)
 from ..loaders import load_article, sha256_file, suffixes_text
 from ..records import Article, Chunk
 
@@ -143,7 +143,7 @@ class _Plan:
         old = self.old
         if old is None or self.articles or len(self.keep) != len(self.old_files) or self.stats:
             return False  # (touched files: a new build records their times, not to read them again)
-        return (old.manifest.get("format_version") == writer.FORMAT_VERSION
+        return (old.manifest.get("format_version") == format.FORMAT_VERSION
                 and {(s["source"], s["reason"]) for s in old.skipped()}
                 == {(s["source"], s["reason"]) for s in skipped}
                 and all(old.manifest.get(k) == v for k, v in fingerprint.items()))

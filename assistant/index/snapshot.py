@@ -1,17 +1,5 @@
-"""The index folder: open a build and check it matches the code, the model and itself.
-
-A build folder (see layout.py for the folder layout and the atomic switch) holds::
-
-    manifest.json       self-description: format, model, chunking, counts, index type, precision,
-                        the size of every file (a truncated file is refused at once)
-    meta.sqlite         articles (with each source file's sha256), skipped files, sections,
-                        chunk rows, sentences: the per-file build records live here, not in JSON;
-                        section text zlib-compressed in large builds (manifest "section_text")
-    rows.npy            per chunk (= FAISS row): article, section, sentence rows, tokens
-    vectors.faiss       chunk vectors: exact (flat) when small, IVF over float16 codes when large
-    sentences.npy       sentence vectors, float16 (small) or int8 (+ sentence_scales.npy)
-    lexical/            BM25 over sections (bm25s), with each entry's term frequency, each
-                        section's length and each term's chunk frequency (for updates and idf)
+"""The opened build: `Snapshot` checks that a build matches the code, the model and itself
+(its files are described in format.py), then serves its records, vectors and lexical index.
 
 Everything large is memory-mapped on opening, so opening costs the same for any size.
 """
@@ -33,82 +21,8 @@ from .layout import current_build_dir
 from ..errors import IndexMismatch
 from ..records import Chunk, Section
 from .dense import unpack_text as _text
-from .writer import FORMAT_VERSION
-
-# Builds whose chunks and vectors a new build may reuse (format 3's lexical index is rebuilt
-# from its text, since it lacks the term frequencies).
-REUSABLE_FORMATS = (3, FORMAT_VERSION)
-
-
-def _manifest_json(build_dir: Path) -> dict:
-    build_dir = Path(build_dir)
-    try:
-        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IndexMismatch(build_dir.parent.parent, "manifest.json is missing") from None
-    except (ValueError, OSError):  # bad JSON or text, a folder in its place, ...
-        raise IndexMismatch(build_dir.parent.parent, "manifest.json is corrupt") from None
-    if not isinstance(manifest, dict):
-        raise IndexMismatch(build_dir.parent.parent, "manifest.json is corrupt")
-    return manifest
-
-
-def read_manifest(build_dir: Path, records: bool = True) -> dict:
-    """The build's full description: manifest.json plus, from the database, the indexed files
-    ("sources": {path: sha256}, "stats": {path: (size, mtime_ns, ctime_ns)}) and the skipped ones
-    ("skipped": [{source, reason}]).
-    `records=False`: manifest.json alone (a check of format and model needs no more, and the
-    records of a large archive take a while to read)."""
-    manifest = _manifest_json(build_dir)
-    if records and manifest.get("format_version") == FORMAT_VERSION:
-        db = _connect(Path(build_dir) / "meta.sqlite", Path(build_dir).parent.parent)
-        try:
-            manifest["sources"], manifest["skipped"], manifest["stats"] = _records(db)
-        except sqlite3.DatabaseError as exc:
-            raise IndexMismatch(Path(build_dir).parent.parent,
-                                f"meta.sqlite is damaged ({exc})") from None
-        finally:
-            db.close()
-    return manifest
-
-
-def _records(db: sqlite3.Connection) -> tuple[dict[str, str], list[dict], dict[str, tuple]]:
-    """{source: sha256}, the skipped files, and {source: (size, mtime_ns, ctime_ns)}."""
-    sources, stats = {}, {}
-    for source, sha, *sig in db.execute(
-            "SELECT source, sha256, size, mtime_ns, ctime_ns FROM articles ORDER BY source"):
-        sources[source] = sha
-        if sig[0] is not None:
-            stats[source] = tuple(sig)
-    return sources, _skipped(db), stats
-
-
-def _skipped(db: sqlite3.Connection) -> list[dict]:
-    return [{"source": s, "reason": r} for s, r in db.execute("SELECT source, reason FROM skipped")]
-
-
-def _connect(path: Path, index_dir: Path) -> sqlite3.Connection:
-    if not path.is_file() or path.stat().st_size == 0:
-        raise IndexMismatch(index_dir, "meta.sqlite is missing")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-
-
-def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
-                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
-    version = manifest.get("format_version")
-    if version not in formats:
-        fix = ("update it with `assistant build`, which reuses its vectors"
-               if version in REUSABLE_FORMATS else "rebuild it with `assistant build --full`")
-        raise IndexMismatch(index_dir, f"format version {version}, this program reads "
-                                       f"{FORMAT_VERSION}", fix=fix,
-                            full=version not in REUSABLE_FORMATS)
-    model = manifest.get("model", {})
-    if not isinstance(model, dict):
-        model = {}
-    if model.get("name") != model_name or model.get("dim") != dim:
-        raise IndexMismatch(index_dir, f"built with model {model.get('name')} ({model.get('dim')}-d), "
-                                       f"this program uses {model_name} ({dim}-d)")
-
+from .format import (FORMAT_VERSION, REUSABLE_FORMATS, check_manifest, manifest_json, open_db,
+                     skipped_files, source_records)
 
 class Articles(Mapping):
     """Article records {id, source, title} by article id, read from SQLite when asked (a large
@@ -149,12 +63,12 @@ class Snapshot:
         self.index_dir = Path(index_dir)
         self.path = current_build_dir(index_dir)
         self.name = self.path.name
-        self.manifest = _manifest_json(self.path)
+        self.manifest = manifest_json(self.path)
         check_manifest(self.manifest, self.index_dir, model_name, dim,
                        REUSABLE_FORMATS if for_reuse else (FORMAT_VERSION,))
         self._check_files()
         self._local = threading.local()
-        _connect(self.path / "meta.sqlite", self.index_dir).close()
+        open_db(self.path / "meta.sqlite", self.index_dir).close()
         faiss_plan = self.manifest.get("faiss")
         plan: dict = faiss_plan if isinstance(faiss_plan, dict) else {}
         self.dense = self._load("vectors.faiss", lambda p: dense.FaissIndex.open(p, plan))
@@ -239,7 +153,7 @@ class Snapshot:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path / "meta.sqlite", self.index_dir)
+            conn = open_db(self.path / "meta.sqlite", self.index_dir)
             self._local.conn = conn
         return conn
 
@@ -263,10 +177,10 @@ class Snapshot:
         return np.unique(np.asarray(rows, dtype=np.int64))
 
     def sources(self) -> dict[str, str]:
-        return _records(self.db)[0]
+        return source_records(self.db)[0]
 
     def skipped(self) -> list[dict]:
-        return _skipped(self.db)
+        return skipped_files(self.db)
 
     def chunks(self, rows: Iterable[int]) -> dict[int, tuple[Chunk, dict, tuple[int, int]]]:
         """Chunks by FAISS row, with their article record and sentence rows."""

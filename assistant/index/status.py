@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import layout, snapshot
+from . import format, layout, snapshot
 from ..config import Settings
 from ..errors import AssistantError, IndexNotBuilt
 from ..loaders import sha256_file
@@ -28,8 +28,8 @@ def index_state(settings: Settings, *, open_files: bool = False, corpus: bool = 
     try:
         # The per-file records (in the build's database) only to compare the corpus; the app's
         # check on every run reads manifest.json alone.
-        manifest = snapshot.read_manifest(layout.builds_dir(index_dir) / name, records=corpus)
-        snapshot.check_manifest(manifest, index_dir, MODEL_NAME, MODEL_DIM)
+        manifest = format.read_manifest(layout.builds_dir(index_dir) / name, records=corpus)
+        format.check_manifest(manifest, index_dir, MODEL_NAME, MODEL_DIM)
         if open_files:
             snapshot.Snapshot(index_dir, MODEL_NAME, MODEL_DIM).close()
     except AssistantError as exc:
@@ -41,13 +41,13 @@ def index_state(settings: Settings, *, open_files: bool = False, corpus: bool = 
 def index_status(settings: Settings) -> IndexStatus:
     """What the current build holds, from its manifest (no model, no vectors)."""
     build_dir = layout.current_build_dir(Path(settings.index_dir))
-    return IndexStatus.of_manifest(build_dir.name, snapshot.read_manifest(build_dir))
+    return IndexStatus.of_manifest(build_dir.name, format.read_manifest(build_dir))
 
 
 def corpus_files(corpus_dir: Path | str) -> tuple[list[tuple[Path, str]], list[dict]]:
     """The article files a build would read ([(path, relative name)]) and the ones it refuses
     ([{"source", "reason"}]); nothing when the folder does not exist."""
-    from .builder import scan_corpus
+    from .scan import scan_corpus
 
     root = Path(corpus_dir)
     return scan_corpus(root) if root.is_dir() else ([], [])

@@ -16,42 +16,12 @@ import numpy as np
 
 from .. import __version__
 from . import dense
+from ..records import Article, Chunk
+from .format import CHUNKS_VIEW, FORMAT_VERSION, ROW_COLUMNS, SCHEMA
 from .layout import fsync_tree, write_json
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
-from ..records import Article, Chunk
-
-# 3: chunk text as section slices, rows.npy, IVF/int8 by size, file records; 4: one BM25 index
-# (sections) with the entries an update rebuilds it from, and the chunk frequencies for idf
-FORMAT_VERSION = 4
-SCHEMA = """
-CREATE TABLE articles (ord INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT UNIQUE NOT NULL,
-                       title TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER, mtime_ns INTEGER,
-                       ctime_ns INTEGER);
-CREATE TABLE skipped (source TEXT NOT NULL, reason TEXT NOT NULL);
-CREATE TABLE sections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ord INTEGER NOT NULL,
-                       heading_path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER,
-                       start INTEGER NOT NULL);
-CREATE TABLE chunk_rows (row INTEGER PRIMARY KEY, id TEXT NOT NULL, article_id TEXT NOT NULL,
-                         section_id INTEGER NOT NULL, section_ord INTEGER NOT NULL,
-                         start INTEGER NOT NULL, end INTEGER NOT NULL, page INTEGER,
-                         ntokens INTEGER NOT NULL, sent_lo INTEGER NOT NULL,
-                         sent_hi INTEGER NOT NULL);
-CREATE TABLE sentences (row INTEGER PRIMARY KEY, chunk_row INTEGER NOT NULL,
-                        start INTEGER NOT NULL, end INTEGER NOT NULL);
-CREATE INDEX sections_article ON sections(article_id, ord);
-CREATE INDEX chunks_article ON chunk_rows(article_id);
-"""
-# A chunk's text is a slice of its section's text, so it is stored once (as the section). The
-# view exists when the text is stored as text (small builds; large ones store it compressed).
-CHUNKS_VIEW = """
-CREATE VIEW chunks AS SELECT c.*, substr(s.text, c.start + 1, c.end - c.start) AS text
-    FROM chunk_rows c JOIN sections s ON s.id = c.section_id;
-"""
-# rows.npy: one row per chunk (= FAISS row): article ord, section id, first sentence row, end
-# sentence row, tokens. Memory-mapped on opening; SQLite holds the same numbers for inspection.
-ROW_COLUMNS = ("article", "section", "sent_lo", "sent_hi", "ntokens")
 
 
 @dataclass
