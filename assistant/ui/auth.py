@@ -4,7 +4,7 @@ runs without sign-in.
 Sign-in itself is Streamlit's (st.login / st.user / st.logout over OpenID Connect, configured in
 the `[auth]` section of `.streamlit/secrets.toml`). This module only reads that configuration as
 a plain mapping, so it is tested without Streamlit: app.py passes it `st.secrets` and the claims
-in `st.user`, and `python -m assistant.auth --host HOST` (run by `make run` before the server
+in `st.user`, and `assistant check-auth --host HOST` (`check`, run by `make run` before the server
 starts) reads the same secrets.toml files itself.
 
 Fail closed: an `[auth]` section that cannot work, or a wish for sign-in (ASSISTANT_REQUIRE_AUTH,
