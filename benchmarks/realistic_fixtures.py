@@ -53,8 +53,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def blocks(path: Path) -> list[tuple[str, str, list[str]]]:
@@ -130,7 +129,11 @@ def write(set_name: str) -> None:
             kind, sentence, derived = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
             text, cites = resolve(sentence, prompts[qid], where)
             derived_text = resolve(derived, prompts[qid], where)[0] if derived else ""
-            if len(parts) > 3 and parts[3]:
+            explicit = len(parts) > 3 and bool(parts[3])
+            reply_texts = [s["text"] for s in by_id[qid]["sentences"]]
+            if derived_text and derived_text not in reply_texts and not explicit:
+                raise SystemExit(f"{where} line {k}: the true sentence is not in the reply")
+            if explicit:
                 companion = resolve(parts[3], prompts[qid], where)[0]
             else:
                 true = [s["text"] for s in by_id[qid]["sentences"]

@@ -102,8 +102,7 @@ def main() -> None:
                              for n, p in enumerate(seen["passages"], start=1)]})
     out = OUT / f"prompts-{args.set}.jsonl"
     with open(out, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     print(f"wrote {out.relative_to(ROOT)}: {len(rows)} prompts")
 
 
