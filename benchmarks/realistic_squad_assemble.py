@@ -32,6 +32,11 @@ def cites(sentence: str) -> list[int]:
     return list(dict.fromkeys(int(m) for m in MARKER.findall(sentence)))
 
 
+def _overlap(a: str, b: str) -> float:
+    wa, wb = (set(MARKER.sub("", x).lower().split()) for x in (a, b))
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))
+
+
 def parse(path: Path) -> list[dict]:
     """[{id, declined, sentences: [{text, styles, supported}], variants: [{kind, sentence, from,
     with}]}] in file order."""
@@ -101,7 +106,10 @@ def assemble(blocks: list[dict], prompts: dict[str, dict]) -> tuple[list[dict], 
         true = [s["text"] for s in sentences if s["label"] == "supported"]
         for i, v in enumerate(b["variants"], start=1):
             vid = f"{qid}-v{i}"
-            partner = v["with"] or next((t for t in true if t != v["from"]), "")
+            # The default partner is a reply sentence that does not restate the false one
+            # (a wrong-passage sentence is often the reply's own sentence with another marker).
+            partner = v["with"] or next((t for t in true if t != v["from"]
+                                         and _overlap(t, v["sentence"]) < 0.6), "")
             if not partner:
                 raise SystemExit(f"{vid}: no true sentence to pair with: add 'with:'")
             checked(partner)
