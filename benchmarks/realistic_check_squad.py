@@ -8,6 +8,11 @@ prompt's passages; a declined reply is exactly NOT_IN_ARTICLES with no sentences
 reply is its sentences joined; labels, styles and kinds are the allowed ones; a variant's reply
 holds its false sentence. Prints counts per half (fit/report) and kind, and exits 1 on any
 problem, naming the file, line and reason.
+
+`--verify` also runs today's verifier (assistant.verify.verify with the real embedder) over every
+reply and variant, exactly as the reader checks a reply (passage text only; the product also
+passes the passages' sentence offsets), and prints per half the share of true sentences shown
+and of each false kind shown: a first look, not the benchmark of issue 21.
 """
 
 from __future__ import annotations
@@ -132,9 +137,43 @@ def check_set(name: str, directory: Path = DIR) -> tuple[list[str], dict]:
     return problems, counts
 
 
+def shown_rates(name: str, directory: Path = DIR) -> dict:
+    """{half: {"supported": (shown, n), kind: (shown, n)}} under today's verifier."""
+    from assistant.config import Settings
+    from assistant.service import make_embedder
+    from assistant.verify import verify
+    from assistant.verify.claims import split_claims
+
+    encode = make_embedder(Settings()).encode_queries
+    prompts = {p["id"]: p for p in read(directory / f"prompts-{name}.jsonl", [])}
+    out: dict = {}
+
+    def shown(reply: str, qid: str) -> set[str]:
+        texts = [x["text"] for x in prompts[qid]["passages"]]
+        return {c.text for c, _ in verify(reply, texts, encode).kept}
+
+    def add(h: str, key: str, ok: bool) -> None:
+        a, n = out.setdefault(h, {}).get(key, (0, 0))
+        out[h][key] = (a + int(ok), n + 1)
+
+    for r in read(directory / f"replies-{name}.jsonl", []):
+        if r["declined"]:
+            continue
+        kept = shown(r["reply"], r["id"])
+        for s in r["sentences"]:
+            if s["label"] == "supported":
+                add(half(r["id"]), "supported", split_claims(s["text"])[0].text in kept)
+    for v in read(directory / f"variants-{name}.jsonl", []):
+        kept = shown(v["reply"], v["question_id"])
+        add(half(v["question_id"]), v["kind"], split_claims(v["sentence"])[0].text in kept)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", action="append", dest="sets")
+    ap.add_argument("--verify", action="store_true",
+                    help="also print the shares today's verifier shows")
     args = ap.parse_args()
     failed = False
     for name in args.sets or ["squad"]:
@@ -150,6 +189,10 @@ def main() -> None:
         print("  styles: " + ", ".join(f"{k} {v}" for k, v in sorted(c["styles"].items())))
         for p in problems:
             print(f"  PROBLEM {p}")
+        if args.verify and not problems:
+            for h, rates in sorted(shown_rates(name).items()):
+                print(f"  shown by today's verifier, {h}: " + ", ".join(
+                    f"{k} {a}/{n} = {a / n:.2f}" for k, (a, n) in rates.items()))
         failed |= bool(problems)
     sys.exit(1 if failed else 0)
 

@@ -117,7 +117,7 @@ def assemble(blocks: list[dict], prompts: dict[str, dict]) -> tuple[list[dict], 
             pair = [v["sentence"], partner] if false_first else [partner, v["sentence"]]
             variants.append({"id": vid, "question_id": qid, "kind": v["kind"],
                              "sentence": v["sentence"], "cites": checked(v["sentence"]),
-                             "derived_from": v["from"], "true_sentence": partner,
+                             "derived_from": v["from"], "companion": partner,
                              "reply": " ".join(pair)})
     return replies, variants
 
