@@ -60,7 +60,7 @@ def parse(path: Path) -> list[dict]:
         elif line.startswith("S"):
             head, _, text = line.partition(": ")
             styles = head[1:].lstrip("!").split(",")
-            unknown = set(s.strip() for s in styles) - STYLES
+            unknown = {s.strip() for s in styles} - STYLES
             if unknown or not text:
                 raise SystemExit(f"{where}: unknown style {sorted(unknown)} or no sentence")
             block["sentences"].append({"text": text.strip(), "supported": not head.startswith("S!"),
@@ -72,7 +72,7 @@ def parse(path: Path) -> list[dict]:
                 raise SystemExit(f"{where}: unknown variant kind {kind!r} or no sentence")
             block["variants"].append({"kind": kind, "sentence": text.strip(), "from": "",
                                       "with": ""})
-        elif line.startswith("  from: ") or line.startswith("  with: "):
+        elif line.startswith(("  from: ", "  with: ")):
             if not block["variants"]:
                 raise SystemExit(f"{where}: {line.strip()[:5]} without a variant")
             block["variants"][-1][line.strip()[:4]] = line.strip()[6:].strip()
@@ -89,7 +89,7 @@ def assemble(blocks: list[dict], prompts: dict[str, dict]) -> tuple[list[dict], 
             raise SystemExit(f"{qid}: no such question in prompts-squad.jsonl")
         n = len(prompts[qid]["passages"])
 
-        def checked(sentence: str) -> list[int]:
+        def checked(sentence: str, qid: str = qid, n: int = n) -> list[int]:
             c = cites(sentence)
             if not c or any(not 1 <= x <= n for x in c):
                 raise SystemExit(f"{qid}: markers {c} out of range 1..{n}: {sentence[:60]}")
