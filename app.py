@@ -14,7 +14,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant import service
+import app_review  # the administrators' feedback review page (UI only)
+from assistant import access as accesslib
+from assistant import review, service
+from assistant.access_views import readable_answer
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
 from assistant.ui import (
@@ -92,12 +95,24 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def get_catalog(index_dir: str, build: str) -> ArticleCatalog:
-    """The articles of one build, ready to search (made once per build, for all sessions)."""
-    catalog = ArticleCatalog(get_assistant(index_dir).articles())
+@st.cache_resource(show_spinner=False, max_entries=8)
+def get_catalog(index_dir: str, build: str, scope_key: str = "",
+                _scope: accesslib.Scope | None = None) -> ArticleCatalog:
+    """The articles of one build a scope may read, ready to search (made once per build and
+    scope, for all sessions; `scope_key` is the scope's repr, what the cache is keyed by)."""
+    catalog = ArticleCatalog(get_assistant(index_dir).articles(scope=_scope))
     freeze_heap()
     return catalog
+
+
+def current_scope() -> accesslib.Scope | None:
+    """What this visitor may read, by the rules as they are now (read at every request, so a
+    changed rule applies to the next question). None: no rules, everything open."""
+    reader = st.session_state.get("reader")
+    path = accesslib.rules_path()
+    if path is None:
+        return None
+    return accesslib.scope_for(reader or accesslib.Reader(), path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -132,10 +147,11 @@ def record_feedback(msg_id: str) -> None:
         return
     rating = "up" if value == 1 else "down"
     try:
-        feedback.append_feedback(Settings().data_dir, feedback.feedback_record(
-            msg["answer"], rating, msg.get("history", []),
-            user=st.session_state.get("signed_in_as")))
+        record = feedback.feedback_record(msg["answer"], rating, msg.get("history", []),
+                                          user=st.session_state.get("signed_in_as"))
+        feedback.append_feedback(Settings().data_dir, record)
         msg["feedback"] = rating
+        msg["feedback_id"] = record["id"]
         msg.pop("feedback_error", None)
     except OSError as exc:
         msg["feedback_error"] = ui.message_markdown(
@@ -211,7 +227,10 @@ def sidebar_account(access: auth.Access) -> None:
 @st.dialog("Article", width="large")
 def show_article(assistant, target: ui.Target) -> None:
     try:
-        article, sections = assistant.article(target.article_id)
+        article, sections = assistant.article(target.article_id, scope=current_scope())
+    except accesslib.AccessDenied as exc:
+        st.error(ui.message_markdown(exc))
+        return
     except KeyError:
         st.error("This article is no longer in the index (it was removed or changed since this "
                  "answer). Ask again for current sources.")
@@ -304,7 +323,8 @@ def sidebar(assistant, settings: Settings) -> None:
                 st.text(f"{item.get('source')}: {item.get('reason')}")
 
     st.subheader("Search")
-    article_filter(get_catalog(str(settings.index_dir), status.build))
+    scope = current_scope()
+    article_filter(get_catalog(str(settings.index_dir), status.build, repr(scope), scope))
     st.slider("Number of sources (k)", 1, 10, value=default_k(settings), key="k",
               help="How many of the closest passages an answer draws on.")
     if assistant.llm_configured:
@@ -367,7 +387,7 @@ def sidebar_download(turns: list) -> None:
 
 
 def render_answer(msg: dict) -> None:
-    answer = msg["answer"]
+    answer = readable_answer(msg["answer"], current_scope())  # the rule as it is now
     mid = msg["id"]
     if answer.notice:
         st.info(ui.message_markdown(answer.notice))
@@ -406,8 +426,59 @@ def render_answer(msg: dict) -> None:
     st.feedback("thumbs", key=f"fb-{mid}", on_change=record_feedback, args=(mid,))
     if msg.get("feedback"):
         st.caption("Thanks, your feedback was saved.")
+    if msg.get("feedback") == "down" and msg.get("feedback_id"):
+        what_was_wrong(msg)
     if msg.get("feedback_error"):
         st.error(msg["feedback_error"])
+
+
+def save_detail(msg_id: str) -> None:
+    """The optional "What was wrong?" of a thumbs-down, appended to the feedback log."""
+    state = st.session_state
+    msg = next((m for m in state.get("messages", []) if m.get("id") == msg_id), None)
+    if msg is None or not msg.get("feedback_id"):
+        return
+    source = ""
+    picked = state.get(f"why-article-{msg_id}")
+    if picked:
+        try:
+            source = get_assistant(str(Settings().index_dir)).article(
+                picked, scope=current_scope())[0].source
+        except (KeyError, accesslib.AccessDenied):
+            source = ""
+    try:
+        review.add_detail(Settings().data_dir, review.detail_record(
+            msg["feedback_id"], state.get(f"why-{msg_id}") or (),
+            state.get(f"why-text-{msg_id}") or "", source, user=state.get("signed_in_as")))
+        msg["detail_saved"] = True
+    except OSError as exc:
+        msg["feedback_error"] = ui.message_markdown(
+            f"Could not save what was wrong ({exc.strerror or exc}).")
+
+
+def what_was_wrong(msg: dict) -> None:
+    mid = msg["id"]
+    if msg.get("detail_saved"):
+        st.caption("Noted what was wrong: thank you.")
+        return
+    with st.expander("What was wrong? (optional)"):
+        st.multiselect("What was wrong?", list(review.REASONS), key=f"why-{mid}",
+                       format_func=lambda r: review.REASONS[r])
+        st.text_area("Tell us more (optional)", key=f"why-text-{mid}")
+        try:
+            assistant = get_assistant(str(Settings().index_dir))
+            scope = current_scope()
+            catalog = get_catalog(str(Settings().index_dir), assistant.build_name, repr(scope),
+                                  scope)
+        except AssistantError:
+            catalog = None
+        if catalog is not None:
+            words = st.text_input("Find the article that has the answer", key=f"why-find-{mid}",
+                                  placeholder="Words of its title or file name")
+            matches, _ = catalog.search(words, limit=MAX_LISTED)
+            st.selectbox("The article with the answer", ["", *matches], key=f"why-article-{mid}",
+                         format_func=lambda i: catalog.label(i) if i else "(not picked)")
+        st.button("Send", key=f"why-send-{mid}", on_click=save_detail, args=(mid,))
 
 
 def render_message(msg: dict) -> None:
@@ -439,7 +510,8 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
                     live.markdown(ui.escape_markdown(verified))
 
                 msg["answer"] = assistant.ask(question, history=history, k=k, sources=sources,
-                                              llm=use_llm, on_text=on_text if use_llm else None)
+                                              llm=use_llm, on_text=on_text if use_llm else None,
+                                              scope=current_scope())
                 live.empty()
         except AssistantError as exc:
             msg["error"] = ui.message_markdown(exc)
@@ -478,7 +550,9 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
     if question is not None:
         ask(assistant, question, sources, int(state.get("k", default_k(settings))))
     with side:
-        sidebar_download([(m["question"], m["answer"]) for m in state.messages if "answer" in m])
+        scope = current_scope()  # the export applies the rule as it is now
+        sidebar_download([(m["question"], readable_answer(m["answer"], scope))
+                          for m in state.messages if "answer" in m])
     target = state.pop("open_target", None)
     if target is not None:
         show_article(assistant, target)
@@ -508,7 +582,26 @@ def main() -> None:
     if access is None:
         return
     state.signed_in_as = access.user.label if access.user else None
+    state.reader = (accesslib.Reader.of(access.user.email, access.user.groups)
+                    if access.user else None)
+    is_admin = accesslib.is_admin(state.reader) if state.reader else False
+    pages = [st.Page(lambda: chat_page(settings, access), title="Chat",
+                     icon=":material/chat:", default=True, url_path="chat")]
+    # The review page is listed for administrators only; anyone else who opens its URL gets
+    # the refusal page (not listed either), never the feedback.
+    pages.append(st.Page(lambda: app_review.review_page(settings, is_admin),
+                         title="Feedback review", icon=":material/rate_review:",
+                         url_path="feedback-review",
+                         visibility="visible" if is_admin else "hidden"))
+    st.navigation(pages).run()
+
+
+def chat_page(settings: Settings, access: auth.Access) -> None:
+    state = st.session_state
     state.setdefault("messages", [])
+    scope = current_scope()
+    if scope is not None and scope.problem:
+        st.error(ui.message_markdown(scope.problem))
     st.html(CSS)
     # The cheap checks (a current build whose manifest fits this program) before the slow
     # load, so a missing or unusable index gets its page at once.

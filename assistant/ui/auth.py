@@ -111,6 +111,7 @@ class Identity:
     email: str | None  # None when the provider says the address is not verified
     sub: str | None
     name: str | None
+    groups: tuple[str, ...] = ()  # the provider's groups claim, for the access rules
 
     @property
     def label(self) -> str:
@@ -127,7 +128,10 @@ def identity(claims: Mapping) -> Identity:
     verified = claims.get("email_verified")
     if verified is False or (isinstance(verified, str) and verified.lower() == "false"):
         email = None  # anyone can type an address into an account they made: not proof
-    return Identity(email.lower() if email else None, text("sub"), text("name"))
+    groups = claims.get("groups") or ()
+    groups = (groups,) if isinstance(groups, str) else groups
+    return Identity(email.lower() if email else None, text("sub"), text("name"),
+                    tuple(str(g) for g in groups if isinstance(g, (str, int))))
 
 
 # ------------------------------------------------------------------------------ configuration
