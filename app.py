@@ -585,11 +585,16 @@ def main() -> None:
     state.reader = (accesslib.Reader.of(access.user.email, access.user.groups)
                     if access.user else None)
     is_admin = accesslib.is_admin(state.reader) if state.reader else False
-    pages = [st.Page(lambda: chat_page(settings, access), title="Chat",
-                     icon=":material/chat:", default=True, url_path="chat")]
+    def chat_run() -> None:
+        chat_page(settings, access)
+
+    def review_run() -> None:
+        app_review.review_page(settings, is_admin)
+
+    pages = [st.Page(chat_run, title="Chat", icon=":material/chat:", default=True)]
     # The review page is listed for administrators only; anyone else who opens its URL gets
     # the refusal page (not listed either), never the feedback.
-    pages.append(st.Page(lambda: app_review.review_page(settings, is_admin),
+    pages.append(st.Page(review_run,
                          title="Feedback review", icon=":material/rate_review:",
                          url_path="feedback-review",
                          visibility="visible" if is_admin else "hidden"))
