@@ -220,11 +220,11 @@ def test_chief_sees_all_and_exports_feedback_as_questions(page, site, llm, tmp_p
     nav = page.get_by_test_id("stSidebarNav")
     nav.get_by_text("Feedback review").click()
     expect(page.get_by_role("heading", name="Feedback review")).to_be_visible()
-    row = page.get_by_test_id("stVerticalBlockBorderWrapper").filter(
-        has_text="the figure is in the politics memo").first
-    expect(row).to_contain_text(QUESTION)
-    expect(row).to_contain_text("bob@example.org")
-    row.get_by_role("checkbox").first.check(force=True)
+    main = page.get_by_test_id("stMain")
+    expect(main).to_contain_text("the figure is in the politics memo")
+    expect(main).to_contain_text("bob@example.org")
+    expect(main).to_contain_text(QUESTION)
+    main.get_by_role("checkbox", name="Select").first.check(force=True)
     button = page.get_by_role("button", name="Export 1 selected as evaluation questions")
     expect(button).to_be_enabled()
     with page.expect_download() as info:
