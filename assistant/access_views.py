@@ -14,16 +14,16 @@ WITHHELD = "This answer drew on a collection you may not read; it is withheld."
 
 
 def readable_answer(answer: Answer, scope: Scope | None) -> Answer:
-    """`answer` as the reader may see it now: unchanged when every cited or listed passage is in
-    their scope; else the text (built from those passages) is withheld and only readable
-    citations stay, so a withheld citation shows as missing, never as its words."""
+    """`answer` as the reader may see it now: unchanged when everything it cites or lists is in
+    their scope. Passages they may not read are dropped from it; when a citation is among them
+    the text (built from it) is withheld too, so a withheld citation shows as missing, never
+    as its words."""
     if scope is None or scope.all:
         return answer
-    cites_ok = all(scope.permits_source(c.source) for c in answer.citations)
-    passages_ok = all(scope.permits_source(p.source) for p in answer.passages)
-    if cites_ok and passages_ok:
-        return answer
-    return dataclasses.replace(
-        answer, text=WITHHELD, abstained=True, tier="abstain", notice=WITHHELD,
-        citations=(), passages=tuple(p for p in answer.passages if scope.permits_source(p.source)),
-        considered=())
+    passages = tuple(p for p in answer.passages if scope.permits_source(p.source))
+    if all(scope.permits_source(c.source) for c in answer.citations):
+        if len(passages) == len(answer.passages):
+            return answer
+        return dataclasses.replace(answer, passages=passages)
+    return dataclasses.replace(answer, text=WITHHELD, abstained=True, tier="abstain",
+                               notice=WITHHELD, citations=(), passages=passages, considered=())

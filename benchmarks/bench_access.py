@@ -20,7 +20,7 @@ import statistics
 import time
 from pathlib import Path
 
-from assistant.access import parse_rules, Reader
+from assistant.access import Reader, parse_rules
 from assistant.config import Settings
 from assistant.service import Assistant
 from devtools.synthetic_corpus import StandInEmbedder, make_site

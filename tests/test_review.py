@@ -82,4 +82,8 @@ def test_readable_answer_withholds_what_the_reader_may_not_read(tmp_path, embedd
     shown = readable_answer(answer, rules.scope(Reader.of("bob@example.org")))
     assert shown.text == WITHHELD and not shown.citations
     assert all(not p.source.startswith("politics/") for p in shown.passages)
-    assert readable_answer(answer, rules.scope(Reader.of("alice@example.org"))) is answer
+    alice = readable_answer(answer, rules.scope(Reader.of("alice@example.org")))
+    assert alice.text == answer.text and alice.citations == answer.citations
+    assert all(p.source.startswith("politics/") for p in alice.passages)
+    admin = rules.scope(Reader.of("chief@example.org"))
+    assert readable_answer(answer, admin) is answer
