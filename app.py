@@ -19,6 +19,7 @@ from assistant import service
 from assistant import ui_support as ui  # the page's escaping and HTML: UI code kept testable
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
+from assistant.safe_text import redact_url
 
 log = logging.getLogger("article_assistant.app")
 
@@ -308,7 +309,7 @@ def sidebar(assistant, settings: Settings) -> None:
                        "passages; every sentence is checked against the passage it cites "
                        "and left out if unsupported. Off: sentences quoted from the "
                        "articles.")
-        st.caption(f"Endpoint: {ui.escape_markdown(settings.llm_url)}"
+        st.caption(f"Endpoint: {ui.escape_markdown(redact_url(settings.llm_url))}"
                    + (f" · model {ui.escape_markdown(settings.llm_model)}"
                       if settings.llm_model else ""))
 
@@ -391,7 +392,8 @@ def render_answer(msg: dict) -> None:
     if msg.get("filtered"):
         notes.append(f"searched {msg['filtered']} chosen article(s)")
     if answer.mode == "llm":
-        notes.append(f"written by {(answer.llm or {}).get('model') or 'the language model'}, "
+        model = (answer.llm or {}).get("model") or "the language model"
+        notes.append(f"written by {ui.escape_markdown(model)}, "
                      "every sentence checked against the passage it cites")
     elif not answer.abstained:
         notes.append(f"confidence {answer.confidence:.0%}"

@@ -79,6 +79,12 @@ def main(argv=None) -> int:
     cli_query.register(sub)
 
     args = parser.parse_args(argv)
+    # Nothing reaches the terminal raw: article text, file names and model output may hold
+    # escape sequences (a title change, a screen clear).
+    from .safe_text import SafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
         return args.func(args)
     except AssistantError as exc:
@@ -87,6 +93,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ from .chunking import chunk_article, embed_prefix
 from .config import Settings
 from .embedding import Embedder
 from .errors import AssistantError, EmptyCorpus, UnreadableSource
-from .build_support import (BuildReport, _stderr, build_lock, file_sig,  # noqa: F401
+from .build_support import (BuildReport, ReadProgress, _stderr, build_lock, file_sig,  # noqa: F401
                             same_stat, scan_corpus, stat_trusted_before)
-from .loaders import load_article, sha256_file
+from .loaders import Limits, ParseWorker, load_article, sha256_file
 from .records import Article, Chunk
 
 SPLITTER = "blingfire-per-line"
@@ -52,7 +52,12 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
                 log(f"skipped {item['source']}: {item['reason']}")
             report = BuildReport(None)
             max_bytes = int(settings.max_file_mb * 1e6)
+            limits = Limits.from_settings(settings)
+            root = Path(corpus_dir).resolve()
+            worker = ParseWorker(limits) if limits.seconds > 0 else None
+            progress_log = ReadProgress(len(files), log)
             for path, rel in files:
+                progress_log.start(rel)
                 try:
                     st = path.stat()
                     if st.st_size > max_bytes:
@@ -62,7 +67,8 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
                             rel, sha := sha256_file(path), st):
                         report.reused_files += 1
                         continue
-                    art = load_article(path, rel, max_bytes, sha)
+                    art = load_article(path, rel, max_bytes, sha, root=root, limits=limits,
+                                       worker=worker)
                     art_chunks = chunk_article(art, embedder.count_tokens, settings.chunk_tokens)
                     report.parsed_files += 1
                 except UnreadableSource as exc:
@@ -80,6 +86,9 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
                     log(f"skipped {rel}: no text to index")
                     continue
                 plan.add(art, art_chunks, st)
+            progress_log.done()
+            if worker is not None:
+                worker.close()
             report.removed_files = len(set(plan.old_files) - set(plan.sources))
             report.skipped = skipped
             if not plan.sources:

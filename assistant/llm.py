@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Sequence
 from . import verify
 from .errors import AssistantError
 from .records import Answer, Citation, Passage
+from .safe_text import redact_urls
 
 DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 
@@ -137,7 +138,7 @@ def _why(exc: BaseException) -> str:
         return "the endpoint did not answer in time"
     if "Connection" in name:
         return "the endpoint could not be reached"
-    text = " ".join(str(exc).split())[:120]
+    text = redact_urls(" ".join(str(exc).split()))[:120]
     return f"{name}: {text}" if text else name
 
 
