@@ -170,23 +170,34 @@ def _common_opener(word: str, rest: str) -> bool:
     return False
 
 
+def _in_spans(i: int, spans: list[tuple[int, int]], starts: list[int]) -> bool:
+    """Whether i is inside one of the sorted `spans` (the figures, which may overlap)."""
+    import bisect
+
+    k = bisect.bisect_right(starts, i)
+    return any(a <= i < b for a, b in spans[max(0, k - 8):k])
+
+
 def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
     """Capitalised words that must occur in the passage. The first word of the sentence (or of a
     quotation or a clause after a colon) is skipped when it is a function word; words that are
     part of a figure ("Three", "US$5") are checked as figures."""
     text = _fold(claim)
-    inside = [f.span for f in figures]
+    inside = sorted(f.span for f in figures)
+    starts = [a for a, _ in inside]
     words = [m for m in re.finditer(r"(?:[A-Za-z]\.){2,}|" + _WORD.pattern, text)]
     out: list[_Name] = []
     for m in words:
         w = m.group(0)
-        if not w[0].isupper() or any(a <= m.start() < b for a, b in inside):
+        if not w[0].isupper() or _in_spans(m.start(), inside, starts):
             continue
-        before = text[: m.start()].rstrip()
-        lead = not before or before[-1] in ".!?:;\"'([{-"
+        j = m.start()  # the last non-space character before the word (no copy of the text)
+        while j > 0 and text[j - 1].isspace():
+            j -= 1
+        lead = j == 0 or text[j - 1] in ".!?:;\"'([{-"
         core = w.rstrip(".").lower()
         core = re.sub(r"'s$|'$", "", core)
-        if w == "I" or (lead and _common_opener(core, text[m.end():])):
+        if w == "I" or (lead and _common_opener(core, text[m.end():m.end() + 80])):
             continue
         parts = tuple(_word_parts(w))
         if parts:
