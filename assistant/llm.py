@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
-from . import verify
+from . import bounded, verify
 from .errors import AssistantError
 from .records import Answer, Citation, Passage
 from .safe_text import redact_urls
+from .verify.claims import ClaimStream
 
 DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 
@@ -52,6 +53,9 @@ class LLMSettings:
     timeout: float = 30.0  # seconds for the whole answer, first byte to last
     max_tokens: int = 300
     passages: int = 5
+    # What is read of a reply at most, whatever the endpoint sends (max_tokens is only a request).
+    max_chars: int = 4000
+    max_sentences: int = 20
 
     @classmethod
     def from_settings(cls, settings) -> "LLMSettings":
@@ -59,7 +63,8 @@ class LLMSettings:
             raise LLMUnavailable("No LLM endpoint is configured: set ASSISTANT_LLM_URL (an "
                                  "OpenAI-compatible base URL, e.g. http://localhost:11434/v1).")
         return cls(url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
-                   timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens)
+                   timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens,
+                   max_chars=settings.llm_max_chars, max_sentences=settings.llm_max_sentences)
 
 
 def build_messages(question: str, passages: Sequence[Passage],
@@ -92,8 +97,8 @@ class Reader:
     def model(self) -> str:
         if not self._model:
             try:
-                models = self.client.models.list()
-                self._model = next(iter(models)).id
+                self._model = bounded.call(self.settings.timeout, lambda: next(
+                    iter(self.client.models.list())).id)
             except Exception as exc:  # noqa: BLE001 - reported as the fallback reason
                 raise LLMUnavailable(f"the endpoint lists no model ({_why(exc)}); set "
                                      "ASSISTANT_LLM_MODEL") from None
@@ -101,32 +106,36 @@ class Reader:
 
     def stream(self, messages: list[dict]) -> Iterator[str]:
         """The answer's text as it arrives. Raises LLMUnavailable with a one-line reason on any
-        failure, including the whole answer taking longer than the timeout."""
-        deadline = time.monotonic() + self.settings.timeout
-        try:
-            stream = self.client.chat.completions.create(
-                model=self.model, messages=messages, stream=True, temperature=0,
+        failure, including the whole answer taking longer than the timeout. The HTTP stream is
+        read in a thread and this generator waits on it with the time that is left, so an
+        endpoint that trickles a byte now and then (each read within the client's per-read
+        timeout) cannot hold the answer past the deadline."""
+        model = self.model
+
+        def open_stream():
+            return self.client.chat.completions.create(
+                model=model, messages=messages, stream=True, temperature=0,
                 max_tokens=self.settings.max_tokens)
-            try:
-                for chunk in stream:
-                    if time.monotonic() > deadline:
-                        raise LLMUnavailable(f"the endpoint took longer than "
-                                             f"{self.settings.timeout:g} s")
-                    choices = getattr(chunk, "choices", None) or []
-                    if not choices:
-                        continue
-                    delta = getattr(choices[0], "delta", None)
-                    text = getattr(delta, "content", None) if delta is not None else None
-                    if text:
-                        yield text
-            finally:
-                close = getattr(stream, "close", None)
-                if close:
-                    close()
-        except LLMUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any client, network or protocol failure
-            raise LLMUnavailable(_why(exc)) from None
+
+        items = bounded.iterate(open_stream, _chunk_text, self.settings.timeout)
+        try:
+            for kind, value in items:
+                if kind == "timeout":
+                    raise LLMUnavailable(f"the endpoint did not answer in time (limit "
+                                         f"{self.settings.timeout:g} s)")
+                if kind == "error":
+                    raise LLMUnavailable(_why(value))
+                yield value
+        finally:
+            items.close()
+
+
+def _chunk_text(chunk) -> str | None:
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return None
+    delta = getattr(choices[0], "delta", None)
+    return getattr(delta, "content", None) if delta is not None else None
 
 
 def _why(exc: BaseException) -> str:
@@ -151,6 +160,7 @@ class Reading:
     fallback: str | None = None  # why the extractive answer is shown instead
     seconds: float = 0.0
     shown: list[str] = field(default_factory=list)  # verified sentences, in order, with markers
+    cut: str = ""  # why the reply was cut short (a cap on its length), or ""
 
 
 def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
@@ -160,48 +170,65 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
     with the verified text so far each time a sentence passes (the chat shows only verified
     text, so nothing unchecked ever reaches the page)."""
     t0 = time.perf_counter()
+    deadline = time.monotonic() + reader.settings.timeout
     reading = Reading()
     texts = [p.chunk.text for p in passages]
     spans = [_relative_spans(p) for p in passages]
+    encode = bounded.remembering(encode)  # each passage span is encoded once, not once per sentence
+    cap_chars, cap_sents = reader.settings.max_chars, reader.settings.max_sentences
     parts: list[str] = []
-    judged = 0  # complete sentences already verified while streaming
-    streamed: list[verify.Verification] = []  # their verifications, in order
+    size = 0
+    claims = ClaimStream()  # sentences settled as the text arrives: no re-split per piece
+    streamed: list[verify.Verification] = []  # verifications of the sentences so far, in order
 
     def emit(upto: int) -> None:
-        nonlocal judged
-        claims = verify.split_claims("".join(parts))
-        for claim in claims[judged:upto]:
+        for claim in claims.claims[len(streamed):min(upto, cap_sents)]:
+            if time.monotonic() > deadline:
+                raise LLMUnavailable(f"the answer was not ready in time (limit "
+                                     f"{reader.settings.timeout:g} s)")
             v = verify.verify(_with_markers(claim), texts, encode, spans, settings)
             streamed.append(v)
             if v.kept:
                 reading.shown.append(_render(v.kept[0]))
                 if on_text:
                     on_text(" ".join(reading.shown))
-        judged = max(judged, min(upto, len(claims)))
 
+    pieces = reader.stream(build_messages(question, passages, previous_question))
     try:
-        for piece in reader.stream(build_messages(question, passages, previous_question)):
+        for piece in pieces:
+            piece = piece[: cap_chars - size]
             parts.append(piece)
+            size += len(piece)
+            claims.feed(piece)
             if on_text is not None:
-                n = len(verify.split_claims("".join(parts)))
-                if n - 1 > judged:  # every sentence but the last is complete
-                    emit(n - 1)
+                emit(claims.final)
+            if size >= cap_chars or claims.final >= cap_sents:
+                reading.cut = (f"the reply was cut at {size:,} characters" if size >= cap_chars
+                               else f"the reply was cut after {cap_sents} sentences")
+                break
+        reading.raw = "".join(parts)
+        claims.close()
+        if on_text is not None and not verify.is_declined(reading.raw):
+            # Every sentence was verified as it completed: the answer is those verdicts, not a
+            # second pass over the same sentences.
+            emit(len(claims.claims))  # the last sentence is complete now
+            reading.verification = verify.Verification(
+                kept=[k for v in streamed for k in v.kept],
+                dropped=[d for v in streamed for d in v.dropped], declined=False,
+                removed_citations=[r for v in streamed for r in v.removed_citations])
+        else:
+            raw = reading.raw
+            if reading.cut and len(claims.claims) > cap_sents:
+                raw = "\n".join(_with_markers(c) for c in claims.claims[:cap_sents])
+            reading.verification = verify.verify(raw, texts, encode, spans, settings)
     except LLMUnavailable as exc:
         reading.raw = "".join(parts)
+        reading.verification = None
         reading.fallback = str(exc)
         reading.seconds = time.perf_counter() - t0
         return reading
-    reading.raw = "".join(parts)
-    if on_text is not None and not verify.is_declined(reading.raw):
-        # Every sentence was verified as it completed: the answer is those verdicts, not a
-        # second pass over the same sentences.
-        emit(len(verify.split_claims(reading.raw)))  # the last sentence is complete now
-        reading.verification = verify.Verification(
-            kept=[k for v in streamed for k in v.kept],
-            dropped=[d for v in streamed for d in v.dropped], declined=False,
-            removed_citations=[r for v in streamed for r in v.removed_citations])
-    else:
-        reading.verification = verify.verify(reading.raw, texts, encode, spans, settings)
+    finally:
+        pieces.close()
     reading.seconds = time.perf_counter() - t0
     v = reading.verification
     if v.declined:
@@ -236,6 +263,8 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
     v = reading.verification
     dropped = [{"sentence": s, "why": why} for s, why in (v.dropped if v else [])]
     info = {"model": model, "dropped": dropped, "fallback": reading.fallback}
+    if reading.cut:
+        info["cut"] = reading.cut
     timings = {**extractive.timings_ms, "llm": reading.seconds * 1000}
     if reading.fallback:  # set by `read` whenever nothing verified survives
         notice = f"Showing the extractive answer: {reading.fallback}."
@@ -258,6 +287,9 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
             marks.append(numbers[key])
         sentences.append(claim.text + " " + "".join(f"[{m}]" for m in marks))
     notice = extractive.notice
+    if reading.cut:
+        notice = ((notice + " ") if notice else "") + (
+            f"The language model's reply was longer than allowed; {reading.cut}.")
     if dropped:
         notice = ((notice + " ") if notice else "") + (
             f"Part of the generated answer was left out ({len(dropped)} sentence(s)): no cited "
