@@ -121,8 +121,8 @@ class Reader:
         try:
             for kind, value in items:
                 if kind == "timeout":
-                    raise LLMUnavailable(f"the endpoint did not answer in time (limit "
-                                         f"{self.settings.timeout:g} s)")
+                    raise LLMUnavailable(f"the endpoint did not answer in time (took longer "
+                                         f"than {self.settings.timeout:g} s)")
                 if kind == "error":
                     raise LLMUnavailable(_why(value))
                 yield value
@@ -184,7 +184,7 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
     def emit(upto: int) -> None:
         for claim in claims.claims[len(streamed):min(upto, cap_sents)]:
             if time.monotonic() > deadline:
-                raise LLMUnavailable(f"the answer was not ready in time (limit "
+                raise LLMUnavailable(f"the answer was not ready in time (took longer than "
                                      f"{reader.settings.timeout:g} s)")
             v = verify.verify(_with_markers(claim), texts, encode, spans, settings)
             streamed.append(v)
