@@ -419,7 +419,8 @@ def render_message(msg: dict) -> None:
 
 def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
     messages = st.session_state.messages
-    history = [m["content"] for m in messages if m["role"] == "user"]
+    # The questions before (a follow-up reads the last one; feedback keeps a few): bounded.
+    history = [m["content"] for m in messages if m["role"] == "user"][-ui.FEEDBACK_HISTORY:]
     messages.append({"role": "user", "content": question})
     render_message(messages[-1])
     msg: dict = {"role": "assistant", "id": uuid.uuid4().hex[:10], "question": question,

@@ -265,6 +265,23 @@ FEEDBACK_FILE = "feedback.jsonl"
 _feedback_lock = threading.Lock()
 
 
+FEEDBACK_HISTORY = 10  # questions before the rated one that a feedback line keeps
+
+
+def feedback_history(history: Sequence) -> list[str]:
+    """The last FEEDBACK_HISTORY questions of the conversation, each as it was answered (cleaned
+    and capped like a question): a feedback line stays small however long the chat is."""
+    from .conversation import history_questions
+
+    return [q for q in history_questions(list(history)[-FEEDBACK_HISTORY:]) if q]
+
+
+def _question_as_answered(question: str) -> str:
+    from .conversation import clean_question
+
+    return clean_question(question)[0]
+
+
 def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
                     when: str | None = None, user: str | None = None) -> dict:
     """One feedback line: when, who (the signed-in user's e-mail address or subject, so the
@@ -274,7 +291,7 @@ def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
     rec = {
         "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "user": user,
-        "question": answer.question,
+        "question": _question_as_answered(answer.question),
         "answer": answer.text,
         "abstained": answer.abstained,
         "tier": answer.tier,
@@ -283,7 +300,7 @@ def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
         "rating": rating,
         "confidence": round(float(answer.confidence), 4),
         "build": answer.build_id,
-        "history": list(history),
+        "history": feedback_history(history),
     }
     if answer.abstained:
         rec["closest"] = [{"article": p.article_title, "section": p.section, "source": p.source}
@@ -296,10 +313,15 @@ def append_feedback(data_dir: Path | str, record: dict) -> Path:
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / FEEDBACK_FILE
-    line = json.dumps(record, ensure_ascii=False) + "\n"
+    # ensure_ascii: U+2028/U+2029 (and every other line break str.splitlines knows) are written
+    # as escapes, so a reader splitting lines never sees a record cut in two.
+    line = json.dumps(record, ensure_ascii=True) + "\n"
     with _feedback_lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # 0600: the lines hold users' e-mail addresses and questions.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
+            if os.fstat(fd).st_mode & 0o077:  # a file made by an earlier version: 0644
+                os.fchmod(fd, 0o600)
             os.write(fd, line.encode("utf-8"))
         finally:
             os.close(fd)
