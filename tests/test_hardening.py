@@ -112,7 +112,7 @@ def test_sidebar_endpoint_and_model_caption_in_the_app(monkeypatch, seed_index):
         assert captions, [c.value for c in at.caption]
         html = md_html(captions[0])
         assert "<img" not in html and "<a" not in html, html
-        assert ":red[" not in captions[0].replace("\\", "")  # the directive is escaped
+        assert ":red[" not in captions[0]  # the directive is escaped
         assert "beacon.png" in captions[0]  # shown as text
 
 
@@ -184,9 +184,9 @@ def test_cli_prints_nothing_raw(tmp_path, embedder):
 def test_a_link_swapped_after_the_scan_is_not_read(tmp_path):
     from assistant.build_support import scan_corpus
 
-    corpus = tmp_path / "corpus"
+    corpus = tmp_path / "bombs-corpus"
     corpus.mkdir()
-    (corpus / "real.txt").write_text("Harbour trade grew again this year in the port.\n")
+    (corpus / "real.txt").write_text("Harbour\n\nHarbour trade grew again this year in the port.\n")
     secret = tmp_path / "secrets.toml"
     secret.write_text("cookie_secret = 'do-not-quote-me-anywhere-at-all'\n")
     (corpus / "link.txt").symlink_to(corpus / "real.txt")
@@ -280,7 +280,7 @@ def test_a_build_over_all_the_bombs_skips_them_and_indexes_the_rest(bomb_dir, tm
     from assistant.service import index_status
     from assistant.config import Settings
 
-    corpus = tmp_path / "corpus"
+    corpus = tmp_path / "bombs-corpus"
     corpus.mkdir()
     for f in ("word-bomb.docx", "shared-stream.pdf", "page-tree.pdf"):
         shutil.copy(bomb_dir / f, corpus / f)
