@@ -17,7 +17,7 @@ def _close(stream) -> None:
     if close:
         try:
             close()
-        except Exception:  # noqa: BLE001 - closing from another thread may race the reader
+        except Exception:
             pass
 
 
@@ -46,7 +46,7 @@ def iterate(open_stream: Callable[[], object], extract: Callable[[object], str |
             finally:
                 _close(stream)
             items.put(("end", None))
-        except Exception as exc:  # noqa: BLE001 - any client, network or protocol failure
+        except Exception as exc:
             items.put(("error", exc))
 
     threading.Thread(target=pump, daemon=True, name="bounded-stream").start()
@@ -75,7 +75,7 @@ def call(seconds: float, fn: Callable[[], object]):
     def run() -> None:
         try:
             box.put((True, fn()))
-        except Exception as exc:  # noqa: BLE001 - re-raised in the caller
+        except Exception as exc:
             box.put((False, exc))
 
     threading.Thread(target=run, daemon=True, name="bounded-call").start()

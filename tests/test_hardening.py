@@ -87,7 +87,10 @@ def test_sidebar_endpoint_and_model_caption_in_the_app(monkeypatch, seed_index):
     """The app, run headless: the endpoint caption shows no credentials, and the model name
     (the endpoint's first /v1/models id) is escaped: no image, link or colour directive."""
     pytest.importorskip("openai")
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()  # an Assistant cached by an earlier app test has no endpoint
 
     from devtools.llm_servers import ScriptedServer, citing
 
@@ -155,7 +158,6 @@ def test_section_offsets_stay_consistent_after_cleaning(tmp_path):
 def test_cli_prints_nothing_raw(tmp_path, embedder):
     """`assistant build`, `status` and `ask` over a corpus whose file name, title and text
     carry terminal escapes: the output has no control character but the line feed."""
-    from assistant import cli
 
     corpus, index = tmp_path / "c", tmp_path / "i"
     corpus.mkdir()
@@ -276,9 +278,9 @@ def test_a_build_over_all_the_bombs_skips_them_and_indexes_the_rest(bomb_dir, tm
     other files are indexed. The per-file progress log names what was read."""
     import shutil
 
+    from assistant.config import Settings
     from assistant.indexing import build
     from assistant.service import index_status
-    from assistant.config import Settings
 
     corpus = tmp_path / "bombs-corpus"
     corpus.mkdir()

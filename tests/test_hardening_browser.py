@@ -6,7 +6,6 @@ no beacon and renders no link, and the sidebar shows no credentials."""
 from __future__ import annotations
 
 import threading
-import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,9 +20,9 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing; browser tests skipped", allow_module_level=True)
 pytest.importorskip("openai")
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from devtools.llm_servers import Reply, ScriptedServer, prompt_passages  # noqa: E402
+from devtools.llm_servers import Reply, ScriptedServer, prompt_passages
 
 WAIT_MS = 240_000
 DEA = "Drug Enforcement Administration"

@@ -8,7 +8,8 @@ import io
 import zipfile
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assistant.errors import UnreadableSource
 from assistant.loaders import Limits, docx, pdf

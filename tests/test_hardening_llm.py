@@ -11,10 +11,9 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from devtools.llm_servers import Reply, ScriptedServer, prompt_passages  # noqa: E402
-
-from assistant.service import Assistant  # noqa: E402
-from assistant.verify.claims import ClaimStream, split_claims  # noqa: E402
+from assistant.service import Assistant
+from assistant.verify.claims import ClaimStream, split_claims
+from devtools.llm_servers import Reply, ScriptedServer, prompt_passages
 
 QUESTION = "Who is in charge of the joint efforts?"
 DEA = "Drug Enforcement Administration"

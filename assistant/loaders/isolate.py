@@ -46,7 +46,7 @@ def _serve(conn, limits: Limits) -> None:  # pragma: no cover - runs in the chil
         except MemoryError:
             result = ("err", f"reading it needs more than {limits.memory_mb:,} MB of memory "
                              "(ASSISTANT_PARSE_MEMORY_MB)")
-        except Exception as exc:  # noqa: BLE001 - one bad file never stops the build
+        except Exception as exc:
             detail = " ".join(str(exc).split())[:100]
             result = ("err", f"could not read ({type(exc).__name__}: {detail})")
         del data
