@@ -80,6 +80,12 @@ class ReadProgress:
                 self.log(f"read {rel} in {now - t:.1f} s")
         self.current = None
 
+    def skipped(self) -> None:
+        """The current file was skipped (and its line, with the reason, logged already)."""
+        if self.current is not None:
+            self.count += 1
+            self.current = None
+
     def done(self) -> None:
         self._finish(time.monotonic())
 

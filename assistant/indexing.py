@@ -74,16 +74,19 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
                 except UnreadableSource as exc:
                     skipped.append({"source": rel, "reason": exc.reason})
                     log(f"skipped {rel}: {exc.reason}")
+                    progress_log.skipped()
                     continue
                 except Exception as exc:  # noqa: BLE001 - one bad file never stops the build
                     detail = " ".join(str(exc).split())[:100]
                     reason = f"could not read ({type(exc).__name__}: {detail})"
                     skipped.append({"source": rel, "reason": reason})
                     log(f"skipped {rel}: {reason}")
+                    progress_log.skipped()
                     continue
                 if not art_chunks:
                     skipped.append({"source": rel, "reason": "no text to index"})
                     log(f"skipped {rel}: no text to index")
+                    progress_log.skipped()
                     continue
                 plan.add(art, art_chunks, st)
             progress_log.done()

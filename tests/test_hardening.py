@@ -336,3 +336,18 @@ def test_a_long_history_is_not_cleaned_whole_for_every_question():
     t = time.perf_counter()
     assert last_question(history) == "Where is it?"
     assert time.perf_counter() - t < 1.0
+
+
+def test_build_progress_names_files_as_they_are_read():
+    from assistant.build_support import ReadProgress
+
+    lines: list[str] = []
+    p = ReadProgress(3, lines.append, every=0.0, slow=0.0)
+    p.start("a.pdf")
+    p.start("b.docx")
+    p.skipped()  # its own "skipped" line says why; no second line
+    p.start("c.txt")
+    p.done()
+    assert lines[0].startswith("reading files: 0 of 3") and "a.pdf" in lines[0]
+    assert "read a.pdf in" in lines[1] and not any("read b.docx" in x for x in lines)
+    assert lines[-1].startswith("read c.txt in")
