@@ -52,8 +52,15 @@ def suffixes_text() -> str:
 
 
 def sha256_file(path: Path) -> str:
+    """The file's sha256. Opened without blocking and checked to be a regular file: a FIFO put
+    in a file's place after the scan cannot stall the build."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path.name} is not a regular file")
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
