@@ -54,10 +54,11 @@ def _stderr(msg: str) -> None:
 class ReadProgress:
     """Progress of reading the corpus files, in the build's log: a line every `every` seconds
     (files read so far, and the one being read), and one for each file that took longer than
-    `slow` seconds, so a slow or stuck file is named while the build runs."""
+    `slow` seconds, so a slow or stuck file is named while the build runs (10 s each: a small
+    corpus builds without a line)."""
 
     def __init__(self, total: int, log: Callable[[str], None], every: float = 10.0,
-                 slow: float = 2.0):
+                 slow: float = 10.0):
         self.total, self.log, self.every, self.slow = total, log, every, slow
         self.count = 0
         self.t0 = self.last = time.monotonic()
