@@ -351,3 +351,32 @@ def test_build_progress_names_files_as_they_are_read():
     assert lines[0].startswith("reading files: 0 of 3") and "a.pdf" in lines[0]
     assert "read a.pdf in" in lines[1] and not any("read b.docx" in x for x in lines)
     assert lines[-1].startswith("read c.txt in")
+
+
+def test_the_apps_build_button_skips_the_bombs_too(bomb_dir, tmp_path, monkeypatch):
+    """"Build the index now" runs the same build: the bombs are skipped with their reasons (in
+    the sidebar's list of files not indexed) and the rest is answered from."""
+    import shutil
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    corpus, index = tmp_path / "app-corpus", tmp_path / "app-index"
+    corpus.mkdir()
+    for f in ("word-bomb.docx", "shared-stream.pdf", "page-tree.pdf"):
+        shutil.copy(bomb_dir / f, corpus / f)
+    (corpus / "harbour.txt").write_text("Harbour report\n\nTrade through the harbour of "
+                                        "Valencia grew again in 2019.\n")
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+    monkeypatch.delenv("ASSISTANT_LLM_URL", raising=False)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
+    at.secrets = {"unrelated": "x"}
+    at.run()
+    at.button(key="build_index").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(t.value for t in at.sidebar.text)
+    for name in ("word-bomb.docx", "shared-stream.pdf", "page-tree.pdf"):
+        assert name in shown, shown
+    assert "expands" in shown and "page tree" in shown
