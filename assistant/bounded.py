@@ -6,23 +6,23 @@ thread). Used by the LLM reader (assistant/llm.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable
+from typing import Any
 
 
 def _close(stream) -> None:
     close = getattr(stream, "close", None)
     if close:
-        try:
+        with contextlib.suppress(Exception):  # closing from another thread may race the reader
             close()
-        except Exception:
-            pass
 
 
-def iterate(open_stream: Callable[[], object], extract: Callable[[object], str | None],
-            seconds: float) -> Iterator[tuple[str, object]]:
+def iterate(open_stream: Callable[[], Iterable[Any]], extract: Callable[[Any], str | None],
+            seconds: float) -> Generator[tuple[str, Any], None, None]:
     """("text", piece) for each non-empty `extract(item)` of the stream `open_stream()` returns,
     then nothing more; ("error", exception) when opening or reading fails; ("timeout", None)
     when `seconds` (from this call, opening included) pass first. The caller stops at
@@ -68,7 +68,7 @@ def iterate(open_stream: Callable[[], object], extract: Callable[[object], str |
             _close(stream)
 
 
-def call(seconds: float, fn: Callable[[], object]):
+def call(seconds: float, fn: Callable[[], Any]) -> Any:
     """fn() in a thread, waited for at most `seconds` (TimeoutError after that)."""
     box: queue.Queue = queue.Queue()
 
@@ -93,7 +93,7 @@ def remembering(encode):
     reading: the passages' spans are encoded once, not again with every sentence checked."""
     import numpy as np
 
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
     def run(texts):
         texts = list(texts)

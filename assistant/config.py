@@ -41,38 +41,46 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_CORPUS_DIR", ROOT / "corpus"))
-    index_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
+    corpus_dir: Path = field(
+        default_factory=lambda: _env_path("ASSISTANT_CORPUS_DIR", ROOT / "corpus"))
+    index_dir: Path = field(
+        default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
     data_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_DATA_DIR", ROOT / "data"))
     # Largest corpus file that is read at all.
     max_file_mb: float = field(default_factory=lambda: _env("ASSISTANT_MAX_FILE_MB", 20.0, float))
     # What one PDF or Word file may expand to and cost (assistant/loaders/limits.py): decoded
     # size (zip members; page content counted per page), PDF pages, Word paragraphs and tables
     # (and zip parts), seconds and memory of the parse worker process (0 s: parse in-process).
-    max_expanded_mb: float = field(default_factory=lambda: _env("ASSISTANT_MAX_EXPANDED_MB", 100.0, float))
+    max_expanded_mb: float = field(
+        default_factory=lambda: _env("ASSISTANT_MAX_EXPANDED_MB", 100.0, float))
     max_pages: int = field(default_factory=lambda: _env("ASSISTANT_MAX_PAGES", 5000, int))
     max_elements: int = field(default_factory=lambda: _env("ASSISTANT_MAX_ELEMENTS", 100_000, int))
-    parse_seconds: float = field(default_factory=lambda: _env("ASSISTANT_PARSE_SECONDS", 60.0, float))
-    parse_memory_mb: int = field(default_factory=lambda: _env("ASSISTANT_PARSE_MEMORY_MB", 2048, int))
+    parse_seconds: float = field(
+        default_factory=lambda: _env("ASSISTANT_PARSE_SECONDS", 60.0, float))
+    parse_memory_mb: int = field(
+        default_factory=lambda: _env("ASSISTANT_PARSE_MEMORY_MB", 2048, int))
     # Word pieces per chunk body (the heading prefix and special tokens come on top, within 256).
     chunk_tokens: int = field(default_factory=lambda: _env("ASSISTANT_CHUNK_TOKENS", 200, int))
     threads: int = field(default_factory=lambda: _env("ASSISTANT_THREADS", 0, int))  # 0: all cores
     batch_size: int = field(default_factory=lambda: _env("ASSISTANT_BATCH_SIZE", 16, int))
     top_k: int = field(default_factory=lambda: _env("ASSISTANT_TOP_K", 5, int))
     # Embedding precision: bf16 where the CPU computes it natively (AVX512_BF16 or AMX), else fp32.
-    precision: str = field(default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
-    # The optional LLM reader (assistant/llm.py): an OpenAI-compatible base URL; empty = off.
+    precision: str = field(
+        default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
+    # The optional LLM reader (assistant/answer/llm.py): an OpenAI-compatible base URL; empty = off.
     llm_url: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_URL", "").strip())
-    llm_model: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_MODEL", "").strip())
+    llm_model: str = field(
+        default_factory=lambda: os.environ.get("ASSISTANT_LLM_MODEL", "").strip())
     llm_api_key: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_API_KEY", ""),
                              repr=False)
     llm_timeout: float = field(default_factory=lambda: _env("ASSISTANT_LLM_TIMEOUT", 30.0, float))
     llm_max_tokens: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_TOKENS", 300, int))
     # Caps on what is read of a reply, whatever the endpoint sends: the rest is cut off.
     llm_max_chars: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_CHARS", 4000, int))
-    llm_max_sentences: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_SENTENCES", 20, int))
+    llm_max_sentences: int = field(
+        default_factory=lambda: _env("ASSISTANT_LLM_MAX_SENTENCES", 20, int))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

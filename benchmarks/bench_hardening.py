@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from assistant.answer.verify import figures
+from assistant.answer.verify.claims import ClaimStream, split_claims
 from assistant.errors import UnreadableSource
 from assistant.loaders import DEFAULT_LIMITS, ParseWorker, load_article
-from assistant.verify import figures
-from assistant.verify.claims import ClaimStream, split_claims
 from devtools import bombs
 from devtools.samples_pdf import make_pdf
 
@@ -97,15 +97,15 @@ def verifier_times() -> dict:
              "3,000 cited sentences": sentence * 3000}
     out = {}
     for name, text in cases.items():
-        def streamed():
+        def streamed(text=text):
             cs = ClaimStream()
             for i in range(0, len(text), 4):
                 cs.feed(text[i:i + 4])
             cs.close()
         out[name] = {"chars": len(text),
-                     "split_claims_s": _time(lambda: split_claims(text)),
+                     "split_claims_s": _time(lambda text=text: split_claims(text)),
                      "stream_4_char_pieces_s": _time(streamed),
-                     "figures_s": _time(lambda: figures._figures(text, claim=True))}
+                     "figures_s": _time(lambda text=text: figures._figures(text, claim=True))}
     return out
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant import ui_support as ui
 from assistant.errors import UnreadableSource
 from assistant.loaders import Limits, ParseWorker, load_article
 from assistant.records import Answer
 from assistant.safe_text import WORD_JOINER, neutralize_links, redact_url, redact_urls
+from assistant.ui import feedback
+from assistant.ui import support as ui
 from devtools import bombs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def test_credentials_are_removed_from_urls():
 
 
 def test_llm_failure_reason_does_not_carry_credentials():
-    from assistant.llm import _why
+    from assistant.answer.llm import _why
 
     exc = RuntimeError("cannot reach http://user:s3cret@10.0.0.5:8000/v1/chat/completions")
     assert "s3cret" not in _why(exc) and "10.0.0.5" in _why(exc)
@@ -184,7 +185,7 @@ def test_cli_prints_nothing_raw(tmp_path, embedder):
 # ------------------------------------------------------------------------------ symlinks
 
 def test_a_link_swapped_after_the_scan_is_not_read(tmp_path):
-    from assistant.build_support import scan_corpus
+    from assistant.index.scan import scan_corpus
 
     corpus = tmp_path / "bombs-corpus"
     corpus.mkdir()
@@ -279,7 +280,7 @@ def test_a_build_over_all_the_bombs_skips_them_and_indexes_the_rest(bomb_dir, tm
     import shutil
 
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import index_status
 
     corpus = tmp_path / "bombs-corpus"
@@ -308,11 +309,11 @@ def test_feedback_of_megabyte_questions_stays_small_and_private(tmp_path):
     answer = Answer(question=big, text="The harbour of Valencia [1].", citations=(),
                     abstained=True)
     history = [big] * 3 + ["Line\u2028break\u2029question?"] * 20
-    rec = ui.feedback_record(answer, "up", history, user="a@b.org")
-    path = ui.append_feedback(tmp_path, rec)
+    rec = feedback.feedback_record(answer, "up", history, user="a@b.org")
+    path = feedback.append_feedback(tmp_path, rec)
     data = path.read_bytes()
     assert len(data) < 20_000, len(data)
-    assert len(rec["question"]) <= 1000 and len(rec["history"]) == ui.FEEDBACK_HISTORY
+    assert len(rec["question"]) <= 1000 and len(rec["history"]) == feedback.FEEDBACK_HISTORY
     text = data.decode("utf-8")
     assert len(text.splitlines()) == 1  # U+2028/U+2029 escaped: no bogus records
     assert json.loads(text)["history"][-1] == "Line break question?" or \
@@ -321,16 +322,16 @@ def test_feedback_of_megabyte_questions_stays_small_and_private(tmp_path):
 
 
 def test_an_existing_world_readable_feedback_file_is_made_private(tmp_path):
-    p = tmp_path / ui.FEEDBACK_FILE
+    p = tmp_path / feedback.FEEDBACK_FILE
     p.write_text("")
     p.chmod(0o644)
-    ui.append_feedback(tmp_path, {"x": "\u2028"})
+    feedback.append_feedback(tmp_path, {"x": "\u2028"})
     assert stat.S_IMODE(p.stat().st_mode) == 0o600
     assert p.read_text().splitlines() == ['{"x": "\\u2028"}']
 
 
 def test_a_long_history_is_not_cleaned_whole_for_every_question():
-    from assistant.conversation import last_question
+    from assistant.answer.conversation import last_question
 
     history = ["What about the harbour?"] + ["y" * 1_000_000] * 20 + ["Where is it?"]
     t = time.perf_counter()
@@ -339,7 +340,7 @@ def test_a_long_history_is_not_cleaned_whole_for_every_question():
 
 
 def test_build_progress_names_files_as_they_are_read():
-    from assistant.build_support import ReadProgress
+    from assistant.index.scan import ReadProgress
 
     lines: list[str] = []
     p = ReadProgress(3, lines.append, every=0.0, slow=0.0)

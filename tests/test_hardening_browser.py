@@ -20,9 +20,9 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing; browser tests skipped", allow_module_level=True)
 pytest.importorskip("openai")
 
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # noqa: E402
 
-from devtools.llm_servers import Reply, ScriptedServer, prompt_passages
+from devtools.llm_servers import Reply, ScriptedServer, prompt_passages  # noqa: E402
 
 WAIT_MS = 240_000
 DEA = "Drug Enforcement Administration"

@@ -11,10 +11,10 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assistant.answer.verify import figures, words
+from assistant.answer.verify.claims import ClaimStream, is_declined, split_claims
 from assistant.errors import UnreadableSource
 from assistant.loaders import Limits, docx, pdf
-from assistant.verify import figures, words
-from assistant.verify.claims import ClaimStream, is_declined, split_claims
 from devtools.bombs import _pdf
 
 FAST = settings(max_examples=150, deadline=timedelta(seconds=2),

@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
+from assistant.answer.verify.claims import ClaimStream, split_claims
 from assistant.service import Assistant
-from assistant.verify.claims import ClaimStream, split_claims
 from devtools.llm_servers import Reply, ScriptedServer, prompt_passages
 
 QUESTION = "Who is in charge of the joint efforts?"
@@ -155,7 +155,7 @@ ADVERSARIAL = ["-" * 20_000, "." * 60_000 + "x", "!" * 60_000, " " * 60_000 + "x
 def test_splitting_and_checking_long_adversarial_text_finishes(text, fake_embedder):
     """Each of these took seconds to minutes with the quadratic patterns (20,000 dashes: 3.4 s
     in _CODE alone). Liveness: each must finish within a generous bound in a thread."""
-    from assistant.verify import figures, is_declined, words
+    from assistant.answer.verify import figures, is_declined, words
 
     def work():
         split_claims(text)

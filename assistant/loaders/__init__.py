@@ -9,16 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UnreadableSource
 from ..records import Article, Section, content_id
 from . import docx, html, markdown, pdf, text
+from .common import clean_section, decode_text, is_heading_line, label, title_from_name
 from .isolate import ParseWorker
 from .limits import DEFAULT_LIMITS, Limits
-from .common import clean_section, label, title_from_name, decode_text, is_heading_line
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def sha256_file(path: Path) -> str:
 
 def load_article(path: Path, source: str, max_bytes: int | None = None, sha256: str = "", *,
                  root: Path | None = None, limits: Limits = DEFAULT_LIMITS,
-                 worker: "ParseWorker | None" = None) -> Article:
+                 worker: ParseWorker | None = None) -> Article:
     """Read one file. `source` is its path relative to the corpus folder. With `root` (the
     corpus folder, resolved), the file is refused unless the object actually opened lies inside
     it. `worker` parses PDF and Word files in a child process under `limits`' time budget."""
@@ -151,5 +151,6 @@ def read_checked(path: Path, source: str, root: Path | None = None,
         os.close(fd)
 
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "ParseWorker", "read_checked", "FORMATS", "SUPPORTED", "Format", "decode_text", "is_heading_line", "load_article",
-           "sha256_file", "suffixes_text"]
+__all__ = ["DEFAULT_LIMITS", "FORMATS", "SUPPORTED", "Format", "Limits", "ParseWorker",
+           "decode_text", "is_heading_line", "load_article", "read_checked", "sha256_file",
+           "suffixes_text"]

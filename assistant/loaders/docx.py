@@ -21,7 +21,8 @@ def parse(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[st
         from docx.table import Table
         from docx.text.paragraph import Paragraph
     except ImportError:  # pragma: no cover - a core dependency
-        raise UnreadableSource(source, "reading .docx needs python-docx: pip install python-docx") from None
+        raise UnreadableSource(
+            source, "reading .docx needs python-docx: pip install python-docx") from None
     check_docx(data, source, limits)  # before python-docx decompresses anything
     try:
         document = docx.Document(io.BytesIO(data))

@@ -10,6 +10,7 @@ size, which the size limit bounds."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from typing import Any
 
@@ -24,10 +25,8 @@ def _serve(conn, limits: Limits) -> None:  # pragma: no cover - runs in the chil
 
     if limits.memory_mb > 0:
         cap = int(limits.memory_mb * 2**20)
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        except (ValueError, OSError):
-            pass
     from . import FORMATS
 
     conn.send(("ready", None))
@@ -64,10 +63,10 @@ class ParseWorker:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self._proc = None
-        self._conn = None
+        self._proc: Any = None
+        self._conn: Any = None
 
-    def __enter__(self) -> "ParseWorker":
+    def __enter__(self) -> ParseWorker:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -24,7 +24,7 @@ class Limits:
     memory_mb: int = 2048  # address space of the parse worker
 
     @classmethod
-    def from_settings(cls, settings) -> "Limits":
+    def from_settings(cls, settings) -> Limits:
         return cls(expanded_mb=settings.max_expanded_mb, pages=settings.max_pages,
                    elements=settings.max_elements, seconds=settings.parse_seconds,
                    memory_mb=settings.parse_memory_mb)

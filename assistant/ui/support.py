@@ -1,6 +1,7 @@
 """Plain logic behind the chat app: escaping untrusted article text, splitting an answer into
-sentences and citation markers, highlighting a quote, exporting a conversation as Markdown, and
-the feedback log. Kept out of app.py (and free of Streamlit) so it is unit-tested directly.
+sentences and citation markers, highlighting a quote, exporting a conversation as Markdown
+(the feedback log is feedback.py). Kept out of app.py (and free of Streamlit) so it is
+unit-tested directly.
 
 Article text is untrusted: everything that reaches HTML goes through `html_text` (escaped, and
 without raw newlines, so it can never end a Markdown HTML block and be re-read as Markdown), and
@@ -10,17 +11,13 @@ everything that reaches Markdown goes through `escape_markdown`.
 from __future__ import annotations
 
 import html
-import json
-import os
 import re
-import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Sequence
 
-from .records import Answer, ArticleInfo, Citation, Passage
-from .safe_text import neutralize_links, strip_controls
+from ..records import Answer, ArticleInfo, Citation, Passage
+from ..safe_text import neutralize_links, strip_controls
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -181,12 +178,12 @@ class Target:
     label: str = ""
 
     @classmethod
-    def of_citation(cls, c: Citation) -> "Target":
+    def of_citation(cls, c: Citation) -> Target:
         return cls(c.article_id, c.section_index, c.quote_start, c.quote_end, c.quote,
                    f"[{c.n}] {citation_label(c)}")
 
     @classmethod
-    def of_passage(cls, p: Passage) -> "Target":
+    def of_passage(cls, p: Passage) -> Target:
         return cls(p.chunk.article_id, p.chunk.section_index, p.chunk.start, p.chunk.end,
                    p.chunk.text, passage_label(p))
 
@@ -257,72 +254,3 @@ def conversation_markdown(turns: Iterable[tuple[str, Answer]],
                       f"File: {escape_markdown(c.source)}  ",
                       f"> {escape_markdown(c.quote)}", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-# ------------------------------------------------------------------------------ feedback
-
-FEEDBACK_FILE = "feedback.jsonl"
-_feedback_lock = threading.Lock()
-
-
-FEEDBACK_HISTORY = 10  # questions before the rated one that a feedback line keeps
-
-
-def feedback_history(history: Sequence) -> list[str]:
-    """The last FEEDBACK_HISTORY questions of the conversation, each as it was answered (cleaned
-    and capped like a question): a feedback line stays small however long the chat is."""
-    from .conversation import history_questions
-
-    return [q for q in history_questions(list(history)[-FEEDBACK_HISTORY:]) if q]
-
-
-def _question_as_answered(question: str) -> str:
-    from .conversation import clean_question
-
-    return clean_question(question)[0]
-
-
-def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
-                    when: str | None = None, user: str | None = None) -> dict:
-    """One feedback line: when, who (the signed-in user's e-mail address or subject, so the
-    owner can follow up; null when sign-in is not configured), the question, the answer and its
-    citations, the rating ("up"/"down"). Abstentions keep the passages they showed, for
-    calibrating abstention."""
-    rec = {
-        "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "user": user,
-        "question": _question_as_answered(answer.question),
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "tier": answer.tier,
-        "mode": answer.mode,
-        "citations": [c.to_json() for c in answer.citations],
-        "rating": rating,
-        "confidence": round(float(answer.confidence), 4),
-        "build": answer.build_id,
-        "history": feedback_history(history),
-    }
-    if answer.abstained:
-        rec["closest"] = [{"article": p.article_title, "section": p.section, "source": p.source}
-                          for p in answer.passages]
-    return rec
-
-
-def append_feedback(data_dir: Path | str, record: dict) -> Path:
-    """Append one JSON line to data_dir/feedback.jsonl (created with its folder)."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / FEEDBACK_FILE
-    # ensure_ascii: U+2028/U+2029 (and every other line break str.splitlines knows) are written
-    # as escapes, so a reader splitting lines never sees a record cut in two.
-    line = json.dumps(record, ensure_ascii=True) + "\n"
-    with _feedback_lock:
-        # 0600: the lines hold users' e-mail addresses and questions.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            if os.fstat(fd).st_mode & 0o077:  # a file made by an earlier version: 0644
-                os.fchmod(fd, 0o600)
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
-    return path

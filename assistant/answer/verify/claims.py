@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 DECLINE_TOKEN = "NOT_IN_ARTICLES"
 
 
@@ -267,7 +266,9 @@ _NONWORD_HEAD = re.compile(r"[\W_]*")
 def _strip_nonword(text: str) -> str:
     """`text` without non-word characters at either end, in linear time (an end-anchored
     search is quadratic on a long run of punctuation)."""
-    text = text[_NONWORD_HEAD.match(text).end():]
-    return text[: len(text) - _NONWORD_HEAD.match(text[::-1]).end()]
+    head = _NONWORD_HEAD.match(text)
+    text = text[head.end() if head else 0:]
+    tail = _NONWORD_HEAD.match(text[::-1])
+    return text[: len(text) - (tail.end() if tail else 0)]
 
 

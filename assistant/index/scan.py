@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .loaders import SUPPORTED
-from .safe_text import strip_controls
+from ..loaders import SUPPORTED
+from ..safe_text import strip_controls
 
 
 @dataclass
