@@ -15,12 +15,13 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc as sa_exc
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 
 from ..errors import AssistantError
 
@@ -79,7 +80,7 @@ def make_engine(url: str) -> sa.Engine:
                                                         "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - a DB-API connection
+        def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -117,7 +118,7 @@ class Workspace:
         return redact(self.url)
 
     @classmethod
-    def open(cls, settings=None, url: str | None = None) -> "Workspace":
+    def open(cls, settings=None, url: str | None = None) -> Workspace:
         """Connect and migrate (Alembic, to head). Raises DatabaseUnavailable (one line)."""
         if url is None:
             from ..config import Settings

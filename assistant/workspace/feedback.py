@@ -59,9 +59,9 @@ def import_jsonl(ws: Workspace, path: Path | str) -> tuple[int, list[str]]:
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
+                raise TypeError("not a JSON object")
             rows.append(_row(record))
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             problems.append(f"{path}:{i}: skipped ({exc}).")
     try:
         with ws.write() as conn:
