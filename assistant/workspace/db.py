@@ -164,6 +164,8 @@ class Workspace:
         try:
             with self.engine.begin() as conn:
                 yield conn
+        except sa_exc.IntegrityError:
+            raise  # a constraint the caller expects (a one-time key), not an outage
         except sa_exc.DBAPIError as exc:
             raise self.unavailable(exc, "written") from None
 
