@@ -31,6 +31,9 @@ DB_FILE = "assistant.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30.0
 RETRY_AFTER_S = 5.0  # after a failed open, the next attempt waits this long
+# Alembic keeps the running migration in module globals: one migration at a time per process
+# (other processes are ordered by the database: an advisory lock on PostgreSQL, see env.py).
+_MIGRATE_LOCK = threading.Lock()
 
 
 class DatabaseUnavailable(AssistantError):
@@ -139,7 +142,7 @@ class Workspace:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.begin() as conn:
+            with _MIGRATE_LOCK, self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except sa_exc.DBAPIError as exc:
