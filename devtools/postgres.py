@@ -76,3 +76,16 @@ class PostgresServer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def saved_feedback(data_dir: Path | str) -> list[dict]:
+    """The feedback records in the app database of a data folder (the default SQLite file)."""
+    from assistant.workspace import Workspace
+    from assistant.workspace.db import DB_FILE
+    from assistant.workspace.feedback import list_feedback
+
+    ws = Workspace.open(url=f"sqlite:///{Path(data_dir).resolve() / DB_FILE}")
+    try:
+        return list_feedback(ws)
+    finally:
+        ws.close()
