@@ -259,8 +259,9 @@ def _share(msg_id: str) -> None:
     except (DatabaseUnavailable, KeyError) as exc:
         msg["share_error"] = _failed(DatabaseUnavailable(str(exc)), "No link was made")
         return
-    base = (st.context.url or "").split("?")[0]
-    msg["share_link"] = f"{base}?{urllib.parse.urlencode({'share': token})}"
+    page = urllib.parse.urlsplit(st.context.url or "")
+    msg["share_link"] = urllib.parse.urlunsplit(
+        (page.scheme, page.netloc, page.path or "/", urllib.parse.urlencode({"share": token}), ""))
     msg.pop("share_error", None)
 
 
