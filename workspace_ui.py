@@ -138,8 +138,8 @@ def save_answer(msg: dict) -> None:
         return  # nothing was asked (an empty question, ...)
     ws = workspace()
     if ws is None:
-        msg["save_error"] = ui.message_markdown(
-            f"This answer was not saved: {state.get('ws_problem', 'no database')}")
+        msg["save_error"] = _failed(DatabaseUnavailable(state.get("ws_problem", "no database")),
+                                    "This answer was not saved")
         return
     try:
         cid, mid = convs.save_answer(ws, owner(), state.get("conversation_id"), msg["answer"],
