@@ -68,8 +68,8 @@ def test_answers_are_saved_and_reopened_from_the_link_with_the_follow_up_context
     at = ask(start(), seed)
     cid = at.session_state["conversation_id"]
     assert at.query_params["c"] in (cid, [cid])
-    assert any(b.label == seed[:120] or b.label.startswith(seed[:40])
-               for b in at.sidebar.button if (b.key or "").startswith("conv-"))
+    listed = at.sidebar.radio[0]
+    assert listed.value == cid and listed.format_func(cid) == seed
     assert any("Sign-in is not configured: conversations are kept for one local user" in c.value
                for c in at.sidebar.caption)
     ws = workspace()
@@ -108,7 +108,7 @@ def test_rename_and_delete_with_confirmation(env, seed):
     at = ask(start(), seed)
     cid = at.session_state["conversation_id"]
     at.text_input(key=f"title-{cid}").set_value("Border crime notes").run()
-    assert [b.label for b in at.sidebar.button if b.key == f"conv-{cid}"] == ["Border crime notes"]
+    assert at.sidebar.radio[0].format_func(cid) == "Border crime notes"
     at.button(key="delete").click().run()
     assert any("for good" in w.value for w in at.sidebar.warning)
     at.button(key="delete-no").click().run()

@@ -117,7 +117,8 @@ def test_save_reload_reopen_and_continue_with_a_follow_up(new_page, site):
     ask(page, site["question"])
     cid = conversation_id(page)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_role("button", name=site["question"])).to_be_visible()
+    listed = sidebar.get_by_role("radiogroup").get_by_text(site["question"], exact=True)
+    expect(listed.first).to_be_visible()
     page.reload()  # the tab's state is gone; the link and the database bring it back
     expect(page.get_by_test_id("stChatMessage").first).to_contain_text(site["question"],
                                                                        timeout=ANSWER_TIMEOUT_MS)
@@ -126,7 +127,8 @@ def test_save_reload_reopen_and_continue_with_a_follow_up(new_page, site):
     other = new_page()
     sign_in(other, site, "alice-1")
     chat_ready(other)
-    other.get_by_test_id("stSidebar").get_by_role("button", name=site["question"]).click()
+    other.get_by_test_id("stSidebar").get_by_role("radiogroup").get_by_text(
+        site["question"], exact=True).first.click()  # the newest: the one just asked in
     expect(other.locator(".aa-answer").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     assert conversation_id(other) == cid
     reply = ask(other, FOLLOW_UP)
@@ -224,7 +226,7 @@ def test_user_a_never_reads_user_b_conversations(new_page, site):
     sign_in(bob, site, "bob-3")
     chat_ready(bob)
     sidebar = bob.get_by_test_id("stSidebar")
-    assert sidebar.get_by_role("button", name=site["question"]).count() == 0  # sidebar
+    assert sidebar.get_by_text(site["question"], exact=True).count() == 0  # sidebar
     bob.goto(f"{site['url']}/?c={cid}")  # URL
     expect(bob.get_by_text("No conversation of yours has this link.")).to_be_visible(
         timeout=ANSWER_TIMEOUT_MS)

@@ -76,7 +76,8 @@ def test_conversation_and_share_made_on_one_server_open_on_the_other(servers, br
 
     second = open_page(browser, two.url)
     sidebar = second.get_by_test_id("stSidebar")
-    sidebar.get_by_role("button", name=question).first.click(timeout=ANSWER_TIMEOUT_MS)
+    sidebar.get_by_role("radiogroup").get_by_text(question, exact=True).click(
+        timeout=ANSWER_TIMEOUT_MS)
     expect(second.locator(".aa-answer").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     assert f"c={cid}" in second.url
     ask(second, "Who will lead them?")  # continued on the other server
