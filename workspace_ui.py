@@ -176,10 +176,25 @@ def _delete(conversation_id: str) -> None:
     state.pop("confirm_delete", None)
 
 
-def _picked(key: str) -> None:
-    picked = st.session_state.get(key)
-    if picked:
-        open_conversation(picked)
+CONVERSATION_CSS = """<style>
+.aa-convs { display: flex; flex-direction: column; gap: .1rem; }
+.aa-convs a { display: block; padding: .3rem .6rem; border-radius: .4rem; text-decoration: none;
+  color: inherit; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.aa-convs a:hover { background: rgba(28, 100, 216, .08); }
+.aa-convs a.aa-conv-open { background: rgba(28, 100, 216, .15); font-weight: 600; }
+</style>"""
+
+
+def conversation_links(listed, current: str | None) -> str:
+    """The sidebar list as HTML: each title (escaped: it is what someone typed) a link."""
+    items = []
+    for c in listed:
+        cls = ' class="aa-conv-open" aria-current="page"' if c.id == current else ""
+        href = "?" + urllib.parse.urlencode({"c": c.id})
+        items.append(f'<a href="{ui.escape_html(href)}" target="_self"{cls}>'
+                     f"{ui.html_text(c.title)}</a>")
+    return (CONVERSATION_CSS + '<nav class="aa-convs" aria-label="Your conversations">'
+            + "".join(items) + "</nav>")
 
 
 def _ask_delete(conversation_id: str | None) -> None:
@@ -213,14 +228,10 @@ def sidebar_conversations() -> None:
     if not listed:
         st.caption("Answers you get are saved here.")
     else:
-        # One radio, not a button per conversation: this is redrawn with every answer, and
-        # each widget costs the server CPU (bench_load: 30 buttons added 12 ms a question).
-        ids = [c.id for c in listed]
-        titles = {c.id: c.title for c in listed}
-        key = f"convs-{current or 'none'}"  # a new widget when the open conversation changes
-        st.radio("Your conversations", ids, index=ids.index(current) if current in ids else None,
-                 format_func=titles.__getitem__, key=key, label_visibility="collapsed",
-                 on_change=_picked, args=(key,))
+        # Links, not a widget per conversation: this is redrawn with every answer, and each
+        # widget costs server CPU (bench_load: 30 buttons added 12 ms a question). Opening one
+        # loads the page at its ?c= address.
+        st.html(conversation_links(listed, current))
     if current and any(c.id == current for c in listed):
         title = next(c.title for c in listed if c.id == current)
         with st.expander("This conversation"):

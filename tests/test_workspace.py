@@ -14,10 +14,18 @@ import sqlalchemy as sa
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.records import Answer, Chunk, Citation, Passage, Section
-from assistant.workspace import DatabaseUnavailable, Workspace, WorkspaceHolder, database_url, db
+from assistant.workspace import (
+    DatabaseUnavailable,
+    Workspace,
+    WorkspaceHolder,
+    database_url,
+    db,
+    search,
+    shares,
+    tokens,
+)
 from assistant.workspace import conversations as cv
 from assistant.workspace import feedback as fb
-from assistant.workspace import search, shares, tokens
 from assistant.workspace.schema import metadata
 
 SECTION = "The Café Olé opened in Zürich in 1901. It serves coffee to 300 guests a day."
@@ -92,7 +100,7 @@ def test_conversation_is_saved_listed_newest_first_reopened_renamed_and_deleted(
     listed = cv.list_conversations(ws, "alice")
     assert [c.id for c in listed] == [cid, later]  # the one used last comes first
     assert listed[0].title == "When did the café open?"
-    conversation, turns = cv.get_conversation(ws, "alice", cid)
+    _, turns = cv.get_conversation(ws, "alice", cid)
     assert [t.question for t in turns] == [first.question, "Who founded it?", "And then?"]
     assert turns[0].answer == first  # citations with quotes and offsets come back whole
     assert turns[1].history == (first.question,)

@@ -10,11 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
 from assistant.service import Assistant
-from assistant.workspace import Workspace, database_url
+from assistant.workspace import Workspace, database_url, shares
 from assistant.workspace import conversations as cv
 from assistant.workspace import feedback as fb
-from assistant.workspace import shares
-
 from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering
 
 APP = str(REPO / "app.py")
@@ -68,8 +66,9 @@ def test_answers_are_saved_and_reopened_from_the_link_with_the_follow_up_context
     at = ask(start(), seed)
     cid = at.session_state["conversation_id"]
     assert at.query_params["c"] in (cid, [cid])
-    listed = at.sidebar.radio[0]
-    assert listed.value == cid and listed.format_func(cid) == seed
+    listed = next(h.value for h in at.html if 'class="aa-convs"' in h.value)
+    assert f'<a href="?c={cid}" target="_self" class="aa-conv-open" aria-current="page">' \
+        f"{seed}</a>" in listed
     assert any("Sign-in is not configured: conversations are kept for one local user" in c.value
                for c in at.sidebar.caption)
     ws = workspace()
@@ -108,7 +107,8 @@ def test_rename_and_delete_with_confirmation(env, seed):
     at = ask(start(), seed)
     cid = at.session_state["conversation_id"]
     at.text_input(key=f"title-{cid}").set_value("Border crime notes").run()
-    assert at.sidebar.radio[0].format_func(cid) == "Border crime notes"
+    assert any(f'c={cid}" target="_self" class="aa-conv-open" aria-current="page">Border crime '
+               'notes</a>' in h.value for h in at.html)
     at.button(key="delete").click().run()
     assert any("for good" in w.value for w in at.sidebar.warning)
     at.button(key="delete-no").click().run()

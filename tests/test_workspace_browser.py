@@ -15,7 +15,6 @@ import pytest
 from assistant.service import Assistant
 from assistant.workspace import Workspace
 from assistant.workspace import conversations as cv
-
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
 from devtools.ui_samples import SEED_QUESTIONS, first_answering
 
@@ -25,10 +24,16 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: `make chromium`; browser tests skipped",
                 allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from tests.test_auth_browser import (ANSWER_TIMEOUT_MS, ask, assert_no_article_content,  # noqa: E402
-                                     http_json, provider, shot)
+from tests.test_auth_browser import (
+    ANSWER_TIMEOUT_MS,
+    ask,
+    assert_no_article_content,
+    http_json,
+    provider,
+    shot,
+)
 
 USERS = {"alice-1": {"email": "alice@example.org", "email_verified": True, "name": "Alice"},
          "bob-3": {"email": "bob@example.org", "email_verified": True, "name": "Bob"}}
@@ -37,7 +42,7 @@ __all__ = ["provider"]  # the provider fixture, shared with test_auth_browser.py
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, embedder, provider, seed_index):  # noqa: F811 - the fixture
+def site(tmp_path_factory, embedder, provider, seed_index):
     for sub, claims in USERS.items():
         http_json("PUT", f"{provider}/users/{sub}", claims)
     root = tmp_path_factory.mktemp("workspace-browser")
@@ -90,6 +95,10 @@ def new_page(browser):
         c.close()
 
 
+def conversations(sidebar):
+    return sidebar.get_by_role("navigation", name="Your conversations")
+
+
 def sign_in(page, site, sub: str, url: str | None = None) -> None:
     page.goto(url or site["url"])
     page.get_by_role("button", name="Sign in").click()
@@ -117,7 +126,7 @@ def test_save_reload_reopen_and_continue_with_a_follow_up(new_page, site):
     ask(page, site["question"])
     cid = conversation_id(page)
     sidebar = page.get_by_test_id("stSidebar")
-    listed = sidebar.get_by_role("radiogroup").get_by_text(site["question"], exact=True)
+    listed = conversations(sidebar).get_by_text(site["question"], exact=True)
     expect(listed.first).to_be_visible()
     page.reload()  # the tab's state is gone; the link and the database bring it back
     expect(page.get_by_test_id("stChatMessage").first).to_contain_text(site["question"],
@@ -127,7 +136,7 @@ def test_save_reload_reopen_and_continue_with_a_follow_up(new_page, site):
     other = new_page()
     sign_in(other, site, "alice-1")
     chat_ready(other)
-    other.get_by_test_id("stSidebar").get_by_role("radiogroup").get_by_text(
+    conversations(other.get_by_test_id("stSidebar")).get_by_text(
         site["question"], exact=True).first.click()  # the newest: the one just asked in
     expect(other.locator(".aa-answer").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     assert conversation_id(other) == cid

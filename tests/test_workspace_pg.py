@@ -12,12 +12,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from assistant.workspace import DatabaseUnavailable, Workspace, WorkspaceHolder, db
+from assistant.workspace import DatabaseUnavailable, Workspace, WorkspaceHolder, db, search, shares
 from assistant.workspace import conversations as cv
 from assistant.workspace import feedback as fb
-from assistant.workspace import search, shares
 from assistant.workspace.schema import metadata
-
 from devtools import postgres
 from tests.test_workspace import make_answer, other_answer
 
@@ -83,7 +81,7 @@ def test_conversations_search_and_shares_on_postgresql(pg):
     assert search.search(ws, "alice", "zurich renfe") == []
     assert search.search(ws, "alice", "' | ! & :*") == []
     assert cv.get_conversation(ws, "bob", cid) is None
-    conversation, turns = cv.get_conversation(ws, "alice", cid)
+    _, turns = cv.get_conversation(ws, "alice", cid)
     assert turns[0].answer == make_answer() and turns[1].history == ("When did the café open?",)
     token = shares.create_share(ws, "alice", mid)
     other = Workspace.open(url=str(ws.url))  # another app server

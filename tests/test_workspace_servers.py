@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-
 from devtools import postgres
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
 from devtools.ui_samples import SEED_QUESTIONS, first_answering
@@ -23,9 +22,9 @@ if not Path(CHROMIUM).exists():
 if postgres.available():
     pytest.skip(postgres.available(), allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
-from tests.test_auth_browser import ANSWER_TIMEOUT_MS, ask  # noqa: E402
+from tests.test_auth_browser import ANSWER_TIMEOUT_MS, ask
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +55,10 @@ def browser():
     yield from chromium()
 
 
+def conversations(sidebar):
+    return sidebar.get_by_role("navigation", name="Your conversations")
+
+
 def open_page(browser, url: str):
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(60_000)
@@ -76,7 +79,7 @@ def test_conversation_and_share_made_on_one_server_open_on_the_other(servers, br
 
     second = open_page(browser, two.url)
     sidebar = second.get_by_test_id("stSidebar")
-    sidebar.get_by_role("radiogroup").get_by_text(question, exact=True).click(
+    conversations(sidebar).get_by_text(question, exact=True).click(
         timeout=ANSWER_TIMEOUT_MS)
     expect(second.locator(".aa-answer").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     assert f"c={cid}" in second.url
