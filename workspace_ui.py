@@ -254,7 +254,8 @@ def _search_results(ws, query: str) -> None:
     if not hits:
         st.caption("No saved question or answer has these words.")
     for h in hits:
-        st.button(f"{h.question} — {h.snippet}", key=f"hit-{h.message_id}",
+        snippet = h.snippet if len(h.snippet) <= 90 else h.snippet[:89].rstrip() + "…"
+        st.button(f"{h.question} — {snippet}", key=f"hit-{h.message_id}",
                   on_click=open_conversation, args=(h.conversation_id, h.message_id),
                   type="tertiary", icon=":material/search:")
 
