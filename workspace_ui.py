@@ -15,8 +15,8 @@ import urllib.parse
 
 import streamlit as st
 
-from assistant import ui_support as ui
 from assistant.config import Settings
+from assistant.ui import support as ui
 from assistant.workspace import (
     LOCAL_USER,
     DatabaseUnavailable,

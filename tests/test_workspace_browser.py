@@ -24,9 +24,9 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: `make chromium`; browser tests skipped",
                 allow_module_level=True)
 
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # noqa: E402
 
-from tests.test_auth_browser import (
+from tests.test_auth_browser import (  # noqa: E402
     ANSWER_TIMEOUT_MS,
     ask,
     assert_no_article_content,

@@ -22,9 +22,9 @@ if not Path(CHROMIUM).exists():
 if postgres.available():
     pytest.skip(postgres.available(), allow_module_level=True)
 
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # noqa: E402
 
-from tests.test_auth_browser import ANSWER_TIMEOUT_MS, ask
+from tests.test_auth_browser import ANSWER_TIMEOUT_MS, ask  # noqa: E402
 
 
 @pytest.fixture(scope="module")
