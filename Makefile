@@ -19,7 +19,7 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run test test-fast lint build chromium build-tools llama llm-server
+.PHONY: run test test-fast lint build chromium postgresql build-tools llama llm-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ build: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# The app database's tests on several servers start a real PostgreSQL (initdb, pg_ctl) from
+# Debian's package; nothing is started or enabled system-wide.
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || (apt-get update -qq && \
+		apt-get install -y -qq postgresql >/dev/null)
+
 # The layout's rules (pyproject.toml): import contracts (layers; only assistant/index/ touches
 # faiss, sqlite3 and bm25s), ruff, and mypy on the library.
 lint: $(STAMP)
@@ -80,7 +86,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy assistant
 
-test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium lint
+test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 	$(BIN)/python -m pytest
 
 # The quick lane while working: no browser, no real LLM server, no shared data sets (about 50 s

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import workspace_ui as wsui  # saved conversations, history search, shares (issue 22)
 from assistant import service
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
@@ -120,6 +121,7 @@ def stale_reason(corpus_dir: str, index_dir: str, build_name: str, digest: str) 
 def new_chat() -> None:
     st.session_state.messages = []
     st.session_state.pop("open_target", None)
+    wsui.forget_conversation()
 
 
 def open_article(target: ui.Target) -> None:
@@ -132,15 +134,13 @@ def record_feedback(msg_id: str) -> None:
     if value is None or msg is None or "answer" not in msg:
         return
     rating = "up" if value == 1 else "down"
-    try:
-        feedback.append_feedback(Settings().data_dir, feedback.feedback_record(
-            msg["answer"], rating, msg.get("history", []),
-            user=st.session_state.get("signed_in_as")))
+    error = wsui.save_feedback(msg, feedback.feedback_record(
+        msg["answer"], rating, msg.get("history", []), user=st.session_state.get("signed_in_as")))
+    if error is None:
         msg["feedback"] = rating
         msg.pop("feedback_error", None)
-    except OSError as exc:
-        msg["feedback_error"] = ui.message_markdown(
-            f"Could not save the feedback ({exc.strerror or exc}).")
+    else:
+        msg["feedback_error"] = error
 
 
 # ------------------------------------------------------------------------------ sign-in
@@ -182,6 +182,7 @@ def access_gate(host: str | None) -> auth.Access | None:
         st.error(ui.message_markdown(access.message))
     elif access.kind == "sign_in":
         st.markdown("Sign in with your organisation account to use the assistant.")
+        wsui.remember_share_link()
         for name in config.providers:
             st.button("Sign in" if len(config.providers) == 1 else
                       f"Sign in with {name.capitalize() or 'the default provider'}",
@@ -410,6 +411,7 @@ def render_answer(msg: dict) -> None:
         st.caption("Thanks, your feedback was saved.")
     if msg.get("feedback_error"):
         st.error(msg["feedback_error"])
+    wsui.answer_actions(msg)
 
 
 def render_message(msg: dict) -> None:
@@ -452,6 +454,8 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
             msg["error"] = ui.escape_markdown(f"Something went wrong while answering "
                                               f"({type(exc).__name__}: {exc}).")
         messages.append(msg)
+        if "error" not in msg:
+            wsui.save_answer(msg)
         if "error" in msg:
             st.error(msg["error"])
         else:
@@ -473,6 +477,7 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
     except AssistantError as exc:
         st.error(ui.message_markdown(exc))
         return
+    wsui.notices()
     sources = state.get("filter") or None
     if sources:
         st.caption(f"Searching {len(sources)} chosen article(s) only (see the sidebar).")
@@ -481,12 +486,26 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
     if question is not None:
         ask(assistant, question, sources, int(state.get("k", default_k(settings))))
     with side:
+        wsui.sidebar_conversations()
         sidebar_download([(m["question"], m["answer"]) for m in state.messages if "answer" in m])
     target = state.pop("open_target", None)
     if target is not None:
         show_article(assistant, target)
     elif not state.get("full_run") and sidebar_outdated(assistant, settings):
         st.rerun()  # the whole page, once: the sidebar shows the new build or the stale warning
+
+
+def share_view(settings: Settings, access: auth.Access) -> None:
+    """?share=<token>: the read-only shared answer (after the sign-in gate)."""
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError:
+        assistant = None  # the snapshot is still shown, without the article viewer
+    wsui.share_page(st.query_params.get("share", ""), assistant, open_article)
+    target = st.session_state.pop("open_target", None)
+    if target is not None and assistant is not None:
+        show_article(assistant, target)
+    sidebar_account(access)
 
 
 def sidebar_outdated(assistant, settings: Settings) -> bool:
@@ -513,6 +532,12 @@ def main() -> None:
     state.signed_in_as = access.user.label if access.user else None
     state.setdefault("messages", [])
     st.html(CSS)
+    if access.kind == "allowed":
+        wsui.resume_share_link()
+    if "share" in st.query_params:
+        share_view(settings, access)
+        return
+    wsui.open_from_url()
     # The cheap checks (a current build whose manifest fits this program) before the slow
     # load, so a missing or unusable index gets its page at once.
     index = service.index_state(settings, corpus=False)

@@ -46,6 +46,10 @@ class Settings:
     index_dir: Path = field(
         default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
     data_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_DATA_DIR", ROOT / "data"))
+    # The app database (assistant/workspace/): empty = the SQLite file data_dir/assistant.db;
+    # postgresql://user:password@host:port/name when several app servers share it.
+    database_url: str = field(default_factory=lambda: os.environ.get("ASSISTANT_DATABASE_URL",
+                                                                     "").strip(), repr=False)
     # Largest corpus file that is read at all.
     max_file_mb: float = field(default_factory=lambda: _env("ASSISTANT_MAX_FILE_MB", 20.0, float))
     # What one PDF or Word file may expand to and cost (assistant/loaders/limits.py): decoded

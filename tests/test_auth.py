@@ -6,7 +6,6 @@ The end-to-end flows against a real OpenID Connect provider are in tests/test_au
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -417,6 +416,8 @@ def test_feedback_line_names_the_signed_in_user(indexed, tmp_path, monkeypatch, 
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
     at.feedback[0].set_value(1).run()
-    rec = json.loads((tmp_path / "data" / "feedback.jsonl").read_text().splitlines()[0])
+    from devtools.postgres import saved_feedback
+
+    rec = saved_feedback(tmp_path / "data")[0]
     assert rec["question"] == question and rec["rating"] == "up"
     assert rec["user"] == ("bob@example.org" if signed_in else None)

@@ -178,8 +178,10 @@ def test_feedback_and_download(page, site):
     reply = ask(page, site["question"])
     reply.get_by_role("radio", name="Thumbs up").click()
     expect(reply).to_contain_text("feedback was saved")
-    lines = (site["data"] / "feedback.jsonl").read_text().splitlines()
-    assert any(site["question"] in line and '"rating": "up"' in line for line in lines)
+    from devtools.postgres import saved_feedback
+
+    lines = saved_feedback(site["data"])
+    assert any(x["question"] == site["question"] and x["rating"] == "up" for x in lines)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download as Markdown").click()
     text = Path(info.value.path()).read_text()

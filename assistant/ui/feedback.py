@@ -1,6 +1,7 @@
-"""The feedback log: one JSON line per rating, appended to data_dir/feedback.jsonl. A line keeps
-the question as it was answered and a bounded history, is ASCII-escaped (U+2028/U+2029 cannot
-split it) and the file is readable by its owner only: it holds users' e-mail addresses."""
+"""Feedback records (stored in the app database by assistant.workspace.feedback) and the older
+log format, one JSON line per rating in data_dir/feedback.jsonl, which the app imports once. A
+record keeps the question as it was answered and a bounded history; the log is ASCII-escaped
+(U+2028/U+2029 cannot split a line) and readable by its owner only: it holds e-mail addresses."""
 
 from __future__ import annotations
 
