@@ -1,4 +1,4 @@
-"""Command line: `assistant build | ask | eval | status`. Parses input, calls the library, prints."""
+"""Command line: `assistant build | ask | eval | status | serve | token`. Parses input, calls the library, prints."""
 
 from __future__ import annotations
 
@@ -77,6 +77,9 @@ def main(argv=None) -> int:
     from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
 
     cli_query.register(sub)
+    from .api import commands as api_commands  # serve, token (FastAPI only once serving)
+
+    api_commands.register(sub)
 
     args = parser.parse_args(argv)
     try:
