@@ -21,6 +21,7 @@ Writes benchmarks/results/api-load.json (write_report.section_generic's format +
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -115,10 +116,8 @@ async def sample(pid: int, log: dict, t0: float, stop: asyncio.Event) -> None:
                                    "threads": proc.num_threads()})
         except psutil.Error:
             pass
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=3)
-        except asyncio.TimeoutError:
-            pass
 
 
 async def drive(url: str, pid: int, tokens: list[str], duration: float, ramp: float,

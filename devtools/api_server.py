@@ -40,7 +40,7 @@ class ThreadedApi:
     def base_url(self) -> str:
         return self.url + "/v1"
 
-    def __enter__(self) -> "ThreadedApi":
+    def __enter__(self) -> ThreadedApi:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
@@ -78,7 +78,7 @@ class ServeProcess:
         assert self.proc is not None
         return self.proc.pid
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         found = threading.Event()

@@ -50,7 +50,7 @@ class Served:
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    def client(self, token: str, **kwargs) -> "openai.OpenAI":
+    def client(self, token: str, **kwargs) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.base_url, api_key=token, max_retries=0,
                              timeout=120, **kwargs)
 
@@ -122,7 +122,7 @@ def _same(a, b) -> bool:
             _same(a[k], b[k])
     elif isinstance(a, list):
         assert len(a) == len(b)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             _same(x, y)
     else:
         assert a == b

@@ -8,14 +8,22 @@ import os
 import stat
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.api.access import ApiError, Gate, bearer
 from assistant.api.openai_face import md, pieces
 from assistant.api.ratelimit import RateLimiter, retry_after
 from assistant.api.settings import ApiSettings, read_admins
-from assistant.api.tokens import (PREFIX, FileTokenStore, TokenFileError, looks_like_token,
-                                  revoke_as, token_hash, visible_tokens)
+from assistant.api.tokens import (
+    PREFIX,
+    FileTokenStore,
+    TokenFileError,
+    looks_like_token,
+    revoke_as,
+    token_hash,
+    visible_tokens,
+)
 from assistant.auth import parse_allow_list
 from assistant.errors import SettingError
 
@@ -187,9 +195,10 @@ def test_admins_by_address(store):
     assert gate.check(f"Bearer {secret}", "10.0.0.5").admin
 
 
-@pytest.mark.parametrize("env, problem", [({"ASSISTANT_API_RATE": "fast"}, "ASSISTANT_API_RATE"),
-                                          ({"ASSISTANT_API_OPEN": "maybe"}, "ASSISTANT_API_OPEN"),
-                                          ({"ASSISTANT_API_BURST": "-1"}, "ASSISTANT_API_BURST")])
+@pytest.mark.parametrize("env, problem", [
+    ({"ASSISTANT_API_RATE": "fast"}, "ASSISTANT_API_RATE"),
+    ({"ASSISTANT_API_OPEN": "maybe"}, "ASSISTANT_API_OPEN"),
+    ({"ASSISTANT_API_BURST": "-1"}, "ASSISTANT_API_BURST")])
 def test_bad_settings_are_one_line(env, problem):
     with pytest.raises(SettingError) as err:
         ApiSettings.from_env(env, {})
@@ -204,7 +213,8 @@ def test_markdown_shows_hostile_text_as_text():
     render = MarkdownIt("commonmark", {"linkify": True}).enable(["linkify", "table",
                                                                  "strikethrough"])
     hostile = ("<script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:x) "
-               "![i](http://evil.com/p.png) https://evil.com/a www.evil.com mail@evil.com **b** `c` "
+               "![i](http://evil.com/p.png) https://evil.com/a www.evil.com mail@evil.com "
+               "**b** `c` "
                "# h\n- item\n1. one | a | b |")
     html = render.render(md(hostile))
     for bad in ("<script", "<img", "<a ", "<strong", "<code", "<h1", "<li", "<table"):

@@ -57,7 +57,7 @@ def cmd_serve(args) -> int:
     api = ApiSettings.from_env(secrets=secrets)
     allow = auth.read_config(secrets).allow
     state = index_state(settings, corpus=False)
-    if not state.usable:
+    if state.problem is not None:
         raise state.problem
     if api.open_loopback:
         print(f"{OPEN_ENV}=1: clients on this machine need no token; others still do.",
