@@ -382,11 +382,16 @@ def test_open_mode_lets_local_scripts_in_without_a_token(in_process):
 def test_llm_reader_through_the_api_and_a_client_that_leaves(in_process, app_index):
     from devtools.llm_servers import Reply, ScriptedServer, prompt_passages
 
+    calls = []
+
     def script(body: dict) -> Reply:
+        calls.append(body)
         n = next((k for k, t in prompt_passages(body).items() if DEA in t), 1)
         sentence = (f"The U.S. Drug Enforcement Administration and Mexico's Federal Police will "
                     f"lead the coordinated efforts [{n}]. ")
-        return Reply(sentence * 8, piece_chars=12, delay=0.05)
+        if len(calls) < 2:  # /v1/ask with llm: true; then the chat the client leaves
+            return Reply(sentence * 2)
+        return Reply(sentence * 30, piece_chars=12, delay=0.1)  # the one the client leaves
 
     start, store = in_process
     with ScriptedServer(script) as llm:
@@ -397,8 +402,8 @@ def test_llm_reader_through_the_api_and_a_client_that_leaves(in_process, app_ind
         headers = {"Authorization": f"Bearer {token}"}
         r = httpx.post(server.url + "/v1/ask", json={"question": QUESTION, "llm": True},
                        headers=headers, timeout=120).json()
-        assert r["mode"] == "llm" and r["citations"] and DEA in r["answer"]
-        assert r["llm"]["fallback"] is None
+        assert r["mode"] == "llm" and r["citations"] and DEA in r["answer"], r
+        assert r["llm"]["fallback"] is None, r
         no_llm = httpx.post(server.url + "/v1/ask", json={"question": QUESTION, "llm": False},
                             headers=headers, timeout=120).json()
         assert no_llm["mode"] == "extractive"
@@ -415,9 +420,10 @@ def test_llm_reader_through_the_api_and_a_client_that_leaves(in_process, app_ind
                 done.set()
                 break
             threading.Event().wait(0.1)
-        assert done.is_set()
-        assert status["api"]["requests"]["cancelled"] == 1
-        assert status["api"]["requests"]["answered"] == 2 and not llm.errors
+        assert done.is_set(), status
+        assert status["api"]["requests"]["cancelled"] == 1, status
+        assert status["api"]["requests"]["answered"] == 2 and not llm.errors, (status, llm.errors)
+        assert len(calls) == 2
 
 
 def test_llm_true_without_an_endpoint_is_one_line(in_process):
@@ -427,6 +433,11 @@ def test_llm_true_without_an_endpoint_is_one_line(in_process):
     r = httpx.post(server.url + "/v1/ask", json={"question": QUESTION, "llm": True},
                    headers={"Authorization": f"Bearer {token}"}, timeout=60)
     assert r.status_code == 400 and "ASSISTANT_LLM_URL" in r.json()["error"]["message"]
+    streamed = httpx.post(server.url + "/v1/chat/completions", timeout=60,
+                          headers={"Authorization": f"Bearer {token}"},
+                          json={"messages": [{"role": "user", "content": QUESTION}],
+                                "stream": True, "llm": True})
+    assert streamed.status_code == 400  # refused before the stream starts
 
 
 def test_the_api_follows_rebuilds(in_process, embedder, tmp_path, seed_path):

@@ -95,6 +95,13 @@ def test_a_damaged_token_file_is_one_clear_line(store):
     assert str(store.path) in str(err.value) and "\n" not in str(err.value)
 
 
+def test_an_unwritable_token_folder_is_one_clear_line(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(TokenFileError) as err:
+        FileTokenStore.in_data_dir(tmp_path / "a-file" / "data").create("a@x.org", "bot")
+    assert "Cannot write tokens" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_listing_never_carries_the_hash(store):
     store.create("a@x.org", "bot")
     assert "hash" not in json.dumps([t.public() for t in store.list()])

@@ -110,13 +110,24 @@ def install_errors(app: FastAPI) -> None:
         return _error(ApiError(500, f"Internal error ({type(exc).__name__}); the server log "
                                "has the details.", "server_error"))
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _error(ApiError(413, f"The request body is {int(length):,} bytes; the limit "
-                                   f"is {MAX_BODY_BYTES:,}.", code="too_large"))
-        return await call_next(request)
+
+
+class BodyLimit:
+    """A body declared (Content-Length) over MAX_BODY_BYTES is refused before it is read. Plain
+    ASGI: FastAPI's @middleware wraps every response, streams included, for nothing."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                response = _error(ApiError(413, f"The request body is {int(length):,} bytes; "
+                                           f"the limit is {MAX_BODY_BYTES:,}.", code="too_large"))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 # ------------------------------------------------------------------------------ routes
@@ -135,8 +146,7 @@ def install_routes(app: FastAPI) -> None:
              summary="An article's sections, for a citation link")
     def article(ref: str, request: Request, who: CallerDep) -> dict[str, Any]:
         """`ref`: the article's id or its source file (a citation's `source`)."""
-        assistant = request.app.state.assistant
-        info, sections = find_article(assistant, ref)
+        info, sections = find_article(request.app.state, ref)
         return {"id": info.id, "title": info.title, "source": info.source,
                 "sections": [{"section": section_label(info.title, s.heading_path),
                               "heading_path": list(s.heading_path), "page": s.page,
@@ -159,16 +169,23 @@ def install_routes(app: FastAPI) -> None:
                         "you": {"user": who.user, "token": who.token_id, "admin": who.admin}}}
 
 
-def find_article(assistant, ref: str):
+def find_article(state, ref: str):
     """(ArticleInfo, sections) by article id or source file; ApiError 404 when the current
-    build has neither."""
+    build has neither. The source -> id table is made once per build."""
+    assistant = state.assistant
     try:
         return assistant.article(ref)
     except KeyError:
         pass
-    by_source = {a.source: a.id for a in assistant.articles()}
-    if ref in by_source:
-        return assistant.article(by_source[ref])
+    build = assistant.build.name
+    if state.sources[0] != build:
+        state.sources = (build, {a.source: a.id for a in assistant.articles()})
+    article_id = state.sources[1].get(ref)
+    if article_id is not None:
+        try:
+            return assistant.article(article_id)
+        except KeyError:  # a rebuild in between: the next request makes the table again
+            pass
     raise ApiError(404, f"No article {ref!r} in the current index (give an article id or its "
                    "source file).", code="not_found")
 
@@ -189,7 +206,9 @@ def create_app(assistant, tokens: TokenStore, api: ApiSettings | None = None,
     app.state.stats = deps.Stats()
     app.state.started_ts = time.time()
     app.state.started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    app.state.sources = ("", {})  # (build name, {source file: article id})
     install_errors(app)
+    app.add_middleware(BodyLimit)
     install_routes(app)
     openai_face.install(app)
     return app

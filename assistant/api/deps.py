@@ -72,6 +72,14 @@ def check_history(texts: list[str]) -> None:
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
+def check_llm(assistant, llm: bool | None) -> None:
+    """`llm: true` without an endpoint is refused (as `assistant ask --llm` is), not quietly
+    answered without the model."""
+    if llm and not assistant.llm_configured:
+        raise ApiError(400, "llm: true needs an LLM endpoint on the server (ASSISTANT_LLM_URL "
+                       "is not set); leave llm out for the extractive answer.", code="no_llm")
+
+
 def ask(request: Request, question: str, history: Sequence = (), k: int | None = None,
         sources: Sequence[str] | None = None, llm: bool | None = None,
         cancel: threading.Event | None = None) -> Answer:
@@ -79,9 +87,7 @@ def ask(request: Request, question: str, history: Sequence = (), k: int | None =
     facade is thread-safe). `cancel` set: a running LLM reading stops (raises Cancelled)."""
     assistant = request.app.state.assistant
     stats: Stats = request.app.state.stats
-    if llm and not assistant.llm_configured:
-        raise ApiError(400, "llm: true needs an LLM endpoint on the server (ASSISTANT_LLM_URL "
-                       "is not set); leave llm out for the extractive answer.", code="no_llm")
+    check_llm(assistant, llm)
     use_llm = assistant.llm_configured if llm is None else llm
     on_text = None
     if cancel is not None and use_llm:

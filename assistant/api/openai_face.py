@@ -200,6 +200,7 @@ def install(app: FastAPI) -> None:
     async def chat(body: ChatRequest, request: Request, who: CallerDep):
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
+        deps.check_llm(request.app.state.assistant, body.llm)  # before a stream starts
         if body.stream:
             return StreamingResponse(stream(request, body, cid, created),
                                      media_type="text/event-stream",

@@ -155,14 +155,22 @@ class FileTokenStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, TokenInfo]]:
         """The records, locked against other writers (processes too); written back on exit."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path.with_name(self.path.name + ".lock"),
+                         os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise TokenFileError(f"Cannot write tokens to {self.path} "
+                                 f"({exc.strerror or exc}).") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             records = dict(self._read())
             yield records
-            self._write(records)
+            try:
+                self._write(records)
+            except OSError as exc:
+                raise TokenFileError(f"Cannot write tokens to {self.path} "
+                                     f"({exc.strerror or exc}).") from None
         finally:
             os.close(fd)  # releases the lock
 
