@@ -149,6 +149,7 @@ def test_status(served, alice):
                   headers={"Authorization": f"Bearer {alice['token']}"})
     s = r.json()
     assert r.status_code == 200 and s["build"] and s["counts"]["articles"] == 2
+    assert s["stale"] is None and s["skipped"] == [] and s["llm"] is False
     assert s["api"]["you"] == {"user": "alice@example.org", "token": alice["id"], "admin": False}
 
 

@@ -94,3 +94,13 @@ def test_serve_without_the_api_extra_says_what_to_install(monkeypatch, capsys):
     assert main(["serve", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "pip install '.[api]'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_serve_without_an_index_is_one_line(tmp_path, capsys):
+    pytest.importorskip("uvicorn")
+    from assistant.cli import main
+
+    assert main(["serve", "--port", "0", "--index", str(tmp_path / "none"),
+                 "--secrets", str(tmp_path / "none.toml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "assistant build" in err and len(err.splitlines()) == 1

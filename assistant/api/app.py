@@ -154,10 +154,12 @@ def install_routes(app: FastAPI) -> None:
 
     @app.get("/v1/status", tags=["assistant"], summary="The index and the server")
     def status(request: Request, who: CallerDep) -> dict[str, Any]:
+        """The fields of `assistant status` (stale: whether the corpus changed since the build,
+        checked at most every 30 s), whether the LLM reader is on, and the server's counters."""
         state = request.app.state
         s = state.assistant.status()
         return {"build": s.build, "built_at": s.built_at, "counts": s.counts, "model": s.model,
-                "precision": s.precision, "skipped": len(s.skipped),
+                "precision": s.precision, "skipped": list(s.skipped), "stale": stale(state),
                 "reload_error": s.reload_error or None,
                 "llm": bool(state.assistant.llm_configured),
                 "api": {"version": __version__, "started": state.started,
@@ -167,6 +169,21 @@ def install_routes(app: FastAPI) -> None:
                         "burst": state.gate.api.burst,
                         "open_loopback": state.gate.api.open_loopback,
                         "you": {"user": who.user, "token": who.token_id, "admin": who.admin}}}
+
+
+STALE_CHECK_SECONDS = 30.0
+
+
+def stale(state) -> str | None:
+    """Why the index is out of date with the corpus folder, or None; the walk of the corpus is
+    made at most every STALE_CHECK_SECONDS (status pages get polled)."""
+    from ..service import index_state
+
+    checked_at, reason = state.stale
+    if time.monotonic() - checked_at > STALE_CHECK_SECONDS:
+        reason = index_state(state.assistant.settings).stale
+        state.stale = (time.monotonic(), reason)
+    return reason
 
 
 def find_article(state, ref: str):
@@ -207,6 +224,7 @@ def create_app(assistant, tokens: TokenStore, api: ApiSettings | None = None,
     app.state.started_ts = time.time()
     app.state.started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     app.state.sources = ("", {})  # (build name, {source file: article id})
+    app.state.stale = (-STALE_CHECK_SECONDS, None)  # (checked at, reason)
     install_errors(app)
     app.add_middleware(BodyLimit)
     install_routes(app)
