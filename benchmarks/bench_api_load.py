@@ -36,6 +36,9 @@ from devtools.load_client import BBC_QUESTIONS, cpu_per_reply, memory_growth, pr
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("ask", "chat", "chat-stream")
+REFERENCE = ("For reference, the Streamlit app's b2b run of 2026-12-02 on a quieter machine (load "
+             "average about 2, benchmarks/results/load-b2b.json): p50 0.68 s, p95 0.78 s, server "
+             "CPU 0.041 s per reply.")
 
 
 def pct(xs: list[float], q: float) -> float | None:
@@ -238,6 +241,7 @@ def write(args, r: dict, streamlit: dict | None) -> None:
             "windows of about 10 s.",
             f"Server RSS after warm-up → end: {m.get('baseline_mb')} → {m.get('end_mb')} MB "
             f"(peak {m.get('peak_mb')}).",
+            REFERENCE,
             f"Machine: {os.cpu_count()} cores shared by the server, the clients and other "
             "people's work (the machine was not quiet: compare with care); load average at the "
             f"end {', '.join(f'{x:.1f}' for x in os.getloadavg())}.",
