@@ -337,9 +337,9 @@ def in_process(app_index, embedder, tmp_path):
     store = FileTokenStore.in_data_dir(tmp_path / "api-data")
     servers = []
 
-    def start(api: ApiSettings, settings=None) -> ThreadedApi:
+    def start(api: ApiSettings, settings=None, allow=None) -> ThreadedApi:
         assistant = Assistant.open(settings=settings or app_index.settings(), embedder=embedder)
-        server = ThreadedApi(create_app(assistant, store, api)).__enter__()
+        server = ThreadedApi(create_app(assistant, store, api, allow)).__enter__()
         servers.append(server)
         return server
 
@@ -365,6 +365,21 @@ def test_over_the_rate_limit_gets_429_with_retry_after(in_process):
         client.models.list()
     other = openai.OpenAI(base_url=server.base_url, api_key=b, max_retries=0)
     assert [m.id for m in other.models.list()] == [MODEL]  # another token has its own bucket
+
+
+def test_a_token_acts_as_its_user_on_the_allow_list(in_process):
+    from assistant.auth import parse_allow_list
+
+    start, store = in_process
+    server = start(ApiSettings(), allow=parse_allow_list("@example.org", "test"))
+    inside, _ = store.create("bob@example.org", "b")
+    outside, _ = store.create("mallory@elsewhere.com", "m")
+    ok = httpx.post(server.url + "/v1/ask", json={"question": QUESTION}, timeout=60,
+                    headers={"Authorization": f"Bearer {inside}"})
+    refused = httpx.post(server.url + "/v1/ask", json={"question": QUESTION}, timeout=60,
+                         headers={"Authorization": f"Bearer {outside}"})
+    assert ok.status_code == 200
+    assert refused.status_code == 403 and "allow-list" in refused.json()["error"]["message"]
 
 
 def test_open_mode_lets_local_scripts_in_without_a_token(in_process):
