@@ -33,8 +33,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..answering import POSSIBLE_LABEL
 from ..records import Answer
+from ..service import POSSIBLE_LABEL
 from ..ui_support import escape_markdown, source_label
 from . import deps
 from .access import ApiError
