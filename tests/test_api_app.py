@@ -104,3 +104,29 @@ def test_serve_without_an_index_is_one_line(tmp_path, capsys):
                  "--secrets", str(tmp_path / "none.toml")]) == 2
     err = capsys.readouterr().err.strip()
     assert "assistant build" in err and len(err.splitlines()) == 1
+
+
+def test_token_cli_for_scripts(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "assistant.cli", "token", *args,
+                               "--data", str(tmp_path / "data")], capture_output=True,
+                              text=True, timeout=120, cwd=tmp_path, check=False,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    made = run("create", "--user", "Dana@Example.org", "--name", "nightly report",
+               "--secrets", str(tmp_path / "none.toml"))
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()  # the token alone on stdout, for `TOKEN=$(assistant token ...)`
+    assert looks_like_token(secret) and "shown once" in made.stderr
+    info = FileTokenStore.in_data_dir(tmp_path / "data").lookup(secret)
+    listed = run("list")
+    assert info.id in listed.stdout and "dana@example.org" in listed.stdout
+    assert secret not in listed.stdout and "active" in listed.stdout
+    assert run("revoke", info.id).returncode == 0
+    assert "revoked" in run("list").stdout
+    missing = run("revoke", "nope")
+    assert missing.returncode == 2 and "No token with id 'nope'" in missing.stderr
