@@ -368,7 +368,7 @@ def test_over_the_rate_limit_gets_429_with_retry_after(in_process):
 
 
 def test_a_token_acts_as_its_user_on_the_allow_list(in_process):
-    from assistant.auth import parse_allow_list
+    from assistant.ui.auth import parse_allow_list
 
     start, store = in_process
     server = start(ApiSettings(), allow=parse_allow_list("@example.org", "test"))
@@ -458,7 +458,7 @@ def test_llm_true_without_an_endpoint_is_one_line(in_process):
 
 def test_the_api_follows_rebuilds(in_process, embedder, tmp_path, seed_path):
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
 
     corpus, index = tmp_path / "corpus2", tmp_path / "index2"
     corpus.mkdir()
@@ -487,7 +487,7 @@ def test_the_api_follows_rebuilds(in_process, embedder, tmp_path, seed_path):
 def test_a_token_gets_nothing_from_a_collection_its_user_may_not_read(in_process, embedder,
                                                                        tmp_path, monkeypatch):
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
 
     corpus, index = tmp_path / "corpus3", tmp_path / "index3"
     (corpus / "public").mkdir(parents=True)

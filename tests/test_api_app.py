@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import auth
 from assistant.api.access import ApiError, Gate
 from assistant.api.settings import ApiSettings
 from assistant.api.tokens import FileTokenStore, looks_like_token
+from assistant.ui import auth
 from devtools.ui_samples import REPO
 
 APP = str(REPO / "app.py")

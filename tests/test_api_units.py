@@ -24,8 +24,8 @@ from assistant.api.tokens import (
     token_hash,
     visible_tokens,
 )
-from assistant.auth import parse_allow_list
 from assistant.errors import SettingError
+from assistant.ui.auth import parse_allow_list
 
 
 @pytest.fixture

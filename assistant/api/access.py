@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..auth import AllowList, is_loopback
+from ..ui.auth import AllowList, is_loopback
 from .ratelimit import RateLimiter, retry_after
 from .settings import OPEN_ENV, ApiSettings
 from .tokens import PREFIX, TokenStore

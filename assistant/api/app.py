@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..auth import AllowList
 from ..records import section_label
+from ..ui.auth import AllowList
 from . import deps, openai_face
 from .access import ApiError, Gate
 from .deps import CallerDep, check_history, check_question
@@ -194,7 +194,7 @@ def find_article(state, ref: str):
         return assistant.article(ref)
     except KeyError:
         pass
-    build = assistant.build.name
+    build = assistant.build_name
     if state.sources[0] != build:
         state.sources = (build, {a.source: a.id for a in assistant.articles()})
     article_id = state.sources[1].get(ref)

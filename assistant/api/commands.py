@@ -9,9 +9,9 @@ import socket
 import sys
 from pathlib import Path
 
-from .. import auth
 from ..config import Settings
 from ..errors import AssistantError
+from ..ui import auth
 from .settings import OPEN_ENV, ApiSettings
 from .tokens import FileTokenStore, revoke_as
 

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..records import Answer
 from ..service import POSSIBLE_LABEL
-from ..ui_support import escape_markdown, source_label
+from ..ui.support import escape_markdown, source_label
 from . import deps
 from .access import ApiError
 from .deps import CallerDep, check_history, check_question

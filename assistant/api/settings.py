@@ -8,8 +8,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..auth import SECRETS_SECTION, parse_allow_list
 from ..errors import SettingError
+from ..ui.auth import SECRETS_SECTION, parse_allow_list
 
 OPEN_ENV = "ASSISTANT_API_OPEN"
 ADMINS_ENV = "ASSISTANT_ADMINS"

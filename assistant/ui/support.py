@@ -1,6 +1,7 @@
 """Plain logic behind the chat app: escaping untrusted article text, splitting an answer into
-sentences and citation markers, highlighting a quote, exporting a conversation as Markdown, and
-the feedback log. Kept out of app.py (and free of Streamlit) so it is unit-tested directly.
+sentences and citation markers, highlighting a quote, exporting a conversation as Markdown
+(the feedback log is feedback.py). Kept out of app.py (and free of Streamlit) so it is
+unit-tested directly.
 
 Article text is untrusted: everything that reaches HTML goes through `html_text` (escaped, and
 without raw newlines, so it can never end a Markdown HTML block and be re-read as Markdown), and
@@ -10,16 +11,12 @@ everything that reaches Markdown goes through `escape_markdown`.
 from __future__ import annotations
 
 import html
-import json
-import os
 import re
-import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Sequence
 
-from .records import Answer, ArticleInfo, Citation, Passage
+from ..records import Answer, ArticleInfo, Citation, Passage
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -179,12 +176,12 @@ class Target:
     label: str = ""
 
     @classmethod
-    def of_citation(cls, c: Citation) -> "Target":
+    def of_citation(cls, c: Citation) -> Target:
         return cls(c.article_id, c.section_index, c.quote_start, c.quote_end, c.quote,
                    f"[{c.n}] {citation_label(c)}")
 
     @classmethod
-    def of_passage(cls, p: Passage) -> "Target":
+    def of_passage(cls, p: Passage) -> Target:
         return cls(p.chunk.article_id, p.chunk.section_index, p.chunk.start, p.chunk.end,
                    p.chunk.text, passage_label(p))
 
@@ -255,50 +252,3 @@ def conversation_markdown(turns: Iterable[tuple[str, Answer]],
                       f"File: {escape_markdown(c.source)}  ",
                       f"> {escape_markdown(c.quote)}", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-# ------------------------------------------------------------------------------ feedback
-
-FEEDBACK_FILE = "feedback.jsonl"
-_feedback_lock = threading.Lock()
-
-
-def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
-                    when: str | None = None, user: str | None = None) -> dict:
-    """One feedback line: when, who (the signed-in user's e-mail address or subject, so the
-    owner can follow up; null when sign-in is not configured), the question, the answer and its
-    citations, the rating ("up"/"down"). Abstentions keep the passages they showed, for
-    calibrating abstention."""
-    rec = {
-        "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "user": user,
-        "question": answer.question,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "tier": answer.tier,
-        "mode": answer.mode,
-        "citations": [c.to_json() for c in answer.citations],
-        "rating": rating,
-        "confidence": round(float(answer.confidence), 4),
-        "build": answer.build_id,
-        "history": list(history),
-    }
-    if answer.abstained:
-        rec["closest"] = [{"article": p.article_title, "section": p.section, "source": p.source}
-                          for p in answer.passages]
-    return rec
-
-
-def append_feedback(data_dir: Path | str, record: dict) -> Path:
-    """Append one JSON line to data_dir/feedback.jsonl (created with its folder)."""
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / FEEDBACK_FILE
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with _feedback_lock:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
-    return path

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-
 from .words import _fold
 
 # ----------------------------------------------------------------------------- figures
@@ -44,12 +43,12 @@ _NUM = re.compile(
     r"(?:\s(?P<curw>dollars?|pounds?(?:\ssterling)?|euros?|yen|rupees)\b)?",
     re.I)
 _NUMWORD = re.compile(
-    r"\b(?P<w>(?:(?:%s)(?:[\s-](?:%s))?|%s)(?:[\s-](?:hundred|thousand|million|billion))*)\b"
-    r"(?:\s?(?P<pct>%%|per\s?cent\b|percent\b))?"
-    % ("|".join(_TENS), "two|three|four|five|six|seven|eight|nine|one",
+    r"\b(?P<w>(?:(?:{})(?:[\s-](?:{}))?|{})(?:[\s-](?:hundred|thousand|million|billion))*)\b"
+    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?".format(
+        "|".join(_TENS), "two|three|four|five|six|seven|eight|nine|one",
        "|".join(list(_UNITS) + ["one", "hundred", "thousand", "million", "billion"])),
     re.I)
-_ORDWORD = re.compile(r"\b(?:(?:%s)[\s-])?(?:%s)\b" % ("|".join(_TENS), "|".join(
+_ORDWORD = re.compile(r"\b(?:(?:{})[\s-])?(?:{})\b".format("|".join(_TENS), "|".join(
     list(_ORD) + list(_ORD_LOOSE))), re.I)
 _CODE = re.compile(r"(?<![\w])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[A-Za-z]+\d[\w]*"
                    r"|(?<![\w])\d+[A-Za-z]{2,}\w*", re.U)
@@ -132,12 +131,12 @@ def _figures(text: str, claim: bool) -> list[_Figure]:
         words = m.group("w")
         if not free(*m.span()):
             continue
-        value = _word_value(words)
-        if value is None:
+        number = _word_value(words)
+        if number is None:
             continue
         if claim and words.lower() in ("one", "hundred", "thousand", "million", "billion"):
             continue  # "one of", "hundreds", "a million": not a figure to hold a sentence to
-        v = _canon(Decimal(value))
+        v = _canon(Decimal(number))
         if m.group("pct"):
             keys = {f"pct:{v}"} if claim else {f"pct:{v}", f"any:{v}"}
         else:
@@ -148,8 +147,8 @@ def _figures(text: str, claim: bool) -> list[_Figure]:
         parts = re.split(r"[\s-]+", m.group(0).lower())
         if claim and len(parts) == 1 and parts[0] in _ORD_LOOSE:
             continue
-        value = sum(_TENS.get(p, 0) + _ORD.get(p, 0) + _ORD_LOOSE.get(p, 0) for p in parts)
-        out.append(_Figure(m.group(0), frozenset({f"ord:{value}"}), m.span()))
+        ordinal = sum(_TENS.get(p, 0) + _ORD.get(p, 0) + _ORD_LOOSE.get(p, 0) for p in parts)
+        out.append(_Figure(m.group(0), frozenset({f"ord:{ordinal}"}), m.span()))
     for m in _CODE.finditer(t):
         if not free(*m.span()):
             continue

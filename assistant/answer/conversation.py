@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
-from . import lexical
+from ..text import tokenize
 
 MAX_QUESTION_CHARS = 1000
 # Words that point back into the conversation ("Who will lead them?").
@@ -29,7 +29,7 @@ def clean_question(question: str) -> tuple[str, str]:
 
 def is_followup(question: str) -> bool:
     words = re.findall(r"[a-z']+", question.lower())
-    content = lexical.tokenize([question], query=True)[0]
+    content = tokenize([question], query=True)[0]
     return len(content) <= 2 or any(w in _FOLLOWUP_WORDS for w in words) or \
         bool(re.match(r"^(and|also|what about|how about)\b", question.lower()))
 

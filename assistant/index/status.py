@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import store
-from .config import Settings
-from .errors import AssistantError, IndexNotBuilt
-from .loaders import sha256_file
-from .records import IndexState, IndexStatus
+from . import format, layout, snapshot
+from ..config import Settings
+from ..errors import AssistantError, IndexNotBuilt
+from ..loaders import sha256_file
+from ..records import IndexState, IndexStatus
 
 
 def index_state(settings: Settings, *, open_files: bool = False, corpus: bool = True,
@@ -18,20 +18,20 @@ def index_state(settings: Settings, *, open_files: bool = False, corpus: bool = 
     always; `open_files` also opens every file of the build (a damaged one makes it unusable);
     `corpus` compares the corpus folder with the build (hashes the files that may have changed),
     walking it unless `scanned` (scan_corpus_stats's files, e.g. a CorpusWatch's) is given."""
-    from .embedding import MODEL_DIM, MODEL_NAME  # torch: only once an index is asked about
+    from ..embedding import MODEL_DIM, MODEL_NAME  # torch: only once an index is asked about
 
     index_dir = Path(settings.index_dir)
-    name = store.current_name(index_dir)
+    name = layout.current_name(index_dir)
     if not name:
         return IndexState(build=None, problem=IndexNotBuilt(index_dir),
                           stale="no index has been built yet")
     try:
         # The per-file records (in the build's database) only to compare the corpus; the app's
         # check on every run reads manifest.json alone.
-        manifest = store.read_manifest(store.builds_dir(index_dir) / name, records=corpus)
-        store.check_manifest(manifest, index_dir, MODEL_NAME, MODEL_DIM)
+        manifest = format.read_manifest(layout.builds_dir(index_dir) / name, records=corpus)
+        format.check_manifest(manifest, index_dir, MODEL_NAME, MODEL_DIM)
         if open_files:
-            store.Build(index_dir, MODEL_NAME, MODEL_DIM).close()
+            snapshot.Snapshot(index_dir, MODEL_NAME, MODEL_DIM).close()
     except AssistantError as exc:
         return IndexState(build=name, problem=exc, stale=str(exc))
     return IndexState(build=name,
@@ -40,14 +40,14 @@ def index_state(settings: Settings, *, open_files: bool = False, corpus: bool = 
 
 def index_status(settings: Settings) -> IndexStatus:
     """What the current build holds, from its manifest (no model, no vectors)."""
-    build_dir = store.current_build_dir(Path(settings.index_dir))
-    return IndexStatus.of_manifest(build_dir.name, store.read_manifest(build_dir))
+    build_dir = layout.current_build_dir(Path(settings.index_dir))
+    return IndexStatus.of_manifest(build_dir.name, format.read_manifest(build_dir))
 
 
 def corpus_files(corpus_dir: Path | str) -> tuple[list[tuple[Path, str]], list[dict]]:
     """The article files a build would read ([(path, relative name)]) and the ones it refuses
     ([{"source", "reason"}]); nothing when the folder does not exist."""
-    from .indexing import scan_corpus
+    from .scan import scan_corpus
 
     root = Path(corpus_dir)
     return scan_corpus(root) if root.is_dir() else ([], [])
@@ -55,7 +55,7 @@ def corpus_files(corpus_dir: Path | str) -> tuple[list[tuple[Path, str]], list[d
 
 def corpus_changes(settings: Settings, manifest: dict, scanned: list | None = None) -> str | None:
     """A short description of corpus files added, changed or removed since the build."""
-    from .build_support import same_stat, scan_corpus_stats, stat_trusted_before
+    from .scan import same_stat, scan_corpus_stats, stat_trusted_before
 
     root = Path(settings.corpus_dir)
     files = scanned if scanned is not None else (
@@ -69,7 +69,7 @@ def corpus_changes(settings: Settings, manifest: dict, scanned: list | None = No
         seen.add(rel)
         if rel in built:
             try:  # read the file only when its size or times are not the ones recorded
-                if not same_stat(stats.get(rel), sig, trusted_before) \
+                if not same_stat(stats.get(rel), tuple(sig), trusted_before) \
                         and sha256_file(root / rel) != built[rel]:
                     changed.append(rel)
             except OSError:

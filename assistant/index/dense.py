@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
 
 import numpy as np
 
@@ -56,6 +56,48 @@ def unpack_text(blob: bytes | str) -> str:
 
 # ---------------------------------------------------------------------------- chunk index
 
+class DenseIndex(Protocol):
+    """The chunk vectors of a build, by row (the row is the chunk's row in the database).
+    Scores are inner products of L2-normalised vectors (cosine). Any implementation must pass
+    devtools/dense_contract.py (run by tests/test_dense.py)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows), each (len(queries), k), best first; only among `rows` when given;
+        row -1 (score undefined) where fewer than k rows are found."""
+        ...
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of `rows` (int64), float32 (n, d)."""
+        ...
+
+
+class FaissIndex:
+    """A FAISS index (exact flat, or IVF over float16 codes) as a DenseIndex."""
+
+    def __init__(self, index):
+        self.index = index  # the faiss object (writer.py copies an IVF's codes from it)
+
+    @classmethod
+    def open(cls, path: Path, plan: dict) -> FaissIndex:
+        return cls(open_index(path, plan))
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        params = search_params(self.index, rows) if rows is not None else None
+        return self.index.search(queries, k, params=params)
+
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        return self.index.reconstruct_batch(rows)
+
+
 def open_index(path: Path, plan: dict):
     """The chunk index, memory-mapped; an IVF index gets the row -> code map that
     `reconstruct` needs (built from its ids, a few MB)."""
@@ -84,6 +126,7 @@ def write_index(path: Path, plan: dict, dim: int, kept: Iterator[np.ndarray], ne
             index.add(np.ascontiguousarray(new, dtype=np.float32))
     elif base is not None and _same_ivf(base, plan):
         index = _ivf(base.quantizer.reconstruct_n(0, base.nlist), plan)
+        assert remap is not None  # given with `base`
         n_kept = _copy_codes(base, index, remap)
         if len(new):
             index.add_with_ids(np.ascontiguousarray(new, dtype=np.float32),
@@ -107,8 +150,9 @@ def search_params(index, rows: np.ndarray):
 
     sel = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
     if isinstance(index, faiss.IndexIVF):
-        return faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
-    return faiss.SearchParameters(sel=sel)
+        # (faiss's generated stubs omit the keyword arguments its constructors take)
+        return faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)  # type: ignore[call-arg]
+    return faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
 
 
 def _same_ivf(base, plan: dict) -> bool:
@@ -145,7 +189,7 @@ def _centroids(blocks: list[np.ndarray], nlist: int, per_centroid: int = 40) -> 
     km = faiss.Kmeans(sample[0].shape[1], nlist, niter=10, spherical=True, seed=1,
                       max_points_per_centroid=per_centroid)
     km.train(np.concatenate(sample).astype(np.float32))
-    return km.centroids
+    return np.asarray(km.centroids)
 
 
 def _copy_codes(base, index, remap: np.ndarray) -> int:

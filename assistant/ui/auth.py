@@ -4,7 +4,7 @@ runs without sign-in.
 Sign-in itself is Streamlit's (st.login / st.user / st.logout over OpenID Connect, configured in
 the `[auth]` section of `.streamlit/secrets.toml`). This module only reads that configuration as
 a plain mapping, so it is tested without Streamlit: app.py passes it `st.secrets` and the claims
-in `st.user`, and `python -m assistant.auth --host HOST` (run by `make run` before the server
+in `st.user`, and `assistant check-auth --host HOST` (`check`, run by `make run` before the server
 starts) reads the same secrets.toml files itself.
 
 Fail closed: an `[auth]` section that cannot work, or a wish for sign-in (ASSISTANT_REQUIRE_AUTH,
@@ -13,17 +13,16 @@ an allow-list) without one, stops the app rather than letting it run open.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import re
 import sys
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
-from .errors import SettingError
+from ..errors import SettingError
 
 ALLOWED_ENV = "ASSISTANT_ALLOWED_USERS"
 REQUIRE_ENV = "ASSISTANT_REQUIRE_AUTH"
@@ -65,7 +64,7 @@ class AllowList:
             return False
         return email in self.addresses or email.rpartition("@")[2] in self.domains
 
-    def union(self, other: "AllowList") -> "AllowList":
+    def union(self, other: AllowList) -> AllowList:
         return AllowList(self.addresses | other.addresses, self.domains | other.domains)
 
     def describe(self) -> str:
@@ -320,28 +319,19 @@ def load_secrets(files: Sequence[Path]) -> dict:
     return merged
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The check `make run` makes before starting the server: 0 = start (a line may be printed,
-    e.g. the warning for an open app on a network address), 2 = refuse, with one line why."""
-    parser = argparse.ArgumentParser(prog="python -m assistant.auth",
-                                     description="Check the sign-in settings before serving.")
-    parser.add_argument("--host", default="localhost", help="the address the app will bind to")
-    parser.add_argument("--secrets", action="append", type=Path,
-                        help="a secrets.toml file (repeatable; default: Streamlit's locations)")
-    args = parser.parse_args(argv)
+def check(host: str = "localhost", secrets: Sequence[Path] | None = None) -> int:
+    """The check `make run` makes before starting the server (`assistant check-auth`): 0 = start
+    (a line may be printed, e.g. the warning for an open app on a network address), 2 = refuse,
+    with one line why."""
     try:
-        config = read_config(load_secrets(args.secrets or default_secrets_files()))
+        config = read_config(load_secrets(secrets or default_secrets_files()))
     except SettingError as exc:
         print(f"Refusing to start: {exc}", file=sys.stderr)
         return 2
-    ok, line = startup_check(config, args.host)
+    ok, line = startup_check(config, host)
     if not ok:
         print(f"Refusing to start: {line}", file=sys.stderr)
         return 2
     if line:
         print(line, file=sys.stderr)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,44 +10,18 @@ import sqlite3
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from . import __version__, vector_store
-from .build_dir import fsync_tree, write_json
-from .records import Article, Chunk
+from .. import __version__
+from . import dense
+from ..records import Article, Chunk
+from .format import CHUNKS_VIEW, FORMAT_VERSION, ROW_COLUMNS, SCHEMA
+from .layout import fsync_tree, write_json
 
-# 3: chunk text as section slices, rows.npy, IVF/int8 by size, file records; 4: one BM25 index
-# (sections) with the entries an update rebuilds it from, and the chunk frequencies for idf
-FORMAT_VERSION = 4
-SCHEMA = """
-CREATE TABLE articles (ord INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT UNIQUE NOT NULL,
-                       title TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER, mtime_ns INTEGER,
-                       ctime_ns INTEGER);
-CREATE TABLE skipped (source TEXT NOT NULL, reason TEXT NOT NULL);
-CREATE TABLE sections (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, ord INTEGER NOT NULL,
-                       heading_path TEXT NOT NULL, text TEXT NOT NULL, page INTEGER,
-                       start INTEGER NOT NULL);
-CREATE TABLE chunk_rows (row INTEGER PRIMARY KEY, id TEXT NOT NULL, article_id TEXT NOT NULL,
-                         section_id INTEGER NOT NULL, section_ord INTEGER NOT NULL,
-                         start INTEGER NOT NULL, end INTEGER NOT NULL, page INTEGER,
-                         ntokens INTEGER NOT NULL, sent_lo INTEGER NOT NULL,
-                         sent_hi INTEGER NOT NULL);
-CREATE TABLE sentences (row INTEGER PRIMARY KEY, chunk_row INTEGER NOT NULL,
-                        start INTEGER NOT NULL, end INTEGER NOT NULL);
-CREATE INDEX sections_article ON sections(article_id, ord);
-CREATE INDEX chunks_article ON chunk_rows(article_id);
-"""
-# A chunk's text is a slice of its section's text, so it is stored once (as the section). The
-# view exists when the text is stored as text (small builds; large ones store it compressed).
-CHUNKS_VIEW = """
-CREATE VIEW chunks AS SELECT c.*, substr(s.text, c.start + 1, c.end - c.start) AS text
-    FROM chunk_rows c JOIN sections s ON s.id = c.section_id;
-"""
-# rows.npy: one row per chunk (= FAISS row): article ord, section id, first sentence row, end
-# sentence row, tokens. Memory-mapped on opening; SQLite holds the same numbers for inspection.
-ROW_COLUMNS = ("article", "section", "sent_lo", "sent_hi", "ntokens")
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
 
 @dataclass
@@ -60,7 +34,7 @@ class BuildContent:
     vectors: np.ndarray  # (n new chunks, d) in article/chunk order
     sentence_vectors: list[np.ndarray]  # per new chunk
     skipped: list[dict] = field(default_factory=list)
-    base: object = None  # store.Build
+    base: Snapshot | None = None
     keep: Sequence[str] = ()  # article ids of `base`
     # (size, mtime_ns, ctime_ns) by source: of the new files, and kept ones whose stat changed
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
@@ -74,13 +48,14 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     db = sqlite3.connect(tmp_dir / "meta.sqlite")
     try:
         db.executescript(SCHEMA)
-        old_ords, mask = _attach_kept(db, base, content.keep) if base is not None else ((), ())
-        packing = vector_store.text_packing(int(np.count_nonzero(mask))
+        old_ords, mask = (_attach_kept(db, base, content.keep) if base is not None
+                          else (np.zeros(0, np.int64), np.zeros(0, bool)))
+        packing = dense.text_packing(int(np.count_nonzero(mask))
                                             + sum(len(c) for c in content.chunks))
         if packing == "text":
             db.executescript(CHUNKS_VIEW)
-        db.create_function("repack", 1, vector_store.pack_text if packing == "zlib"
-                           else vector_store.unpack_text, deterministic=True)
+        db.create_function("repack", 1, dense.pack_text if packing == "zlib"
+                           else dense.unpack_text, deterministic=True)
         repack = base is not None and base.manifest.get("section_text", "text") != packing
         kept = (_copy_kept(db, base, old_ords, mask, repack) if base is not None
                 else _Kept.empty())
@@ -96,19 +71,19 @@ def write_build(tmp_dir: Path, content: BuildContent, manifest: dict, lexical) -
     rows = np.concatenate([kept.rows, new_rows]).astype(np.int32)
     np.save(tmp_dir / "rows.npy", rows)
     n = len(rows)
-    plan = vector_store.index_plan(n)
-    old_index = base.faiss if base is not None else None
-    kept_vecs = (vector_store.kept_vectors(old_index, kept.old_rows) if len(kept.old_rows)
+    plan = dense.index_plan(n)
+    old_index = base.dense.index if base is not None else None
+    kept_vecs = (dense.kept_vectors(old_index, kept.old_rows) if len(kept.old_rows)
                  else iter(()))
-    vector_store.write_index(tmp_dir / "vectors.faiss", plan, dim, kept_vecs, content.vectors,
+    dense.write_index(tmp_dir / "vectors.faiss", plan, dim, kept_vecs, content.vectors,
                              old_index, kept.remap)
-    precision = vector_store.sentence_precision(n)
+    precision = dense.sentence_precision(n)
     n_sent = int(rows[-1, 3]) if n else 0
     sv = [s for s in content.sentence_vectors if len(s)]
-    kept_sv = (vector_store.kept_sentences(base.sentence_vectors, kept.sentence_mask, precision)
-               if base is not None else iter(()))
+    kept_sv = (dense.kept_sentences(base.sentence_vectors, kept.sentence_mask, precision)
+               if base is not None and kept.sentence_mask is not None else iter(()))
     new_sv = (np.concatenate(sv[i:i + 4096]) for i in range(0, len(sv), 4096))
-    vector_store.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
+    dense.write_sentences(tmp_dir, precision, dim, n_sent, chain(kept_sv, new_sv))
     lexical.save(tmp_dir / "lexical")
     manifest.update(format_version=FORMAT_VERSION, package_version=__version__, faiss=plan,
                     sentence_vectors=precision, section_text=packing)
@@ -216,13 +191,16 @@ def _insert_new(db: sqlite3.Connection, content: BuildContent, kept: _Kept,
     row = len(kept.rows)
     sent_row = int(kept.rows[-1, 3]) if len(kept.rows) else 0
     out = []
-    arts, secs, chunk_rows, sent_rows = [], [], [], []
+    arts: list = []
+    secs: list = []
+    chunk_rows: list = []
+    sent_rows: list = []
     for art, chunks in zip(content.articles, content.chunks):
         arts.append((art_ord, art.id, art.source, art.title, art.sha256,
                      *content.stats.get(art.source, (None, None, None))))
         first = section_id
         secs.extend((first + i, art.id, i, json.dumps(list(s.heading_path), ensure_ascii=False),
-                     vector_store.pack_text(s.text) if packing == "zlib" else s.text, s.page,
+                     dense.pack_text(s.text) if packing == "zlib" else s.text, s.page,
                      s.start) for i, s in enumerate(art.sections))
         section_id += len(art.sections)
         for c in chunks:

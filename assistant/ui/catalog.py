@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 
-from .records import ArticleInfo
+from ..records import ArticleInfo
 
 # Year 1900-2099, month and day, with one optional separator between the parts.
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)([-_/.]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")
@@ -91,7 +91,7 @@ class ArticleCatalog:
         if since is not None or until is not None:
             lo, hi = since or dt.date.min, until or dt.date.max
             candidates = [i for i in candidates
-                          if self._dates[i] is not None and lo <= self._dates[i] <= hi]
+                          if (d := self._dates[i]) is not None and lo <= d <= hi]
         if words:
             hay = self._hay
             candidates = [i for i in candidates if all(w in hay[i] for w in words)]

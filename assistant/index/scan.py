@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .loaders import SUPPORTED
+from ..loaders import SUPPORTED
 
 
 @dataclass

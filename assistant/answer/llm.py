@@ -1,6 +1,6 @@
 """The optional LLM reader: any OpenAI-compatible endpoint (Ollama, vLLM, a llama.cpp server,
 OpenAI or Azure) writes the answer from the numbered top passages, and every sentence it writes is
-checked against the passages it cites (assistant/verify.py) before anyone sees it.
+checked against the passages it cites (assistant/answer/verify/) before anyone sees it.
 
 What is sent: the question (for a follow-up, the earlier question it refers to as well) and the
 numbered passages with their article and section. Nothing else: no file paths, no history of
@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Any
 
+from ..errors import AssistantError
+from ..records import Answer, Citation, Passage
 from . import verify
-from .errors import AssistantError
-from .records import Answer, Citation, Passage
 
 DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 
@@ -53,7 +54,7 @@ class LLMSettings:
     passages: int = 5
 
     @classmethod
-    def from_settings(cls, settings) -> "LLMSettings":
+    def from_settings(cls, settings) -> LLMSettings:
         if not settings.llm_url:
             raise LLMUnavailable("No LLM endpoint is configured: set ASSISTANT_LLM_URL (an "
                                  "OpenAI-compatible base URL, e.g. http://localhost:11434/v1).")
@@ -65,7 +66,8 @@ def build_messages(question: str, passages: Sequence[Passage],
                    previous_question: str = "") -> list[dict]:
     blocks = []
     for n, p in enumerate(passages, start=1):
-        where = p.article_title if p.section == p.article_title else f"{p.article_title} — {p.section}"
+        where = (p.article_title if p.section == p.article_title
+                 else f"{p.article_title} — {p.section}")
         blocks.append(f"[{n}] ({where})\n{p.chunk.text.strip()}")
     asked = question if not previous_question else (
         f"{question}\n(This follows the earlier question: {previous_question})")
@@ -98,7 +100,7 @@ class Reader:
                                      "ASSISTANT_LLM_MODEL") from None
         return self._model
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
+    def stream(self, messages: list[Any]) -> Iterator[str]:
         """The answer's text as it arrives. Raises LLMUnavailable with a one-line reason on any
         failure, including the whole answer taking longer than the timeout."""
         deadline = time.monotonic() + self.settings.timeout
@@ -243,6 +245,7 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
     numbers: dict[tuple[int, int, int], int] = {}  # (passage, span start, span end) -> [n]
     citations: list[Citation] = []
     sentences = []
+    assert v is not None  # `read` sets a fallback whenever there is no verification
     for claim, supports in v.kept:
         marks = []
         for n_passage, support in sorted(supports.items()):

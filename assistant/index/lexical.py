@@ -1,42 +1,20 @@
-"""BM25 (bm25s, Snowball stemming, English stop words): tokenizing, the stored section index
-and its incremental update, and the idf table the answer step uses."""
+"""BM25 (bm25s, Snowball stemming, English stop words): the stored section index and its
+incremental update, and the idf table the answer step uses. Questions are tokenized by
+assistant.text.tokenize, the same tokenizer written out."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from ..text import stemmer
+
 # Tuned on SciFact train (benchmarks/tune_fusion.py); recorded in each build's manifest.
 BM25_PARAMS = {"k1": 1.5, "b": 0.4, "method": "lucene"}
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def _query_stopwords() -> list[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return sorted(set(STOPWORDS_EN_PLUS) | {"tell", "say", "said", "says", "according"})
-
-
-def tokenize(texts: Sequence[str], query: bool = False) -> list[list[str]]:
-    """Stemmed terms. Documents drop the short Lucene stop list; questions drop a longer one
-    ("what", "did", "who", ...), whose words say what is asked, not what it is about."""
-    import bm25s
-
-    stop = _query_stopwords() if query else "en"
-    return bm25s.tokenize(list(texts), stopwords=stop, stemmer=_stemmer(), return_ids=False,
-                          show_progress=False)
 
 
 def build_index(texts: Sequence[str], params: dict | None = None):
@@ -44,7 +22,7 @@ def build_index(texts: Sequence[str], params: dict | None = None):
 
     p = {**BM25_PARAMS, **(params or {})}
     retriever = bm25s.BM25(k1=p["k1"], b=p["b"], method=p["method"])
-    corpus = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
+    corpus = bm25s.tokenize(list(texts), stopwords="en", stemmer=stemmer(), show_progress=False)
     retriever.index(corpus, show_progress=False)
     return retriever
 
@@ -142,7 +120,7 @@ def _tokenized(texts: Sequence[str], vocab: dict[str, int]) -> tuple[np.ndarray,
 
     docs, terms = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for lo in range(0, len(texts), 20_000):
-        tok = bm25s.tokenize(list(texts[lo:lo + 20_000]), stopwords="en", stemmer=_stemmer(),
+        tok = bm25s.tokenize(list(texts[lo:lo + 20_000]), stopwords="en", stemmer=stemmer(),
                              show_progress=False)
         local = np.empty(len(tok.vocab), np.int64)
         for term, i in tok.vocab.items():

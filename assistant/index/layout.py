@@ -3,7 +3,7 @@
 Layout::
 
     index/CURRENT                 name of the current build (switched by one rename)
-    index/builds/<name>/          one immutable build (see store.py for its files)
+    index/builds/<name>/          one immutable build (see snapshot.py for its files)
     index/builds/<name>.partial/  a build being written
 
 A build folder is complete before CURRENT names it, so a reader never sees half a build, and a
@@ -18,7 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .errors import IndexNotBuilt
+from ..errors import IndexNotBuilt
 
 
 def builds_dir(index_dir: Path) -> Path:

@@ -28,12 +28,13 @@ support a sentence is removed from it; the sentence is kept when another of its 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 
+from ...text import tokenize
 from .claims import _DECLINE, DECLINE_TOKEN, Claim, is_declined, split_claims  # noqa: F401
 from .figures import _figures, _passage_keys
 from .words import _fold, _function_words, _name_part_in, _names, _stem, _text_word_keys  # noqa: F401
@@ -89,10 +90,8 @@ class Verification:
 # ----------------------------------------------------------------------------- checking
 
 def _content_terms(texts: Sequence[str], query: bool) -> list[set[str]]:
-    from .. import lexical
-
     clean = [re.sub(r"(?<=\d),(?=\d{3}\b)", "", _fold(t)) for t in texts]
-    return [set(x) for x in lexical.tokenize(clean, query=query)]
+    return [set(x) for x in tokenize(clean, query=query)]
 
 
 _CLAUSE = re.compile(r"(?:[,;:]|\s[-–—])\s+(?=(?:and|but|while|whereas|although|though|"
@@ -120,7 +119,7 @@ def candidate_spans(passage: str, sentence_spans: Spans | None = None,
     """The spans a sentence is compared with (offsets into `passage`): each sentence of the
     passage, each pair of adjacent sentences, and the clause pieces of each sentence."""
     if sentence_spans is None:
-        from ..chunking import sentence_spans as split
+        from ...chunking import sentence_spans as split
 
         sentence_spans = split(passage)
     sents = [(int(a), int(b)) for a, b in sentence_spans if 0 <= a < b <= len(passage)]
@@ -237,9 +236,9 @@ def verify(answer: str, passages: Sequence[str], encode: Encode,
     passages[i]). All sentences and passage spans are encoded in one call."""
     claims = split_claims(answer)
     if is_declined(answer):
-        dropped = [(c.text, "the model declined (NOT_IN_ARTICLES)") for c in claims
-                   if not _DECLINE.search(c.text)]
-        return Verification([], dropped, True, [])
+        declined = [(c.text, "the model declined (NOT_IN_ARTICLES)") for c in claims
+                    if not _DECLINE.search(c.text)]
+        return Verification([], declined, True, [])
     n_pass = len(passages)
     dropped: list[tuple[str, str]] = []
     removed: list[tuple[str, int, str]] = []

@@ -1,17 +1,5 @@
-"""The index folder: open a build and check it matches the code, the model and itself.
-
-A build folder (see build_dir.py for the folder layout and the atomic switch) holds::
-
-    manifest.json       self-description: format, model, chunking, counts, index type, precision,
-                        the size of every file (a truncated file is refused at once)
-    meta.sqlite         articles (with each source file's sha256), skipped files, sections,
-                        chunk rows, sentences: the per-file build records live here, not in JSON;
-                        section text zlib-compressed in large builds (manifest "section_text")
-    rows.npy            per chunk (= FAISS row): article, section, sentence rows, tokens
-    vectors.faiss       chunk vectors: exact (flat) when small, IVF over float16 codes when large
-    sentences.npy       sentence vectors, float16 (small) or int8 (+ sentence_scales.npy)
-    lexical/            BM25 over sections (bm25s), with each entry's term frequency, each
-                        section's length and each term's chunk frequency (for updates and idf)
+"""The opened build: `Snapshot` checks that a build matches the code, the model and itself
+(its files are described in format.py), then serves its records, vectors and lexical index.
 
 Everything large is memory-mapped on opening, so opening costs the same for any size.
 """
@@ -28,95 +16,19 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import lexical, vector_store
-from .build_dir import (builds_dir, collect_garbage, current_build_dir,  # noqa: F401 (re-exported)
-                        current_name, new_build_dir, publish)
-from .errors import IndexMismatch
-from .records import Chunk, Section
-from .vector_store import unpack_text as _text
-from .store_reuse import BuildReuse
-from .store_write import FORMAT_VERSION, BuildContent, write_build  # noqa: F401 (re-exported)
-
-# Builds whose chunks and vectors a new build may reuse (format 3's lexical index is rebuilt
-# from its text, since it lacks the term frequencies).
-REUSABLE_FORMATS = (3, FORMAT_VERSION)
-
-
-def _manifest_json(build_dir: Path) -> dict:
-    build_dir = Path(build_dir)
-    try:
-        manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IndexMismatch(build_dir.parent.parent, "manifest.json is missing") from None
-    except (ValueError, OSError):  # bad JSON or text, a folder in its place, ...
-        raise IndexMismatch(build_dir.parent.parent, "manifest.json is corrupt") from None
-    if not isinstance(manifest, dict):
-        raise IndexMismatch(build_dir.parent.parent, "manifest.json is corrupt")
-    return manifest
-
-
-def read_manifest(build_dir: Path, records: bool = True) -> dict:
-    """The build's full description: manifest.json plus, from the database, the indexed files
-    ("sources": {path: sha256}, "stats": {path: (size, mtime_ns, ctime_ns)}) and the skipped ones
-    ("skipped": [{source, reason}]).
-    `records=False`: manifest.json alone (a check of format and model needs no more, and the
-    records of a large archive take a while to read)."""
-    manifest = _manifest_json(build_dir)
-    if records and manifest.get("format_version") == FORMAT_VERSION:
-        db = _connect(Path(build_dir) / "meta.sqlite", Path(build_dir).parent.parent)
-        try:
-            manifest["sources"], manifest["skipped"], manifest["stats"] = _records(db)
-        except sqlite3.DatabaseError as exc:
-            raise IndexMismatch(Path(build_dir).parent.parent,
-                                f"meta.sqlite is damaged ({exc})") from None
-        finally:
-            db.close()
-    return manifest
-
-
-def _records(db: sqlite3.Connection) -> tuple[dict[str, str], list[dict], dict[str, tuple]]:
-    """{source: sha256}, the skipped files, and {source: (size, mtime_ns, ctime_ns)}."""
-    sources, stats = {}, {}
-    for source, sha, *sig in db.execute(
-            "SELECT source, sha256, size, mtime_ns, ctime_ns FROM articles ORDER BY source"):
-        sources[source] = sha
-        if sig[0] is not None:
-            stats[source] = tuple(sig)
-    return sources, _skipped(db), stats
-
-
-def _skipped(db: sqlite3.Connection) -> list[dict]:
-    return [{"source": s, "reason": r} for s, r in db.execute("SELECT source, reason FROM skipped")]
-
-
-def _connect(path: Path, index_dir: Path) -> sqlite3.Connection:
-    if not path.is_file() or path.stat().st_size == 0:
-        raise IndexMismatch(index_dir, "meta.sqlite is missing")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-
-
-def check_manifest(manifest: dict, index_dir: Path, model_name: str, dim: int,
-                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
-    version = manifest.get("format_version")
-    if version not in formats:
-        fix = ("update it with `assistant build`, which reuses its vectors"
-               if version in REUSABLE_FORMATS else "rebuild it with `assistant build --full`")
-        raise IndexMismatch(index_dir, f"format version {version}, this program reads "
-                                       f"{FORMAT_VERSION}", fix=fix,
-                            full=version not in REUSABLE_FORMATS)
-    model = manifest.get("model", {})
-    if not isinstance(model, dict):
-        model = {}
-    if model.get("name") != model_name or model.get("dim") != dim:
-        raise IndexMismatch(index_dir, f"built with model {model.get('name')} ({model.get('dim')}-d), "
-                                       f"this program uses {model_name} ({dim}-d)")
-
+from . import dense, lexical, reuse
+from .layout import current_build_dir
+from ..errors import IndexMismatch
+from ..records import Chunk, Section
+from .dense import unpack_text as _text
+from .format import (FORMAT_VERSION, REUSABLE_FORMATS, check_manifest, manifest_json, open_db,
+                     skipped_files, source_records)
 
 class Articles(Mapping):
     """Article records {id, source, title} by article id, read from SQLite when asked (a large
     archive's articles are not all held in memory)."""
 
-    def __init__(self, build: "Build"):
+    def __init__(self, build: "Snapshot"):
         self._build = build
         self._get = lru_cache(maxsize=65_536)(self._fetch)
 
@@ -142,7 +54,7 @@ class Articles(Mapping):
             "SELECT id, source, title FROM articles ORDER BY ord")]
 
 
-class Build(BuildReuse):
+class Snapshot:
     """One opened, immutable build. Thread-safe: each thread gets its own SQLite connection."""
 
     def __init__(self, index_dir: Path, model_name: str, dim: int, for_reuse: bool = False):
@@ -151,15 +63,16 @@ class Build(BuildReuse):
         self.index_dir = Path(index_dir)
         self.path = current_build_dir(index_dir)
         self.name = self.path.name
-        self.manifest = _manifest_json(self.path)
+        self.manifest = manifest_json(self.path)
         check_manifest(self.manifest, self.index_dir, model_name, dim,
                        REUSABLE_FORMATS if for_reuse else (FORMAT_VERSION,))
         self._check_files()
         self._local = threading.local()
-        _connect(self.path / "meta.sqlite", self.index_dir).close()
-        plan = self.manifest.get("faiss") if isinstance(self.manifest.get("faiss"), dict) else {}
-        self.faiss = self._load("vectors.faiss", lambda p: vector_store.open_index(p, plan))
-        self.sentence_vectors = self._load("sentences.npy", lambda p: vector_store.open_sentences(
+        open_db(self.path / "meta.sqlite", self.index_dir).close()
+        faiss_plan = self.manifest.get("faiss")
+        plan: dict = faiss_plan if isinstance(faiss_plan, dict) else {}
+        self.dense = self._load("vectors.faiss", lambda p: dense.FaissIndex.open(p, plan))
+        self.sentence_vectors = self._load("sentences.npy", lambda p: dense.open_sentences(
             p.parent, self.manifest.get("sentence_vectors", "float16")))
         self.rows = self._load("rows.npy", lambda p: np.load(p, mmap_mode="r"))
         self.section_lexical = self.idf = self._chunk_lexical = None
@@ -170,7 +83,7 @@ class Build(BuildReuse):
                 self._load(f"lexical/{name}.npy", lambda p: np.load(p, mmap_mode="r"),
                            "the lexical index") for name in ("chunk_df", "doclen"))
         self._check_counts(dim)
-        if lexical_files:
+        if self.section_lexical is not None:
             self.idf = lexical.Idf(self.section_lexical.vocab_dict, self._chunk_df, self.n_chunks)
 
     @property
@@ -178,7 +91,7 @@ class Build(BuildReuse):
         """BM25 over the chunks themselves, for the non-default Fusion(lexical_level="chunk")
         (tuning): built in memory from the stored text on first use."""
         if self._chunk_lexical is None:
-            self._chunk_lexical = lexical.build_index(self.chunk_texts())
+            self._chunk_lexical = lexical.build_index(reuse.chunk_texts(self))
         return self._chunk_lexical
 
     @lexical.setter
@@ -203,7 +116,7 @@ class Build(BuildReuse):
         rows, sv = self.rows, self.sentence_vectors
         if rows.ndim != 2 or rows.shape != (n_chunks, 5):
             raise IndexMismatch(self.index_dir, "rows.npy and the database disagree")
-        if n_chunks != self.faiss.ntotal:
+        if n_chunks != self.dense.count:
             raise IndexMismatch(self.index_dir, "vectors and database disagree")
         lex = self.section_lexical
         if lex is not None and (not n_sections == lex.scores["num_docs"] == len(self._doclen)
@@ -240,7 +153,7 @@ class Build(BuildReuse):
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path / "meta.sqlite", self.index_dir)
+            conn = open_db(self.path / "meta.sqlite", self.index_dir)
             self._local.conn = conn
         return conn
 
@@ -264,10 +177,10 @@ class Build(BuildReuse):
         return np.unique(np.asarray(rows, dtype=np.int64))
 
     def sources(self) -> dict[str, str]:
-        return _records(self.db)[0]
+        return source_records(self.db)[0]
 
     def skipped(self) -> list[dict]:
-        return _skipped(self.db)
+        return skipped_files(self.db)
 
     def chunks(self, rows: Iterable[int]) -> dict[int, tuple[Chunk, dict, tuple[int, int]]]:
         """Chunks by FAISS row, with their article record and sentence rows."""
@@ -280,7 +193,7 @@ class Build(BuildReuse):
             f"c.sent_lo, c.sent_hi, s.text, s.heading_path FROM chunk_rows c "
             f"JOIN sections s ON s.id = c.section_id WHERE c.row IN ({marks})", rows).fetchall()
         wanted = [i for r in fetched for i in range(r[8], r[9])]  # by primary key, not a scan
-        sents = {}
+        sents: dict[int, tuple[int, int]] = {}
         for i in range(0, len(wanted), 900):
             part = wanted[i:i + 900]
             sents.update((r, (s, e)) for r, s, e in self.db.execute(

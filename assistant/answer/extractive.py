@@ -9,14 +9,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import lexical
-from .records import Answer, Citation, Passage
+from ..index import lexical
+from ..records import Answer, Citation, Passage
+from ..text import tokenize
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|" \
     r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|half"
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
 _RE_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
-_RE_DATE = re.compile(rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\bcentur(y|ies)\b|\b\d+(st|nd|rd|th)\b",
+_RE_DATE = re.compile(rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS})\b|\bcentur(y|ies)\b"
+                      rf"|\b\d+(st|nd|rd|th)\b",
                       re.I)
 _RE_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z'’.-]+")
 
@@ -28,7 +30,8 @@ def answer_type(question: str) -> str | None:
                 r"^(what|which) (percentage|percent|number|amount|proportion|fraction)", q) or \
             re.search(r"\bhow (many|much)\b", q):
         return "number"
-    if re.match(r"^(when|(in |during |by )?(what|which) (year|date|month|decade|century|day|period|time))",
+    if re.match(r"^(when|(in |during |by )?(what|which) "
+                r"(year|date|month|decade|century|day|period|time))",
                 q) or re.search(r"\bwhat year\b|\bwhen did\b|\bwhen was\b|\bwhen were\b", q):
         return "date"
     if re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(who|whom)\b", q):
@@ -65,14 +68,16 @@ class AnswerSettings:
     w_window: float = 0.0  # ... by the sentence and both neighbours
     w_passage: float = 0.2
     w_type: float = 0.1
-    keep_ratio: float = 0.7  # a further sentence must score at least this share of the best (tuned on the fitting half)
+    # A further sentence must score at least this share of the best (tuned on the fitting half).
+    keep_ratio: float = 0.7
     duplicate_cos: float = 0.9
     # Logistic abstention model over `features()`: intercept first.
     coef: tuple[float, ...] = (-6.131, 0.219, 5.564, 1.465, 1.153, -0.825, 0.671, 0.398)
     threshold: float = 0.2463  # at or above: a confident answer
     # At or above (and below `threshold`): the best sentences, marked as possibly answering.
     # Below: no clear answer, the closest passages are listed. Chosen on the fitting half by
-    # evaluation.possible_threshold (results/squad.json "fitted"; tests/test_tuned.py checks).
+    # assistant.eval.squad.possible_threshold (results/squad.json "fitted"; tests/test_tuned.py
+    # checks).
     possible_threshold: float = 0.1381
 
 
@@ -109,7 +114,7 @@ def _coverage(q_terms: dict[str, float], tokens: set[str]) -> float:
 def question_terms(question: str, idf: lexical.Idf) -> tuple[dict[str, float], float]:
     """Stemmed content words of the question with idf weights, and the share of idf mass of
     words the corpus never uses (a strong sign the question is off-corpus)."""
-    toks = lexical.tokenize([question], query=True)[0]
+    toks = tokenize([question], query=True)[0]
     max_idf = idf.max
     weights = {}
     unknown = 0.0
@@ -141,7 +146,7 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
         for k, ((a, b), vec) in enumerate(zip(p.chunk.sentences, vecs)):
             texts.append(p.chunk.text[a - p.chunk.start: b - p.chunk.start])
             metas.append((rank, p, k, a, b, vec))
-    token_sets = [set(t) for t in lexical.tokenize(texts)] if texts else []
+    token_sets = [set(t) for t in tokenize(texts)] if texts else []
     out = []
     seen = set()
     for i, (text, toks, (rank, p, k, a, b, vec)) in enumerate(zip(texts, token_sets, metas)):
@@ -164,15 +169,16 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
                              with_prev=with_prev, window=window,
                              passage_share=p.score / best_fused))
     out.sort(key=lambda c: -c.score)
-    top_tokens = set(lexical.tokenize([top[0].chunk.text])[0]) | \
-        set(lexical.tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])
+    top_tokens = set(tokenize([top[0].chunk.text])[0]) | \
+        set(tokenize([top[0].article_title, *top[0].chunk.heading_path])[0])
     max_idf = max(q_terms.values(), default=1.0) or 1.0
     missing = [w for t, w in q_terms.items() if t not in top_tokens]
     feats = {
         "top_dense": max(p.dense for p in top),
         "best_sentence_dense": max((c.dense for c in out), default=0.0),
         "best_sentence_overlap": out[0].overlap if out else 0.0,
-        "type_found": 1.0 if (kind is None or any(c.typed and c.overlap > 0 for c in out[:5])) else 0.0,
+        "type_found": 1.0 if (kind is None
+                              or any(c.typed and c.overlap > 0 for c in out[:5])) else 0.0,
         "unknown_terms": unknown,
         # How much of the question the best passage covers, and the rarest word it lacks
         # (relative to the rarest word of the question): questions about something else.
@@ -189,7 +195,7 @@ NO_CLEAR_ANSWER = ("No passage clearly answers this question. The closest passag
 POSSIBLE_LABEL = "This may answer your question (low confidence): check the cited passage."
 
 
-def tier_of(conf: float, s: "AnswerSettings") -> str:
+def tier_of(conf: float, s: AnswerSettings) -> str:
     if conf >= s.threshold:
         return "answer"
     if conf >= s.possible_threshold:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
-
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,7 +33,7 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _stemmer():
-    from ..lexical import _stemmer as stemmer
+    from ...text import stemmer
 
     return stemmer()
 
@@ -82,12 +80,9 @@ _PREPS = {"in", "on", "at", "by", "from", "as", "with", "to", "for", "into", "du
 
 @lru_cache(maxsize=1)
 def _function_words() -> frozenset[str]:
-    try:
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
+    from ...text import STOPWORDS_EN_PLUS
 
-        return frozenset(_LEADING | {w for w in STOPWORDS_EN_PLUS if "'" not in w})
-    except ImportError:  # pragma: no cover - bm25s is a dependency
-        return frozenset(_LEADING)
+    return frozenset(_LEADING | {w for w in STOPWORDS_EN_PLUS if "'" not in w})
 
 
 _WORD = re.compile(r"[^\W\d_][\w'\-.]*[^\W_]|[^\W\d_]", re.U)
@@ -165,9 +160,7 @@ def _common_opener(word: str, rest: str) -> bool:
         return False
     if word.endswith(_ADVERB_ENDINGS) and len(word) >= 6:
         return True
-    if len(word) >= 5 and word.endswith(("ed", "ing")) and nxt_word in _PREPS:
-        return True
-    return False
+    return bool(len(word) >= 5 and word.endswith(("ed", "ing")) and nxt_word in _PREPS)
 
 
 def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:

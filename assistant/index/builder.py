@@ -10,27 +10,28 @@ from typing import Callable
 
 import numpy as np
 
-from . import lexical, store
-from .chunking import chunk_article, embed_prefix
-from .config import Settings
-from .embedding import Embedder
-from .errors import AssistantError, EmptyCorpus, UnreadableSource
-from .build_support import (BuildReport, _stderr, build_lock, file_sig,  # noqa: F401
-                            same_stat, scan_corpus, stat_trusted_before)
-from .loaders import load_article, sha256_file
-from .records import Article, Chunk
+from . import format, layout, lexical, reuse, snapshot, writer
+from ..chunking import chunk_article
+from ..text import embed_prefix
+from ..config import Settings
+from ..embedding import Embedder, Encoder
+from ..errors import AssistantError, EmptyCorpus, UnreadableSource
+from .scan import (BuildReport, _stderr, build_lock, file_sig, same_stat, scan_corpus,
+                   stat_trusted_before)
+from ..loaders import load_article, sha256_file, suffixes_text
+from ..records import Article, Chunk
 
 SPLITTER = "blingfire-per-line"
 
 
-def settings_fingerprint(settings: Settings, embedder: Embedder) -> dict:
+def settings_fingerprint(settings: Settings, embedder: Encoder) -> dict:
     return {"model": {"name": embedder.name, "dim": embedder.dim},
             "chunking": {"chunk_tokens": settings.chunk_tokens, "overlap_sentences": 1,
                          "splitter": SPLITTER},
             "lexical": lexical.BM25_PARAMS}
 
 
-def build(settings: Settings, full: bool = False, embedder: Embedder | None = None,
+def build(settings: Settings, full: bool = False, embedder: Encoder | None = None,
           log: Callable[[str], None] = _stderr, progress: bool | None = None,
           on_progress: Callable[[int, int], None] | None = None) -> BuildReport:
     """Build or update the index. `on_progress(done, total)` follows the embedding."""
@@ -44,7 +45,7 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
         # Leftovers of builds that were killed (their *.partial folders) go first, also when
         # this build turns out to have nothing to do. The lock is ours: no other build is
         # writing into this index.
-        store.collect_garbage(index_dir, settings.keep_builds, exclusive=True)
+        layout.collect_garbage(index_dir, settings.keep_builds, exclusive=True)
         with _previous(index_dir, embedder, fingerprint, log, full) as old:
             plan = _Plan(old)
             files, skipped = scan_corpus(corpus_dir)
@@ -83,7 +84,7 @@ def build(settings: Settings, full: bool = False, embedder: Embedder | None = No
             report.removed_files = len(set(plan.old_files) - set(plan.sources))
             report.skipped = skipped
             if not plan.sources:
-                raise EmptyCorpus(corpus_dir, len(skipped))
+                raise EmptyCorpus(corpus_dir, len(skipped), suffixes_text())
             if not full and plan.up_to_date(skipped, fingerprint):
                 report.up_to_date = True
                 _count(report, old.manifest.get("counts", {}))
@@ -100,9 +101,9 @@ class _Plan:
     """What the next build consists of: articles kept whole from the previous build (same file,
     same sha256) and new or changed articles, with the files they came from."""
 
-    def __init__(self, old: "store.Build | None"):
+    def __init__(self, old: "snapshot.Snapshot | None"):
         self.old = old
-        self.old_files = old.file_records() if old is not None else {}
+        self.old_files = reuse.file_records(old) if old is not None else {}
         self.keep: list[str] = []  # article ids in the previous build
         self.articles: list[Article] = []
         self.chunks: list[list[Chunk]] = []
@@ -142,7 +143,7 @@ class _Plan:
         old = self.old
         if old is None or self.articles or len(self.keep) != len(self.old_files) or self.stats:
             return False  # (touched files: a new build records their times, not to read them again)
-        return (old.manifest.get("format_version") == store.FORMAT_VERSION
+        return (old.manifest.get("format_version") == format.FORMAT_VERSION
                 and {(s["source"], s["reason"]) for s in old.skipped()}
                 == {(s["source"], s["reason"]) for s in skipped}
                 and all(old.manifest.get(k) == v for k, v in fingerprint.items()))
@@ -153,16 +154,16 @@ class _Plan:
         if self.old is None:
             return {}
         ids = [self.old_files[a.source][0] for a in self.articles if a.source in self.old_files]
-        return self.old.vectors_of(ids)
+        return reuse.vectors_of(self.old, ids)
 
 
 @contextmanager
-def _previous(index_dir: Path, embedder: Embedder, fingerprint: dict, log, full: bool):
+def _previous(index_dir: Path, embedder: Encoder, fingerprint: dict, log, full: bool):
     """The current build, opened to copy from, when its vectors can be reused; else None."""
     old = None
-    if not full and store.current_name(index_dir):
+    if not full and layout.current_name(index_dir):
         try:
-            old = store.Build(index_dir, embedder.name, embedder.dim, for_reuse=True)
+            old = snapshot.Snapshot(index_dir, embedder.name, embedder.dim, for_reuse=True)
             if not _vectors_reusable(old.manifest, fingerprint):
                 log("model or chunking changed since the last build: rebuilding everything")
                 old.close()
@@ -181,7 +182,7 @@ def _vectors_reusable(old_manifest: dict, fingerprint: dict) -> bool:
     return all(old_manifest.get(k) == fingerprint[k] for k in ("model", "chunking"))
 
 
-def build_articles(articles: list[Article], settings: Settings, embedder: Embedder | None = None,
+def build_articles(articles: list[Article], settings: Settings, embedder: Encoder | None = None,
                    progress: bool | None = None) -> BuildReport:
     """Index ready-made articles (evaluation sets) into settings.index_dir, reusing the vectors
     of chunks the current build there already has."""
@@ -235,7 +236,7 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
     report.lexical_seconds = time.perf_counter() - tl
     # The precision the vectors were computed in. Vectors of either precision agree (cosine
     # >= 0.9999), so a change of precision reuses what is there and only says so here.
-    precision = getattr(embedder, "precision", "fp32")
+    precision = embedder.precision
     reused_precision = plan.old.manifest.get("precision", "fp32") if plan.old else precision
     if (plan.keep or len(todo) < len(flat)) and reused_precision != precision:
         precision = reused_precision if not todo else "mixed (bf16 and fp32)"
@@ -246,13 +247,13 @@ def _write_new_build(settings, embedder, fingerprint, plan: _Plan, skipped, repo
         "corpus_dir": str(Path(settings.corpus_dir)),
         "scan_started_ns": plan.scan_started_ns,
     }
-    tmp = store.new_build_dir(index_dir)
+    tmp = layout.new_build_dir(index_dir)
     tw = time.perf_counter()
     try:
-        content = store.BuildContent(plan.articles, plan.chunks, vectors, sent_vecs, skipped,
+        content = writer.BuildContent(plan.articles, plan.chunks, vectors, sent_vecs, skipped,
                                      plan.old, plan.keep, plan.stats)
-        store.write_build(tmp, content, manifest, lex)
-        report.build_dir = store.publish(index_dir, tmp, settings.keep_builds)
+        writer.write_build(tmp, content, manifest, lex)
+        report.build_dir = layout.publish(index_dir, tmp, settings.keep_builds)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -266,16 +267,16 @@ def _lexical_index(plan: _Plan, flat: list[tuple[Article, Chunk]]) -> lexical.Le
     (only new and removed text is tokenized), else from the kept articles' text."""
     old, keep = plan.old, set(plan.keep)
     try:
-        postings = old.lexical_postings() if old is not None else None
+        postings = reuse.lexical_postings(old) if old is not None else None
     except AssistantError:  # damaged: the kept articles' text is still there
         postings = None
     if postings is not None:
         removed = {r[0] for r in plan.old_files.values()} - keep
-        lex = lexical.LexicalIndex(postings, old.section_mask(keep), old.chunk_texts(removed))
+        lex = lexical.LexicalIndex(postings, reuse.section_mask(old, keep), reuse.chunk_texts(old, removed))
     else:
         lex = lexical.LexicalIndex()
         if keep:
-            kept_chunks, kept_sections = old.lexical_texts(keep)
+            kept_chunks, kept_sections = reuse.lexical_texts(old, keep)
             lex.add_sections(kept_sections)
             lex.add_chunks(kept_chunks)
     lex.add_sections([embed_prefix(a.title, s.heading_path) + s.text

@@ -8,11 +8,11 @@ file added, removed or renamed changes its folder's modification time, so those 
 once) and redoes the full walk at most every `interval` seconds (so a file edited in place is seen
 within that time).
 
-A large corpus takes seconds to walk (seconds for a few hundred thousand files), which must neither hold
-up a page nor take a core: after the first walk, a walk longer than INLINE_SECONDS runs in a
-background thread while pages get the last digest, and the full walk is repeated at most every
-WALK_SHARE_INVERSE times its own duration (so it costs at most a thirtieth of a core; an edit in
-place in such a corpus is seen within a few minutes, additions and removals at once).
+A large corpus takes seconds to walk (seconds for a few hundred thousand files), which must
+neither hold up a page nor take a core: after the first walk, a walk longer than INLINE_SECONDS
+runs in a background thread while pages get the last digest, and the full walk is repeated at
+most every WALK_SHARE_INVERSE times its own duration (so it costs at most a thirtieth of a core;
+an edit in place in such a corpus is seen within a few minutes, additions and removals at once).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class CorpusWatch:
         """The fingerprint of the corpus (the same files a build reads, with their sizes and
         times; nothing is read), the folders seen, and the files as compact (name, size, mtime,
         ctime) tuples for the out-of-date check."""
-        from .build_support import scan_corpus_stats
+        from ..index.scan import scan_corpus_stats
 
         if not self.root.is_dir():
             return "", {}, []
