@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -206,6 +207,63 @@ def sidebar_account(access: auth.Access) -> None:
         else:
             st.caption("Sign-in is not configured: anyone who can open this page can use the "
                        "assistant.")
+
+
+# ------------------------------------------------------------------------------ API tokens
+
+def sidebar_api_tokens(access: auth.Access, settings: Settings) -> None:
+    """Personal tokens for the HTTP API (README, HTTP API), for a signed-in user: made here,
+    shown once, revoked here; an admin (ASSISTANT_ADMINS or [assistant] admins) sees and
+    revokes everyone's. The rules are in assistant/api/tokens.py; this only draws them."""
+    if access.user is None:
+        return
+    from assistant.api import tokens as api_tokens
+    from assistant.api.settings import read_admins
+
+    user = access.user.label
+    store = api_tokens.FileTokenStore.in_data_dir(settings.data_dir)
+    state = st.session_state
+    try:
+        admin = user in read_admins(os.environ, read_secrets())
+    except AssistantError:
+        admin = False
+
+    def create() -> None:
+        try:
+            state.api_token_new = store.create(user, state.get("api_token_name") or "")[0]
+        except (AssistantError, OSError) as exc:
+            state.api_token_error = str(exc)
+        state.api_token_name = ""
+
+    def revoke(token_id: str) -> None:
+        try:
+            api_tokens.revoke_as(store, token_id, user, admin)
+        except KeyError:
+            state.api_token_error = f"No token {token_id} of yours to revoke."
+        except (AssistantError, OSError) as exc:
+            state.api_token_error = str(exc)
+
+    with st.sidebar.expander("API tokens", icon=":material/key:"):
+        if error := state.pop("api_token_error", None):
+            st.error(ui.message_markdown(error))
+        if new := state.pop("api_token_new", None):  # shown this once: only its hash is kept
+            st.success("Your new token. Copy it now: it will not be shown again.")
+            st.code(new, language=None)
+        st.text_input("Name", key="api_token_name", placeholder="e.g. Slack bot", max_chars=80)
+        st.button("Create a token", key="api_token_create", on_click=create,
+                  icon=":material/add:")
+        try:
+            rows = [t for t in api_tokens.visible_tokens(store, user, admin) if t.active]
+        except AssistantError as exc:
+            st.error(ui.message_markdown(exc))
+            return
+        st.caption("Everyone's active tokens (you are an admin):" if admin else
+                   ("Your active tokens:" if rows else "You have no active token."))
+        for t in rows:
+            owner = "" if t.user == user else f" · {t.user}"
+            st.caption(ui.escape_markdown(f"{t.name} · {t.id} · {t.created[:10]}{owner}"))
+            st.button("Revoke", key=f"api_token_revoke_{t.id}", on_click=revoke, args=(t.id,),
+                      icon=":material/block:")
 
 
 # ------------------------------------------------------------------------------ article view
@@ -566,6 +624,7 @@ def main() -> None:
         with top:
             sidebar(assistant, settings)
     sidebar_account(access)
+    sidebar_api_tokens(access, settings)
     state.full_run = False
 
 

@@ -1,5 +1,5 @@
-"""Command line: `assistant build | ask | eval | status | check-auth`. Parses input, calls the
-library, prints."""
+"""Command line: `assistant build | ask | eval | status | check-auth | serve | token`. Parses
+input, calls the library, prints."""
 
 from __future__ import annotations
 
@@ -91,6 +91,9 @@ def main(argv=None) -> int:
     from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
 
     cli_query.register(sub)
+    from .api import commands as api_commands  # serve, token (FastAPI only once serving)
+
+    api_commands.register(sub)
 
     args = parser.parse_args(argv)
     # Nothing reaches the terminal raw: article text, file names and model output may hold
