@@ -310,7 +310,8 @@ def sidebar(assistant, settings: Settings) -> None:
                        "articles.")
         st.caption(f"Endpoint: {ui.escape_markdown(settings.llm_url)}"
                    + (f" · model {ui.escape_markdown(settings.llm_model)}"
-                      if settings.llm_model else ""))
+                      if settings.llm_model else "")
+                   + f" · checked by {ui.VERIFY_MODE_LABELS[settings.llm_verify]}")
 
 
 def default_k(settings: Settings) -> int:
@@ -390,7 +391,9 @@ def render_answer(msg: dict) -> None:
     notes = []
     if msg.get("filtered"):
         notes.append(f"searched {msg['filtered']} chosen article(s)")
-    if answer.mode == "llm":
+    if answer.mode == "llm" and answer.abstained:  # the model read the passages and declined
+        notes.append(f"read by {(answer.llm or {}).get('model') or 'the language model'}")
+    elif answer.mode == "llm":
         notes.append(f"written by {(answer.llm or {}).get('model') or 'the language model'}, "
                      "every sentence checked against the passage it cites")
     elif not answer.abstained:

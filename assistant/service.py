@@ -187,11 +187,19 @@ class Assistant:
             reader = self.reader()
             model = reader.model
         except llm.LLMUnavailable as exc:
-            reading = llm.Reading(fallback=str(exc).rstrip("."))
+            reading = llm.Reading(fallback=str(exc).rstrip("."),
+                                  verify_mode=self.settings.llm_verify)
             return llm.compose(extractive.question, reading, (), self.settings.llm_model,
                                extractive)
         passages = extractive.passages[: reader.settings.passages]
-        reading = llm.read(reader, extractive.question, passages, self.encode, previous, on_text)
+        if self.settings.llm_verify == "model":
+            from .llm_judge import read_checked
+
+            reading = read_checked(reader, extractive.question, passages, self.encode, previous,
+                                   on_text)
+        else:
+            reading = llm.read(reader, extractive.question, passages, self.encode, previous,
+                               on_text)
         return llm.compose(extractive.question, reading, passages, model, extractive)
 
     def retrieve_passages(self, question: str, history: Sequence = (), k: int | None = None,

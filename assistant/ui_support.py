@@ -22,6 +22,8 @@ from typing import Iterable, Sequence
 from .records import Answer, ArticleInfo, Citation, Passage
 
 MARKER = re.compile(r"\[(\d+)\]")
+# How the LLM reader's sentences are checked (ASSISTANT_LLM_VERIFY), as the sidebar says it.
+VERIFY_MODE_LABELS = {"rules": "the verifier's rules", "model": "the rules' gates and the model"}
 
 
 # ------------------------------------------------------------------------------ escaping
