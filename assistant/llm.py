@@ -175,7 +175,7 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
         nonlocal judged
         claims = verify.split_claims("".join(parts))
         for claim in claims[judged:upto]:
-            v = verify.verify(_with_markers(claim), texts, encode, spans, settings)
+            v = verify.verify(_with_markers(claim), texts, encode, spans, settings, question)
             streamed.append(v)
             if v.kept:
                 reading.shown.append(_render(v.kept[0]))
@@ -205,7 +205,8 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
             dropped=[d for v in streamed for d in v.dropped], declined=False,
             removed_citations=[r for v in streamed for r in v.removed_citations])
     else:
-        reading.verification = verify.verify(reading.raw, texts, encode, spans, settings)
+        reading.verification = verify.verify(reading.raw, texts, encode, spans, settings,
+                                             question)
     reading.seconds = time.perf_counter() - t0
     v = reading.verification
     if v.declined:

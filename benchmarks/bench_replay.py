@@ -178,9 +178,12 @@ def main(argv: list[str] | None = None) -> None:
     base = Settings()
     embedder = Embedder.from_settings(base)
     replayer = Replayer({})
+    def shown_path(f: str) -> str:
+        p = Path(f).resolve()
+        return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else f
+
     result = {"command": "python -m benchmarks.bench_llm " + " ".join(
-        f"--replay {Path(f).relative_to(ROOT) if Path(f).resolve().is_relative_to(ROOT) else f}"
-        for f in args.replay), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        f"--replay {shown_path(f)}" for f in args.replay), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "verify": base.llm_verify, "sets": {}}
     with ScriptedServer(replayer) as server:
         for f in args.replay:

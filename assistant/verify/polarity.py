@@ -50,6 +50,7 @@ easy easier easiest simple simpler | hard harder hardest difficult
 possible likely able | impossible unlikely unable
 majority most | minority
 above | below
+up | down
 profit profits profitable | losses unprofitable
 include included includes including | exclude excluded excludes excluding
 open opened | closed close shut
@@ -112,8 +113,18 @@ def _content(text: str) -> frozenset[str]:
     return frozenset(w for w in stems if w not in sides)  # aligned by what they talk about
 
 
-def _compare(c: str, s: str) -> str:
+# Words that carry a negation without "not": a claim using them may drop the passage's "not"
+# ("lack" for "do not have", "only limited" for "will not be enough").
+_IMPLICIT = frozenset("lack lacks lacked lacking fail fails failed unable only limited absence "
+                      "absent avoid avoided prevent prevented insufficient few rarely instead "
+                      "stop stopped refuse refused short".split())
+
+
+def _compare(c: str, s: str, negation: bool = True) -> str:
     flip = (negations(c) - negations(s)) % 2 == 1
+    if flip and negations(c) < negations(s) and (
+            not negation or _IMPLICIT & set(re.findall(r"[a-z]+", c.lower()))):
+        flip = False
     cs, ss = stance(c), stance(s)
     conflicts = [pair for pair, sides in cs.items()
                  if len(sides) == 1 and len(ss.get(pair, ())) == 1 and sides != ss[pair]]
@@ -125,20 +136,22 @@ def _compare(c: str, s: str) -> str:
     return ""
 
 
-def reversed_of(claim: str, span: str) -> str:
+def reversed_of(claim: str, span: str, negation: bool = True) -> str:
     """"" when the claim keeps the span's polarity; else a short reason. Each clause of the
     claim is compared with the clause of the span that shares most of its content words (at
     least two): a negation in an unrelated clause of the span says nothing about it."""
     span_clauses = [(x, _content(x)) for x in _clauses(span)]
-    aligned = False
     for c in _clauses(claim):
         words = _content(c)
-        if not words or not span_clauses:
+        polar = bool(stance(c) or negations(c))
+        best, shared = max(((x, len(words & w)) for x, w in span_clauses),
+                           key=lambda t: t[1], default=("", 0))
+        if words and shared >= min(2, len(words)) and (polar or negations(best)):
+            why = _compare(c, best, negation)
+        elif polar:  # no clause of the span to align with: the span as a whole
+            why = _compare(c, span, negation=False)
+        else:
             continue
-        best, shared = max(((x, len(words & w)) for x, w in span_clauses), key=lambda t: t[1])
-        if shared >= min(2, len(words)):
-            aligned = True
-            why = _compare(c, best)
-            if why:
-                return why
-    return "" if aligned else _compare(claim, span)
+        if why:
+            return why
+    return ""

@@ -78,7 +78,7 @@ captain commander chairman chairwoman chair coach manager striker midfielder def
 # Adverb endings; names that end in -ly mostly do not end like these ("Italy", "Beverly", "Kelly").
 _ADVERB_ENDINGS = ("ally", "ously", "ively", "ately", "edly", "ingly", "ently", "antly", "ibly",
                    "ably", "fully", "lessly", "ctly", "ghly", "stly", "rtly", "arly", "etly",
-                   "ntly", "tly", "mply", "ily")
+                   "ntly", "tly", "mply", "ily", "dly", "rly", "gly", "sly")
 _ADJECTIVE_ENDINGS = ("ent", "ant", "ous", "ive", "ful", "less", "able", "ible", "ical", "ial",
                       "ary", "ern", "ese")
 _PREPS = {"in", "on", "at", "by", "from", "as", "with", "to", "for", "into", "during", "after",
