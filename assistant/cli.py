@@ -1,4 +1,5 @@
-"""Command line: `assistant build | ask | eval | status`. Parses input, calls the library, prints."""
+"""Command line: `assistant build | ask | eval | status | check-auth`. Parses input, calls the
+library, prints."""
 
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_check_auth(args) -> int:
+    from .ui.auth import check
+
+    return check(args.host, args.secrets)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +80,13 @@ def main(argv=None) -> int:
     p.add_argument("--corpus")
     p.add_argument("--index")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check-auth", help="check the sign-in settings before serving the app: "
+                                          "exit 2 with one line why when it must not start")
+    p.add_argument("--host", default="localhost", help="the address the app will bind to")
+    p.add_argument("--secrets", action="append", type=Path,
+                   help="a secrets.toml file (repeatable; default: Streamlit's locations)")
+    p.set_defaults(func=cmd_check_auth)
 
     from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
 

@@ -27,7 +27,6 @@ import json
 import re
 import shutil
 import time
-from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.common import ROOT, data_path, save_result
@@ -85,7 +84,7 @@ class Replayer:
 
 
 def shown_sentence(sentence: str, answer) -> bool:
-    from assistant import verify
+    from assistant.answer import verify
 
     if answer.mode != "llm" or answer.abstained:
         return False
@@ -170,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
     from devtools.llm_servers import ScriptedServer
 

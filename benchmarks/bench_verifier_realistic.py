@@ -89,7 +89,7 @@ class CachedEncoder:
 
 
 def shown(sentence: str, prompt: dict, encode, settings=None) -> tuple[bool, str]:
-    from assistant import verify
+    from assistant.answer import verify
 
     passages = [p["text"] for p in prompt["passages"]]
     kwargs = {"settings": settings} if settings is not None else {}
@@ -153,7 +153,7 @@ def main() -> None:
 
         encode.cache = pickle.loads(Path(args.cache).read_bytes())
     t = time.perf_counter()
-    from assistant import verify
+    from assistant.answer import verify
 
     settings = None
     if args.sim is not None or args.overlap is not None:

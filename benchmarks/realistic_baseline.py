@@ -27,7 +27,7 @@ def shown_sentences(verification) -> set[str]:
 
 def bare(sentence: str) -> str:
     """The sentence as `split_claims` reports it: without its markers."""
-    from assistant.verify import split_claims
+    from assistant.answer.verify import split_claims
 
     claims = split_claims(sentence)
     return " ".join(claims[0].text.split()) if claims else sentence
@@ -37,7 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", choices=["seed", "bbc", "squad"])
     args = ap.parse_args()
-    from assistant import verify
+    from assistant.answer import verify
     from assistant.embedding import Embedder
 
     embedder = Embedder()

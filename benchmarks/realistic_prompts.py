@@ -45,10 +45,10 @@ def main() -> None:
     ap = parser(work="/tmp/assistant-realistic")
     ap.add_argument("--set", required=True, choices=sorted(SETS))
     args = ap.parse_args()
-    from assistant import llm
+    from assistant.answer import llm
     from assistant.config import Settings
     from assistant.eval.questions import parse_question_file
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     work = Path(args.work)
@@ -59,19 +59,25 @@ def main() -> None:
         shutil.copytree(ROOT / "corpus", corpus)
     else:
         corpus = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
-    settings = Settings().replace(corpus_dir=corpus, index_dir=work / f"{args.set}-index")
+    settings = Settings().replace(corpus_dir=corpus, index_dir=work / f"{args.set}-index",
+                                  llm_url="http://recorder.invalid/v1")
     build(settings, log=print, progress=False)
     assistant = Assistant.open(settings=settings)
-    reader = RecordingReader(llm.LLMSettings(url="http://recorder.invalid/v1"))
-    assistant._reader = reader  # the product's own ask path, minus the network
-
+    # The product's own ask path, minus the network: the reader it makes records and declines,
+    # and the passages handed to `llm.read` are kept.
+    readers: list[RecordingReader] = []
     seen: dict[str, list] = {}
     original_read = llm.read
+
+    def make_reader(reader_settings):
+        readers.append(RecordingReader(reader_settings))
+        return readers[-1]
 
     def recording_read(reader_, question, passages, *a, **kw):
         seen["passages"] = list(passages)
         return original_read(reader_, question, passages, *a, **kw)
 
+    llm.Reader = make_reader
     llm.read = recording_read
     OUT.mkdir(exist_ok=True)
     rows = []
@@ -81,9 +87,11 @@ def main() -> None:
             print(f"{path.name}: {p}")
         for item in items:
             seen.clear()
-            reader.messages = None
+            for reader in readers:
+                reader.messages = None
             assistant.ask(item["question"], history=item["history"], llm=True)
-            if reader.messages is None:
+            sent = [r.messages for r in readers if r.messages is not None]
+            if not sent:
                 print(f"{path.name} line {item['line']}: no prompt was sent (no passages)")
                 continue
             qid = f"{prefix}-{len(rows) + 1:03d}"
@@ -95,7 +103,7 @@ def main() -> None:
                 "id": qid, "set": args.set, "question": item["question"],
                 "history": item["history"], "answerable": item["answerable"],
                 "expected": expected, "question_file": str(path.relative_to(ROOT)),
-                "question_line": item["line"], "messages": reader.messages,
+                "question_line": item["line"], "messages": sent[0],
                 "passages": [{"n": n, "chunk_id": p.chunk.id, "source": p.source,
                               "article": p.article_title, "section": p.section,
                               "text": p.chunk.text.strip()}

@@ -11,10 +11,9 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from devtools.llm_servers import Hang, Reply, ScriptedServer, citing, prompt_passages  # noqa: E402
-
+from assistant.answer.verify.model_check import CHECK_PROMPT, check_messages, parse_verdicts  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
-from assistant.verify.model_check import CHECK_PROMPT, check_messages, parse_verdicts  # noqa: E402
+from devtools.llm_servers import Hang, Reply, ScriptedServer, citing, prompt_passages  # noqa: E402
 
 QUESTION = "Who is in charge of the joint efforts?"
 DEA = "Drug Enforcement Administration"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import verify as V
-from assistant.verify import DEFAULT_VERIFY_SETTINGS, VerifySettings
-from assistant.verify.polarity import negations, reversed_of
-from assistant.verify.words import _names
-from conftest import FakeEmbedder
+from assistant.answer import verify as V
+from assistant.answer.verify import DEFAULT_VERIFY_SETTINGS, VerifySettings
+from assistant.answer.verify.polarity import negations, reversed_of
+from assistant.answer.verify.words import _names
+from devtools.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE = FakeEmbedder()
