@@ -375,7 +375,8 @@ def sidebar(assistant, settings: Settings) -> None:
                        "articles.")
         st.caption(f"Endpoint: {ui.escape_markdown(redact_url(settings.llm_url))}"
                    + (f" · model {ui.escape_markdown(settings.llm_model)}"
-                      if settings.llm_model else ""))
+                      if settings.llm_model else "")
+                   + f" · checked by {ui.VERIFY_MODE_LABELS[settings.llm_verify]}")
 
 
 def default_k(settings: Settings) -> int:
@@ -455,7 +456,10 @@ def render_answer(msg: dict) -> None:
     notes = []
     if msg.get("filtered"):
         notes.append(f"searched {msg['filtered']} chosen article(s)")
-    if answer.mode == "llm":
+    if answer.mode == "llm" and answer.abstained:  # the model read the passages and declined
+        model = (answer.llm or {}).get("model") or "the language model"
+        notes.append(f"read by {ui.escape_markdown(model)}")
+    elif answer.mode == "llm":
         model = (answer.llm or {}).get("model") or "the language model"
         notes.append(f"written by {ui.escape_markdown(model)}, "
                      "every sentence checked against the passage it cites")

@@ -30,6 +30,7 @@ def _env(name: str, default, cast):
 
 
 PRECISIONS = ("auto", "bf16", "fp32")
+LLM_VERIFY_MODES = ("rules", "model")
 
 
 def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -83,6 +84,10 @@ class Settings:
     llm_max_chars: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_CHARS", 4000, int))
     llm_max_sentences: int = field(
         default_factory=lambda: _env("ASSISTANT_LLM_MAX_SENTENCES", 20, int))
+    # How the LLM's sentences are checked: "rules" (the verifier alone) or "model" (its
+    # deterministic gates, then one more request asking the model: assistant/llm_judge.py).
+    llm_verify: str = field(default_factory=lambda: _choice("ASSISTANT_LLM_VERIFY", "rules",
+                                                            LLM_VERIFY_MODES))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 

@@ -430,6 +430,42 @@ def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch
     get_assistant_cache_clear()
 
 
+def test_llm_decline_is_no_clear_answer_with_openable_passages(env, monkeypatch):
+    """The model reads the passages and declines: the page shows the "no clear answer" warning
+    saying the model found no answer in the passages it read (not that the articles lack it),
+    the closest passages each with its button, and no extractive answer; the sidebar says how
+    sentences are checked."""
+    pytest.importorskip("openai")
+    from devtools.llm_servers import Reply, ScriptedServer
+
+    with ScriptedServer(lambda body: Reply("NOT_IN_ARTICLES")) as srv:
+        monkeypatch.setenv("ASSISTANT_LLM_URL", srv.base_url)
+        monkeypatch.setenv("ASSISTANT_LLM_MODEL", "scripted-model")
+        monkeypatch.setenv("ASSISTANT_LLM_VERIFY", "model")
+        get_assistant_cache_clear()
+        at = start_app()
+        side = " ".join(c.value for c in at.sidebar.caption)
+        assert "checked by the rules' gates and the model" in side
+        at = ask(at, "Who will lead the coordinated efforts?")
+        answer = last_answer(at)
+        assert answer.mode == "llm" and answer.tier == "abstain" and answer.llm["declined"]
+        assert len(at.warning) == 1
+        warning = at.warning[0].value
+        assert "language model found no answer in the 5 closest passages" in warning
+        assert "not in the articles" not in warning.lower()
+        bodies = html(at)
+        assert not any('class="aa-cite"' in b for b in bodies)  # no extractive answer
+        near = [b for b in bodies if b.startswith('<div class="aa-src aa-near">')]
+        assert len(near) == len(answer.passages) > 0
+        assert [b.label for b in at.button if b.key.startswith("open-")] == \
+            ["Open in the article"] * len(answer.passages)
+        page = " ".join(b for _, b, _ in rendered_text(at))
+        assert "read by scripted-model" in page and "Showing the extractive answer" not in page
+        at.button(key=next(b.key for b in at.button if b.key.startswith("open-"))).click().run()
+        assert len(dialogs(at)) == 1 and any('id="aa-cited"' in b for b in html(at))
+    get_assistant_cache_clear()
+
+
 def get_assistant_cache_clear() -> None:
     """The app caches its Assistant per index folder across runs; the LLM settings are read
     when it is made."""

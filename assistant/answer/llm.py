@@ -24,6 +24,7 @@ from .. import bounded
 from ..errors import AssistantError
 from ..records import Answer, Citation, Passage
 from ..safe_text import redact_urls
+from . import llm_outcomes as outcomes
 from . import verify
 from .verify.claims import ClaimStream
 
@@ -162,6 +163,11 @@ class Reading:
     verification: verify.Verification | None = None
     fallback: str | None = None  # why the extractive answer is shown instead
     seconds: float = 0.0
+    # How it ended: "answered" (some sentence verified), "declined" (NOT_IN_ARTICLES: abstain),
+    # "unchecked" (it answered but nothing survived verification) or "unavailable" (the
+    # endpoint could not be used: the fallback says why).
+    outcome: str = "unavailable"
+    verify_mode: str = "rules"  # "model": a second request judged what the rules' gates let by
     shown: list[str] = field(default_factory=list)  # verified sentences, in order, with markers
     cut: str = ""  # why the reply was cut short (a cap on its length), or ""
 
@@ -189,7 +195,7 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
             if time.monotonic() > deadline:
                 raise LLMUnavailable(f"the answer was not ready in time (took longer than "
                                      f"{reader.settings.timeout:g} s)")
-            v = verify.verify(_with_markers(claim), texts, encode, spans, settings)
+            v = verify.verify(_with_markers(claim), texts, encode, spans, settings, question)
             streamed.append(v)
             if v.kept:
                 reading.shown.append(_render(v.kept[0]))
@@ -223,7 +229,7 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
             raw = reading.raw
             if reading.cut and len(claims.claims) > cap_sents:
                 raw = "\n".join(_with_markers(c) for c in claims.claims[:cap_sents])
-            reading.verification = verify.verify(raw, texts, encode, spans, settings)
+            reading.verification = verify.verify(raw, texts, encode, spans, settings, question)
     except LLMUnavailable as exc:
         reading.raw = "".join(parts)
         reading.verification = None
@@ -235,12 +241,15 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
     reading.seconds = time.perf_counter() - t0
     v = reading.verification
     if v.declined:
-        reading.fallback = "the language model found no answer in the passages"
+        reading.outcome = "declined"
     elif not reading.raw.strip():
         reading.fallback = "the language model returned no text"
     elif not v.kept:
+        reading.outcome = "unchecked"
         reading.fallback = ("no sentence of the language model's answer is supported by the "
                             "passage it cites")
+    else:
+        reading.outcome = "answered"
     return reading
 
 
@@ -265,14 +274,17 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
     survived, the extractive answer with the reason. Either way `llm` says what happened."""
     v = reading.verification
     dropped = [{"sentence": s, "why": why} for s, why in (v.dropped if v else [])]
-    info = {"model": model, "dropped": dropped, "fallback": reading.fallback}
+    info = {"model": model, "dropped": dropped, "fallback": reading.fallback,
+            "declined": reading.outcome == "declined",
+            "unchecked": reading.outcome == "unchecked", "verify": reading.verify_mode}
     if reading.cut:
         info["cut"] = reading.cut
     timings = {**extractive.timings_ms, "llm": reading.seconds * 1000}
+    if reading.outcome == "declined":  # a capable reader's "no" outweighs extractive confidence
+        return outcomes.declined(extractive, len(passages), info, timings)
     if reading.fallback:  # set by `read` whenever nothing verified survives
-        notice = f"Showing the extractive answer: {reading.fallback}."
-        notice = (extractive.notice + " " if extractive.notice else "") + notice
-        return dataclasses.replace(extractive, notice=notice, llm=info, timings_ms=timings)
+        return outcomes.fallback(extractive, reading.fallback, reading.outcome == "unchecked",
+                                 info, timings)
     numbers: dict[tuple[int, int, int], int] = {}  # (passage, span start, span end) -> [n]
     citations: list[Citation] = []
     sentences = []

@@ -20,6 +20,8 @@ from ..records import Answer, ArticleInfo, Citation, Passage
 from ..safe_text import neutralize_links, strip_controls
 
 MARKER = re.compile(r"\[(\d+)\]")
+# How the LLM reader's sentences are checked (ASSISTANT_LLM_VERIFY), as the sidebar says it.
+VERIFY_MODE_LABELS = {"rules": "the verifier's rules", "model": "the rules' gates and the model"}
 
 
 # ------------------------------------------------------------------------------ escaping

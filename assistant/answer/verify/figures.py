@@ -140,6 +140,9 @@ def _figures(text: str, claim: bool) -> list[_Figure]:
             continue
         if claim and words.lower() in ("one", "hundred", "thousand", "million", "billion"):
             continue  # "one of", "hundreds", "a million": not a figure to hold a sentence to
+        if claim and words.lower() == "two" and re.search(r"\b(?:the|these|those)\s+$",
+                                                          t[max(0, m.start() - 8):m.start()]):
+            continue  # "the two countries": "both", not a count to hold a sentence to
         v = _canon(Decimal(number))
         if m.group("pct"):
             keys = {f"pct:{v}"} if claim else {f"pct:{v}", f"any:{v}"}
