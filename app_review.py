@@ -22,7 +22,15 @@ def review_page(settings: Settings, is_admin: bool) -> None:
     if not is_admin:
         st.error("This page is for administrators.", icon=":material/block:")
         return
-    items, problems = review.read_feedback(settings.data_dir)
+    import workspace_ui as wsui
+    from assistant.workspace import feedback as stored
+
+    ws = wsui.workspace()
+    if ws is None:
+        st.error(ui.message_markdown(st.session_state.get("ws_problem") or
+                                     "The app database cannot be opened."))
+        return
+    items, problems = review.merge_records(stored.list_feedback(ws), "the app database")
     for p in problems[:5]:
         st.warning(ui.message_markdown(p))
     if not items:

@@ -2,9 +2,10 @@
 thumbs-down said was wrong, and turn chosen feedback into an `assistant eval questions` file, so a
 complaint becomes a test case that every later change is measured on.
 
-Feedback lives in data_dir/feedback.jsonl (assistant/ui/feedback.py) until the app database
-(issue 22) lands. The log is append-only: the "What was wrong?" details are their own lines
-({"kind": "detail", "ref": <feedback id>, ...}) merged into the rating they refer to when read."""
+Feedback lives in the app database (assistant/workspace/feedback.py; records as ui/feedback.py
+writes them), or in an older data_dir/feedback.jsonl. Both are append-only: the "What was wrong?"
+details are their own records ({"kind": "detail", "ref": <feedback id>, "rating": "down", ...})
+merged into the rating they refer to when read."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def detail_record(ref: str, reasons: Iterable[str], comment: str = "",
     unknown = [r for r in reasons if r not in REASONS]
     if unknown:
         raise ValueError(f"unknown reason {unknown[0]!r} (known: {', '.join(REASONS)})")
-    return {"kind": "detail", "ref": ref,
+    return {"kind": "detail", "ref": ref, "rating": "down", "question": "",
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "user": user, "reasons": list(reasons), "comment": comment.strip(),
             "expected_source": expected_source or "", "expected_section": expected_section or ""}
@@ -68,34 +69,50 @@ def add_detail(data_dir: Path | str, record: dict) -> Path:
 
 
 def read_feedback(data_dir: Path | str) -> tuple[list[Feedback], list[str]]:
-    """All feedback, newest first, with the details merged; one problem line per bad line."""
+    """The feedback of a feedback.jsonl (before the app database), merged as merge_records."""
     path = Path(data_dir) / FEEDBACK_FILE
-    items: dict[str, Feedback] = {}
-    details: list[dict] = []
-    problems: list[str] = []
     if not path.is_file():
         return [], []
+    records, problems = [], []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise ValueError("not a JSON object")
-                if rec.get("kind") == "detail":
-                    details.append(rec)
-                    continue
-                fid = str(rec.get("id") or f"line-{n}")
-                items[fid] = Feedback(
-                    id=fid, time=str(rec.get("time", "")), user=rec.get("user"),
-                    rating=str(rec["rating"]), question=str(rec["question"]),
-                    answer=str(rec.get("answer", "")), tier=str(rec.get("tier", "")),
-                    citations=list(rec.get("citations") or []),
-                    history=[str(h) for h in rec.get("history") or []])
-            except (ValueError, KeyError, TypeError) as exc:
+            except ValueError as exc:
                 problems.append(f"{path}: line {n}: skipped ({exc})")
-    for d in details:  # a later detail replaces an earlier one
+                continue
+            records.append(rec if not isinstance(rec, dict) or rec.get("id")
+                           else {**rec, "id": f"line-{n}"})
+    items, more = merge_records(records, str(path))
+    return items, problems + more
+
+
+def merge_records(records: Iterable, origin: str = "feedback") -> tuple[list[Feedback], list[str]]:
+    """Feedback records (the app database's, or a feedback.jsonl's lines), newest first, with the
+    "What was wrong?" detail records merged into the rating they refer to (a later detail
+    replaces an earlier one); one problem line per record that cannot be read."""
+    items: dict[str, Feedback] = {}
+    details: list[dict] = []
+    problems: list[str] = []
+    for n, rec in enumerate(records, start=1):
+        try:
+            if not isinstance(rec, dict):
+                raise ValueError("not a JSON object")
+            if rec.get("kind") == "detail":
+                details.append(rec)
+                continue
+            fid = str(rec.get("id") or f"record-{n}")
+            items[fid] = Feedback(
+                id=fid, time=str(rec.get("time", "")), user=rec.get("user"),
+                rating=str(rec["rating"]), question=str(rec["question"]),
+                answer=str(rec.get("answer", "")), tier=str(rec.get("tier", "")),
+                citations=list(rec.get("citations") or []),
+                history=[str(h) for h in rec.get("history") or []])
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{origin}: record {n}: skipped ({exc})")
+    for d in details:
         fb = items.get(str(d.get("ref")))
         if fb is None:
             continue
