@@ -482,8 +482,6 @@ def test_the_api_follows_rebuilds(in_process, embedder, tmp_path, seed_path):
     assert "turquoise" in after["answer"] and after["citations"][0]["source"] == "lighthouse.txt"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 (collections) not landed: once it is, the "
-                   "API passes the token's user to retrieval and this test must pass")
 def test_a_token_gets_nothing_from_a_collection_its_user_may_not_read(in_process, embedder,
                                                                        tmp_path, monkeypatch):
     from assistant.config import Settings
