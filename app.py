@@ -637,7 +637,7 @@ def share_view(settings: Settings, access: auth.Access) -> None:
         assistant = get_assistant(str(settings.index_dir))
     except AssistantError:
         assistant = None  # the snapshot is still shown, without the article viewer
-    wsui.share_page(st.query_params.get("share", ""), assistant, open_article)
+    wsui.share_page(st.query_params.get("share", ""), assistant, open_article, current_scope())
     target = st.session_state.pop("open_target", None)
     if target is not None and assistant is not None:
         show_article(assistant, target)

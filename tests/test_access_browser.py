@@ -237,3 +237,27 @@ def test_chief_sees_all_and_exports_feedback_as_questions(page, site, llm, tmp_p
 
     assert main(["eval", "questions", str(exported), "--index", str(site["index"]),
                  "--no-llm", "--json"]) == 0
+
+
+def test_share_link_of_a_politics_answer_is_withheld_from_bob(browser, page, site):
+    sign_in(page, site, "chief-2")
+    reply = ask(page, QUESTION)
+    expect(reply).to_contain_text("politics/budget-")
+    reply.get_by_role("button", name="Share").click()
+    code = reply.get_by_test_id("stCode")
+    expect(code).to_contain_text("?share=")
+    link = code.inner_text().strip()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        bob = context.new_page()
+        bob.set_default_timeout(60_000)
+        sign_in(bob, site, "bob-1")
+        bob.goto(link)
+        expect(bob.get_by_role("heading", name="Shared answer")).to_be_visible(
+            timeout=ANSWER_TIMEOUT_MS)
+        expect(bob.get_by_test_id("stMain")).to_contain_text("Withheld")
+        body = bob.locator("body").inner_text()
+        assert SECRET not in body and "42 billion" not in body and "politics/" not in body
+        assert bob.locator(".aa-answer").count() == 0
+    finally:
+        context.close()
