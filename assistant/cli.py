@@ -1,4 +1,4 @@
-"""Command line: `assistant build | ask | eval | status`. Parses input, calls the library, prints."""
+"""Command line: `assistant build | watch | ask | eval | status`. Parses input, calls the library, prints."""
 
 from __future__ import annotations
 
@@ -45,9 +45,23 @@ def cmd_status(args) -> int:
     status = index_status(settings)
     print(json.dumps({"build": status.build, "built_at": status.built_at, "counts": status.counts,
                       "model": status.model, "precision": status.precision,
-                      "skipped": list(status.skipped), "stale": index_state(settings).stale},
+                      "skipped": list(status.skipped), "stale": index_state(settings).stale,
+                      **_freshness(settings)},
                      indent=2, ensure_ascii=False))
     return 0
+
+
+def _freshness(settings: Settings) -> dict:
+    """The watcher's state and the articles detected as mostly non-English (assistant/freshness.py)."""
+    from . import store
+    from .embedding import MODEL_DIM, MODEL_NAME
+    from .freshness import status_fields
+
+    build = store.Build(Path(settings.index_dir), MODEL_NAME, MODEL_DIM)
+    try:
+        return status_fields(settings, build)
+    finally:
+        build.close()
 
 
 def main(argv=None) -> int:
@@ -74,9 +88,10 @@ def main(argv=None) -> int:
     p.add_argument("--index")
     p.set_defaults(func=cmd_status)
 
-    from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
+    from . import cli_query, cli_watch  # a broken import must fail loudly, not hide commands
 
     cli_query.register(sub)
+    cli_watch.register(sub)
 
     args = parser.parse_args(argv)
     try:

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import answering, lexical, store
+from . import answering, language, lexical, store
 from .config import Settings
 from .conversation import clean_question, last_question, query_for  # noqa: F401 - re-exported
 from .embedding import Embedder
@@ -173,9 +173,9 @@ class Assistant:
         answer = self.answer_with(q, vecs[0], query, vecs[-1], k, sources, notice, t0)
         use_llm = self.llm_configured if llm is None else llm
         if not use_llm or not answer.passages:
-            return answer
+            return language.add_notice(answer, q)
         previous = last_question(history) if query != q else ""
-        return self.read_with_llm(answer, previous, on_text)
+        return language.add_notice(self.read_with_llm(answer, previous, on_text), q)
 
     def read_with_llm(self, extractive: Answer, previous: str = "",
                       on_text: Callable[[str], None] | None = None) -> Answer:
