@@ -198,6 +198,8 @@ class Watcher:
                 ok = self._one_build(pending)
                 if ok:
                     built_files, changed_at, pending, failures = files_before, None, "", 0
+                elif self.stop_requested:
+                    break
                 else:
                     failures += 1
                     wait = min(self.backoff * 2 ** (failures - 1), MAX_BACKOFF)
