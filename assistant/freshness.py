@@ -113,3 +113,38 @@ class UpdateNow:
         with self._lock:
             self.state = UpdateState(running=False, started_at=self.state.started_at,
                                      finished_at=time.time(), result=result, error=error)
+
+
+def may_update(access, secrets: dict | None = None, environ=None) -> bool:
+    """May this visitor press *Update now*? Anyone when sign-in is off; when it is on, the
+    signed-in users whose e-mail address is in the admins list: `admins = [...]` in the [auth]
+    section of secrets.toml, or ASSISTANT_ADMINS (comma-separated)."""
+    import os
+
+    if access is None:
+        return False
+    if access.kind == "open":
+        return True
+    email = getattr(access.user, "email", None) if access.user is not None else None
+    if access.kind != "allowed" or not email:
+        return False
+    listed = ((secrets or {}).get("auth") or {}).get("admins") or []
+    if isinstance(listed, str):
+        listed = [listed]
+    env = (environ if environ is not None else os.environ).get("ASSISTANT_ADMINS", "")
+    admins = {str(a).strip().lower() for a in [*listed, *env.split(",")] if str(a).strip()}
+    return email.strip().lower() in admins
+
+
+def built_ago(built_at: str | None, now: float | None = None) -> str:
+    """A build's time (manifest built_at, UTC ISO) and how long ago: '2026-12-03 09:40 UTC
+    (5 min ago)'."""
+    import calendar
+
+    if not built_at:
+        return "?"
+    try:
+        when = calendar.timegm(time.strptime(built_at, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return built_at
+    return f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(when))} ({ago(when, now)})"

@@ -11,7 +11,9 @@ low-accuracy mode raised 1% false alarms on the English question sets; this one 
 benchmarks/bench_language.py). A question counts as non-English only when it has at least
 MIN_WORDS words and English gets less than ENGLISH_BELOW of the detector's confidence: a short
 English question full of foreign names ("Where was Friedrich Ratzel born?") must not be told it
-is foreign.
+is foreign. A question with two plainly English function words ("the", "what", "how", ...) is
+English without asking the detector, whose models take seconds and 150 MB to load: most
+questions never load them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ ENGLISH_BELOW = 0.1  # English's share of the detector's confidence under which 
 NON_LATIN_SHARE = 0.5  # letters outside the Latin script above which a text is not English
 ARTICLE_CHARS = 3000  # an article is judged on its first characters
 
+# Words that are English and not words of the six other languages; two of them in a question
+# settle it without the detector.
+ENGLISH_WORDS = frozenset(
+    "the what who whom whose how which when where why did does do and many much about from that "
+    "this were have has their there they been would could should than into after before".split())
+_PUNCT = "?!.,;:'\"()[]¿¡«»"
 _LANGUAGES = ("ENGLISH", "FRENCH", "GERMAN", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH")
 _detector = None
 _lock = threading.Lock()
@@ -72,8 +80,11 @@ def detect(text: str) -> str | None:
     script = _non_latin_script(text)
     if script is not None:
         return script.lower()
-    if len(text.split()) < MIN_WORDS:
+    words = text.split()
+    if len(words) < MIN_WORDS:
         return None
+    if len({w.strip(_PUNCT).lower() for w in words} & ENGLISH_WORDS) >= 2:
+        return None  # plainly English: the detector's models (150 MB, seconds to load) not needed
     try:
         values = _get_detector().compute_language_confidence_values(text)
     except ImportError:  # the detector is a core dependency; without it, no notice
