@@ -148,3 +148,17 @@ def built_ago(built_at: str | None, now: float | None = None) -> str:
     except ValueError:
         return built_at
     return f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(when))} ({ago(when, now)})"
+
+
+def refresh_seconds() -> float:
+    """How often an open page checks whether the index changed (ASSISTANT_REFRESH_SECONDS,
+    default 10): a fragment run of a few folder stats, not a page run."""
+    import os
+    import sys
+
+    raw = os.environ.get("ASSISTANT_REFRESH_SECONDS") or "10"
+    try:
+        return max(1.0, float(raw))
+    except ValueError:  # read when the app module loads: one line, then the default
+        print(f"ASSISTANT_REFRESH_SECONDS={raw!r} is not a number; using 10 s", file=sys.stderr)
+        return 10.0

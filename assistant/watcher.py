@@ -58,7 +58,7 @@ class WatchStatus:
 
     @property
     def updating(self) -> bool:
-        return self.running and self.state in ("waiting", "building", "failed")
+        return self.running and self.state in ("waiting", "building")
 
 
 def read_status(index_dir: Path | str, now: float | None = None) -> WatchStatus | None:
@@ -176,8 +176,8 @@ class Watcher:
     def _loop(self) -> int:
         from .state import index_state
 
-        built_files: list | None = None  # the corpus as the last build (or the start) saw it
         seen = self._digest()
+        built_files = list(self.corpus.files or [])  # the corpus as the last build (or the start) saw it
         # At start, an index that is missing or behind the corpus is brought up to date.
         stale = index_state(self.settings).stale
         changed_at = time.monotonic() - self.debounce if stale else None
