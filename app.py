@@ -528,10 +528,8 @@ def sidebar_freshness(settings: Settings, status, reason: str | None) -> None:
                 icon=":material/sync:")
     elif reason:
         st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
-                   "not include these changes until the index is rebuilt"
-                   + ("." if state.get("may_update") else ":"))
-        if not state.get("may_update"):
-            st.code("assistant build      # or: make run", language=None)
+                   "not include these changes until the index is rebuilt:")
+        st.code("assistant build      # or: make run, or assistant watch", language=None)
     if watch is not None and watch.running and watch.state != "failed":
         st.caption(ui.escape_markdown(freshness.watch_line(watch).capitalize()))
     if updater.state.error:

@@ -117,8 +117,9 @@ class UpdateNow:
 
 def may_update(access, secrets: dict | None = None, environ=None) -> bool:
     """May this visitor press *Update now*? Anyone when sign-in is off; when it is on, the
-    signed-in users whose e-mail address is in the admins list: `admins = [...]` in the [auth]
-    section of secrets.toml, or ASSISTANT_ADMINS (comma-separated)."""
+    signed-in users whose e-mail address is in the admins list: `admins = [...]` in the
+    [assistant] section of secrets.toml (beside `allowed_users`), or ASSISTANT_ADMINS
+    (comma-separated)."""
     import os
 
     if access is None:
@@ -128,7 +129,7 @@ def may_update(access, secrets: dict | None = None, environ=None) -> bool:
     email = getattr(access.user, "email", None) if access.user is not None else None
     if access.kind != "allowed" or not email:
         return False
-    listed = ((secrets or {}).get("auth") or {}).get("admins") or []
+    listed = ((secrets or {}).get("assistant") or {}).get("admins") or []
     if isinstance(listed, str):
         listed = [listed]
     env = (environ if environ is not None else os.environ).get("ASSISTANT_ADMINS", "")
