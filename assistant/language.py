@@ -35,8 +35,7 @@ ARTICLE_CHARS = 3000  # an article is judged on its first characters
 # Words that are English and not words of the six other languages; two of them in a question
 # settle it without the detector.
 ENGLISH_WORDS = frozenset(
-    "the what who whom whose how which when where why did does do and many much about from that "
-    "this were have has their there they been would could should than into after before".split())
+    ["the", "what", "who", "whom", "whose", "how", "which", "when", "where", "why", "did", "does", "do", "and", "many", "much", "about", "from", "that", "this", "were", "have", "has", "their", "there", "they", "been", "would", "could", "should", "than", "into", "after", "before"])
 _PUNCT = "?!.,;:'\"()[]¿¡«»"
 _LANGUAGES = ("ENGLISH", "FRENCH", "GERMAN", "SPANISH", "ITALIAN", "PORTUGUESE", "DUTCH")
 _detector = None

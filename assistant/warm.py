@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .config import Settings
 

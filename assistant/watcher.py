@@ -28,9 +28,9 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .config import Settings
 from .errors import AssistantError
@@ -120,7 +120,7 @@ class Watcher:
     def acquire(self) -> None:
         """Take the index's watcher lock; AssistantError when another watcher holds it."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(self.index_dir / LOCK_FILE, "a+")
+        fh = open(self.index_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held while running
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

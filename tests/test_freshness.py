@@ -8,7 +8,6 @@ import json
 import shutil
 import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant import freshness
@@ -16,7 +15,6 @@ from assistant.auth import Access, Identity
 from assistant.config import Settings
 from assistant.indexing import build
 from assistant.watcher import STATUS_FILE, WatchStatus
-
 from devtools.ui_samples import REPO, SEED
 
 NEW_ARTICLE = """Quorvath Bridge

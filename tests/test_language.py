@@ -14,7 +14,6 @@ import pytest
 
 from assistant import language
 from assistant.service import Assistant, build_index
-
 from devtools.ui_samples import REPO
 
 FRENCH = "Qui dirigera les efforts coordonnés contre les cartels ?"
@@ -70,11 +69,13 @@ def test_cli_json_shows_the_notice_and_status_lists_non_english_articles(
     build_index(settings, embedder=embedder, log=lambda m: None, progress=False)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--json", SPANISH],
-                         capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+                         capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+                         check=False)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["notice"] == language.NOTICE
     out = subprocess.run([sys.executable, "-m", "assistant.cli", "status"],
-                         capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+                         capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+                         check=False)
     assert out.returncode == 0, out.stderr
     status = json.loads(out.stdout)
     assert status["non_english_articles"] == [

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: browser tests skipped", allow_module_level=True)
 
-from playwright.sync_api import expect  # noqa: E402
+from playwright.sync_api import expect
 
 PENGUIN = """Penguin Census Report
 Emperor Colony Findings
@@ -45,7 +45,7 @@ def test_new_article_appears_on_an_open_page_with_the_watcher_on(tmp_path, embed
            "HF_HUB_OFFLINE": "1"}
     watcher = subprocess.Popen([sys.executable, "-m", "assistant.cli", "watch", "--debounce", "1",
                                 "--poll", "0.2"], env=env, cwd=REPO,
-                               stderr=open(tmp_path / "watch.log", "w"))
+                               stderr=open(tmp_path / "watch.log", "w"))  # noqa: SIM115
     server = StreamlitServer(corpus, index, data, tmp_path / "streamlit.log",
                              env={"ASSISTANT_REFRESH_SECONDS": "2"}, warm=True)
     try:

@@ -23,7 +23,6 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.service import Assistant, build_index
 from assistant.watcher import STATUS_FILE, Watcher, describe_changes, read_status
-
 from devtools.ui_samples import REPO, SEED
 
 PENGUIN = """Penguin Census Report
@@ -208,7 +207,8 @@ def test_two_watchers_refuse_to_run_at_once(settings, index_dir):
             Watcher(settings, log=lambda m: None).acquire()
         proc = subprocess.run([sys.executable, "-m", "assistant.cli", "watch", "--index",
                                str(index_dir), "--corpus", str(settings.corpus_dir)],
-                              capture_output=True, text=True, timeout=120, env=_env(), cwd=REPO)
+                              capture_output=True, text=True, timeout=120, env=_env(), cwd=REPO,
+                              check=False)
         assert proc.returncode == 2
         assert f"Another watcher (pid {os.getpid()})" in proc.stderr
         assert "Traceback" not in proc.stderr
