@@ -244,7 +244,9 @@ def section_warm(r: dict) -> list[str]:
         out.append(f"| {name} | {m['healthy_s']} | {m['open_to_input_s']} | "
                    f"{m['submit_to_answer_s']} | {m['open_to_answer_s']} |")
     out += ["", f"First answer within 2 s of pressing Enter after a warm start: "
-                f"**{'yes' if r.get('bar_2s_met') else 'no'}**.", ""]
+                f"**{'yes' if r.get('bar_2s_met') else 'no'}**. The loading moved before the "
+                "health check (\"until healthy\"); \"open → chat input\" is Streamlit's page "
+                "load in Chromium, the same both ways.", ""]
     return out
 
 
