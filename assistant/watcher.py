@@ -27,6 +27,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ class Watcher:
         self._status: dict = {"pid": os.getpid(), "state": "idle", "poll": self.poll,
                               "debounce": self.debounce}
         self._beat = 0.0
+        self._status_lock = threading.Lock()
 
     # ------------------------------------------------------------------ single instance
     def acquire(self) -> None:
@@ -143,14 +145,20 @@ class Watcher:
 
     # ------------------------------------------------------------------ status file
     def _write_status(self, **changes) -> None:
-        self._status.update(changes, heartbeat=time.time())
-        self._beat = time.monotonic()
-        tmp = self.index_dir / f".{STATUS_FILE}.{os.getpid()}.tmp"
-        try:
-            tmp.write_text(json.dumps(self._status, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self.index_dir / STATUS_FILE)
-        except OSError as exc:  # a full disk must not stop the watcher; say it once per write
-            self.log(f"watch: could not write the status file ({exc})")
+        with self._status_lock:  # the loop and, during a build, the heartbeat thread
+            self._status.update(changes, heartbeat=time.time())
+            self._beat = time.monotonic()
+            tmp = self.index_dir / f".{STATUS_FILE}.{os.getpid()}.tmp"
+            try:
+                tmp.write_text(json.dumps(self._status, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, self.index_dir / STATUS_FILE)
+            except OSError as exc:  # a full disk must not stop the watcher
+                self.log(f"watch: could not write the status file ({exc})")
+
+    def _heartbeat_during_build(self, done: threading.Event) -> None:
+        """A long build still shows the watcher as running (the app reads the heartbeat)."""
+        while not done.wait(HEARTBEAT_SECONDS):
+            self._write_status()
 
     # ------------------------------------------------------------------ signals
     def _on_signal(self, signum, frame) -> None:
@@ -226,19 +234,27 @@ class Watcher:
 
     def _one_build(self, changes: str) -> bool:
         """One incremental build; True when it succeeded (or had nothing to do)."""
+        from .build_dir import current_name
+
         self._write_status(state="building", pending=changes)
         t0 = time.perf_counter()
-        lines: list[str] = []
+        before = current_name(self.index_dir)
+        done = threading.Event()
+        threading.Thread(target=self._heartbeat_during_build, args=(done,), daemon=True,
+                         name="watch-heartbeat").start()
         self._building = True
         try:
             if self.stop_requested:
                 raise Stopped("stop requested")
-            report = self._build(self.settings, lines.append)
+            report = self._build(self.settings, self._build_note)
         except Stopped:
             self._building = False
             self._remove_own_partials()
+            now = current_name(self.index_dir)
             self.log("watch: stopped during a build; it was not published "
-                     f"({self.index_dir / 'CURRENT'} still names the previous build)")
+                     f"({self.index_dir / 'CURRENT'} still names the previous build)"
+                     if now == before else
+                     f"watch: stopped just after the build {now} was published")
             self.stop_requested = True
             return False
         except Exception as exc:  # noqa: BLE001 - any failure: the old build keeps serving
@@ -253,6 +269,7 @@ class Watcher:
             return False
         finally:
             self._building = False
+            done.set()
         skipped = "; ".join(f"{s['source']}: {s['reason']}" for s in report.skipped[:5])
         if len(report.skipped) > 5:
             skipped += f"; and {len(report.skipped) - 5} more"
@@ -269,6 +286,12 @@ class Watcher:
                                        "build": Path(report.build_dir).name
                                        if report.build_dir else None})
         return True
+
+    def _build_note(self, line: str) -> None:
+        """The build's own lines: skipped files go into the build's one line; the rest (waiting
+        for another build, a rebuild from scratch) are logged as they come."""
+        if not line.startswith("skipped "):
+            self.log(f"watch: {line}")
 
     def _remove_own_partials(self) -> None:
         from .build_dir import builds_dir

@@ -276,3 +276,32 @@ def test_sigterm_during_a_build_leaves_current_serving_and_the_next_start_succee
     assert proc.returncode == 0, err
     assert "watch: built" in err and "40 added" in err
     assert len(Assistant.open(settings=settings, embedder=embedder).articles()) == 41
+
+
+def test_a_long_build_keeps_the_heartbeat_and_waits_for_a_manual_build(
+        settings, embedder, index_dir, corpus_dir, monkeypatch):
+    """The watcher's build takes the index's build lock: while another build (here: the lock
+    held as `assistant build` holds it) runs, it waits, says so, and still shows as running."""
+    from assistant import watcher as watcher_module
+    from assistant.build_support import build_lock
+
+    monkeypatch.setattr(watcher_module, "HEARTBEAT_SECONDS", 0.2)
+    build_index(settings, embedder=embedder, log=lambda m: None, progress=False)
+    before = current(index_dir)
+    lines: list[str] = []
+    watcher = Watcher(settings, debounce=0.2, poll=0.1, log=lines.append,
+                      build=real_build(embedder))
+    with Running(watcher):
+        wait_for(lambda: read_status(index_dir) and read_status(index_dir).state == "idle",
+                 what="the watcher started")
+        with build_lock(index_dir, lambda m: None):  # a manual build in progress
+            (corpus_dir / "penguins.txt").write_text(PENGUIN, encoding="utf-8")
+            wait_for(lambda: any("another build is running" in line for line in lines),
+                     what="the watcher waiting for the lock")
+            first = read_status(index_dir)
+            assert first.state == "building" and first.running
+            beat = json.loads((index_dir / STATUS_FILE).read_text())["heartbeat"]
+            wait_for(lambda: json.loads((index_dir / STATUS_FILE).read_text())["heartbeat"] > beat,
+                     what="a heartbeat during the build")
+            assert current(index_dir) == before  # nothing published while the lock is held
+        wait_for(lambda: current(index_dir) != before, what="the build after the lock")
