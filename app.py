@@ -555,6 +555,14 @@ def follow_index(settings: Settings) -> None:
         st.rerun(scope="app")
 
 
+@st.fragment(run_every=freshness.refresh_seconds())
+def follow_first_build(settings: Settings) -> None:
+    """On the no-index page: opens the chat once a build (the watcher's, another session's, or
+    `assistant build`) has made the index usable."""
+    if service.index_state(settings, corpus=False).usable:
+        st.rerun(scope="app")
+
+
 def main() -> None:
     try:
         settings = Settings()
@@ -577,6 +585,7 @@ def main() -> None:
         # An index of the previous format is updated (its vectors reused), others rebuilt.
         no_index_page(settings, index.problem, full=getattr(index.problem, "full", False))
         sidebar_account(access)
+        follow_first_build(settings)
         return
 
     st.title("Article Assistant")

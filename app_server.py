@@ -29,6 +29,9 @@ def main(argv: list[str]) -> int:
               file=sys.stderr, flush=True)
     except AssistantError as exc:  # no usable index: the app's build page needs nothing loaded
         print(f"warm-up skipped: {exc}", file=sys.stderr, flush=True)
+    except Exception as exc:  # noqa: BLE001 - the app shows the problem to its first visitor
+        print(f"warm-up failed ({type(exc).__name__}: {exc}); starting the server cold",
+              file=sys.stderr, flush=True)
     from streamlit.web import cli
 
     app = str(Path(__file__).resolve().parent / "app.py")
