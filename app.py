@@ -14,10 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant import auth  # the sign-in gate decides before anything of the library is shown
-from assistant import freshness  # how current the index is; Update now
-from assistant import service
-from assistant import warm  # what app_server.py loaded before the server started
+from assistant import (
+    auth,  # the sign-in gate decides before anything of the library is shown
+    freshness,  # how current the index is; Update now
+    service,
+    warm,  # what app_server.py loaded before the server started
+)
 from assistant import ui_support as ui  # the page's escaping and HTML: UI code kept testable
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
