@@ -57,7 +57,10 @@ def _freshness(settings: Settings) -> dict:
     from .embedding import MODEL_DIM, MODEL_NAME
     from .freshness import status_fields
 
-    build = store.Build(Path(settings.index_dir), MODEL_NAME, MODEL_DIM)
+    try:
+        build = store.Build(Path(settings.index_dir), MODEL_NAME, MODEL_DIM)
+    except AssistantError:  # a damaged build: `stale` already says why; the watcher still shows
+        return status_fields(settings)
     try:
         return status_fields(settings, build)
     finally:
