@@ -20,7 +20,7 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run test test-fast build chromium build-tools llama llm-server
+.PHONY: run test test-fast lint build chromium build-tools llama llm-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,7 +68,7 @@ llm-server: $(LLM_STAMP)
 # follows the corpus by itself.
 WATCH ?= 0
 run: $(STAMP)
-	@$(BIN)/python -m assistant.auth --host $(HOST)
+	@$(BIN)/assistant check-auth --host $(HOST)
 	$(BIN)/assistant build --if-stale
 	@if [ "$(WATCH)" = "1" ]; then $(BIN)/assistant watch & WATCHER=$$!; \
 		trap 'kill -TERM $$WATCHER 2>/dev/null; wait $$WATCHER' EXIT INT TERM; fi; \
@@ -81,10 +81,17 @@ build: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium
+# The layout's rules (pyproject.toml): import contracts (layers; only assistant/index/ touches
+# faiss, sqlite3 and bm25s), ruff, and mypy on the library.
+lint: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy assistant
+
+test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium lint
 	$(BIN)/python -m pytest
 
 # The quick lane while working: no browser, no real LLM server, no shared data sets (about 50 s
 # here). `make test` stays the full suite that CI runs.
-test-fast: $(STAMP)
+test-fast: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow and not browser and not data"

@@ -1,6 +1,6 @@
 """Article Assistant: the browser chat. UI only: it reads input, calls `assistant/` and renders.
 
-Article text is untrusted. It reaches the page only through `assistant.ui_support` (escaped HTML
+Article text is untrusted. It reaches the page only through `assistant.ui.support` (escaped HTML
 for st.html, escaped Markdown elsewhere) and never through a label.
 """
 
@@ -14,15 +14,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant import (
-    auth,  # the sign-in gate decides before anything of the library is shown
-    freshness,  # how current the index is; Update now
-    service,
-    warm,  # what app_server.py loaded before the server started
-)
-from assistant import ui_support as ui  # the page's escaping and HTML: UI code kept testable
+from assistant import service
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
+from assistant.ui import (
+    auth,  # the sign-in gate decides before anything of the library is shown
+    feedback,
+    freshness,  # how current the index is; Update now
+    warm,  # what app_server.py loaded before the server started
+)
+from assistant.ui import support as ui  # the page's escaping and HTML: UI code kept testable
+from assistant.ui.catalog import ArticleCatalog
+from assistant.ui.watch import CorpusWatch
 
 log = logging.getLogger("article_assistant.app")
 
@@ -99,9 +102,9 @@ def freeze_heap() -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def get_catalog(index_dir: str, build: str) -> service.ArticleCatalog:
+def get_catalog(index_dir: str, build: str) -> ArticleCatalog:
     """The articles of one build, ready to search (made once per build, for all sessions)."""
-    catalog = warm.take("catalog", index_dir, build) or service.ArticleCatalog(
+    catalog = warm.take("catalog", index_dir, build) or ArticleCatalog(
         get_assistant(index_dir).articles())
     freeze_heap()
     return catalog
@@ -110,7 +113,7 @@ def get_catalog(index_dir: str, build: str) -> service.ArticleCatalog:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def corpus_watch(corpus_dir: str):
     """One watcher per corpus folder and process, shared by all sessions."""
-    return warm.take("watch", corpus_dir) or service.CorpusWatch(corpus_dir)
+    return warm.take("watch", corpus_dir) or CorpusWatch(corpus_dir)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -139,7 +142,7 @@ def record_feedback(msg_id: str) -> None:
         return
     rating = "up" if value == 1 else "down"
     try:
-        ui.append_feedback(Settings().data_dir, ui.feedback_record(
+        feedback.append_feedback(Settings().data_dir, feedback.feedback_record(
             msg["answer"], rating, msg.get("history", []),
             user=st.session_state.get("signed_in_as")))
         msg["feedback"] = rating
@@ -248,7 +251,7 @@ def no_index_page(settings: Settings, error: Exception, full: bool) -> None:
     files = service.corpus_files(corpus)[0]
     st.caption(f"{len(files)} article file(s) in {ui.escape_markdown(corpus)}")
     if not files:
-        st.warning(f"Add {service.suffixes_text()} articles to the corpus folder first.")
+        st.warning(f"Add {service.supported_formats()} articles to the corpus folder first.")
     if st.button("Build the index now", type="primary", disabled=not files, key="build_index"):
         with st.status("Building the index…", expanded=True) as box:
             bar = st.progress(0.0, text="Reading and splitting the articles…")
@@ -326,7 +329,7 @@ def default_k(settings: Settings) -> int:
     return max(1, min(10, settings.top_k))
 
 
-def article_filter(catalog: service.ArticleCatalog) -> None:
+def article_filter(catalog: ArticleCatalog) -> None:
     """Find articles by words of their title or path, narrowed by folder and date, and choose
     some: only the chosen ones are searched. Only the chosen articles and the first matches
     are sent to the page, however large the index."""
@@ -497,7 +500,7 @@ def sidebar_outdated(assistant, settings: Settings) -> bool:
         digest = corpus_watch(str(settings.corpus_dir)).digest()
     except OSError:
         digest = ""
-    return st.session_state.get("sidebar_shows") not in (None, (assistant.build.name, digest))
+    return st.session_state.get("sidebar_shows") not in (None, (assistant.build_name, digest))
 
 
 # ------------------------------------------------------------------------------ freshness

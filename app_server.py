@@ -1,5 +1,5 @@
 """`make run`'s server: load the model, the current index, the article list and the first corpus
-walk in this process, then start Streamlit in it (assistant/warm.py says why). The health
+walk in this process, then start Streamlit in it (assistant/ui/warm.py says why). The health
 endpoint answers only once the app is warm, so a page opened when `make run` says ready answers
 its first question without loading anything.
 
@@ -14,15 +14,15 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    from assistant import warm
     from assistant.config import Settings
     from assistant.errors import AssistantError
+    from assistant.ui import warm
 
     t0 = time.perf_counter()
     try:
         settings = Settings()
         warm.preload(settings, log=lambda line: print(line, file=sys.stderr, flush=True))
-        from assistant import language
+        from assistant.answer import language
 
         language.detect("Une question pour charger le détecteur de langue")  # its models too
         print(f"warm-up done in {time.perf_counter() - t0:.1f} s; starting the server",

@@ -1,12 +1,14 @@
-"""Section -> chunks on sentence boundaries, within the model's token limit, one-sentence overlap."""
+"""Section -> chunks on sentence boundaries, within the model's token limit, one-sentence
+overlap."""
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .embedding import MAX_SEQ as MODEL_MAX_TOKENS  # the model's limit, special tokens included
 from .records import SECTION_SEP, Article, Chunk, content_id
+from .text import embed_prefix
 
 _MAX_PREFIX_TOKENS = 48
 
@@ -62,12 +64,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def embed_prefix(title: str, heading_path: tuple[str, ...]) -> str:
-    """What is put before a chunk's text for embedding and lexical indexing (never shown)."""
-    parts = [title, *heading_path]
-    return SECTION_SEP.join(p for p in parts if p) + "\n"
-
-
 def _split_long(text: str, span: tuple[int, int], ntok: int, budget: int,
                 count: TokenCounter) -> list[tuple[int, int]]:
     """A sentence over the budget is cut at word boundaries into pieces that fit."""
@@ -78,11 +74,11 @@ def _split_long(text: str, span: tuple[int, int], ntok: int, budget: int,
         # that still does not fit (tokens are not spread evenly) is cut again.
         step = max(1, (e - s) * budget // max(ntok, 1) // 2)
         cuts = [(i, min(i + step, e)) for i in range(s, e, step)]
-        pieces = []
+        split: list[tuple[int, int]] = []
         for (a, b), c in zip(cuts, count([text[a:b] for a, b in cuts])):
-            pieces.extend(_split_long(text, (a, b), c, budget, count)
-                          if c > budget and b - a > 1 else [(a, b)])
-        return pieces
+            split.extend(_split_long(text, (a, b), c, budget, count)
+                         if c > budget and b - a > 1 else [(a, b)])
+        return split
     counts = count([text[a:b] for a, b in words])
     pieces: list[tuple[int, int]] = []
     start: int | None = None  # first word of the open piece (a piece starts on a word)

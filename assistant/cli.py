@@ -1,4 +1,5 @@
-"""Command line: `assistant build | watch | ask | eval | status`. Parses input, calls the library, prints."""
+"""Command line: `assistant build | watch | ask | eval | status | check-auth`. Parses input,
+calls the library, prints."""
 
 from __future__ import annotations
 
@@ -52,19 +53,26 @@ def cmd_status(args) -> int:
 
 
 def _freshness(settings: Settings) -> dict:
-    """The watcher's state and the articles detected as mostly non-English (assistant/freshness.py)."""
-    from . import store
+    """The watcher's state and the articles detected as mostly non-English
+    (assistant/ui/freshness.py)."""
     from .embedding import MODEL_DIM, MODEL_NAME
-    from .freshness import status_fields
+    from .index.snapshot import Snapshot
+    from .ui.freshness import status_fields
 
     try:
-        build = store.Build(Path(settings.index_dir), MODEL_NAME, MODEL_DIM)
+        build = Snapshot(Path(settings.index_dir), MODEL_NAME, MODEL_DIM)
     except AssistantError:  # a damaged build: `stale` already says why; the watcher still shows
         return status_fields(settings)
     try:
         return status_fields(settings, build)
     finally:
         build.close()
+
+
+def cmd_check_auth(args) -> int:
+    from .ui.auth import check
+
+    return check(args.host, args.secrets)
 
 
 def main(argv=None) -> int:
@@ -90,6 +98,13 @@ def main(argv=None) -> int:
     p.add_argument("--corpus")
     p.add_argument("--index")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check-auth", help="check the sign-in settings before serving the app: "
+                                          "exit 2 with one line why when it must not start")
+    p.add_argument("--host", default="localhost", help="the address the app will bind to")
+    p.add_argument("--secrets", action="append", type=Path,
+                   help="a secrets.toml file (repeatable; default: Streamlit's locations)")
+    p.set_defaults(func=cmd_check_auth)
 
     from . import cli_query, cli_watch  # a broken import must fail loudly, not hide commands
 

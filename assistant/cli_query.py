@@ -79,11 +79,13 @@ def cmd_eval_beir(args) -> int:
     if args.json:
         print(json.dumps(res, indent=2))
         return 0
-    print(f"{Path(args.dir).name} ({args.split}): {res['queries']} queries, {res['documents']} documents")
+    print(f"{Path(args.dir).name} ({args.split}): {res['queries']} queries, "
+          f"{res['documents']} documents")
     print(f"{'':8} {'nDCG@10':>8} {'R@10':>8} {'R@100':>8} {'MRR@10':>8}")
     for mode in ("dense", "lexical", "hybrid"):
         m = res[mode]
-        print(f"{mode:8} {m['ndcg@10']:8.4f} {m['recall@10']:8.4f} {m['recall@100']:8.4f} {m['mrr@10']:8.4f}")
+        print(f"{mode:8} {m['ndcg@10']:8.4f} {m['recall@10']:8.4f} {m['recall@100']:8.4f} "
+              f"{m['mrr@10']:8.4f}")
     return 0
 
 
@@ -110,7 +112,8 @@ def cmd_eval_squad(args) -> int:
         print(f"  latency p50 {res['latency_seconds']['p50']:.2f} s")
         return 0
 
-    data = squad_features(Path(args.file), Settings(), work_dir=Path(args.work) if args.work else None)
+    data = squad_features(Path(args.file), Settings(),
+                          work_dir=Path(args.work) if args.work else None)
     rep = squad_report(data)
     if args.json:
         print(json.dumps(rep, indent=2))
@@ -122,7 +125,8 @@ def cmd_eval_squad(args) -> int:
     print(f"  whole answer has gold         {a['answer_has_answer']:.3f}")
     print(f"Out of corpus (half the articles indexed; reporting half, {o['questions']} questions):")
     print(f"  AUROC {o['auroc']:.3f}; answered {o['answered_share']:.3f} of answerable, "
-          f"abstained on {o['abstained_share']:.3f} of the rest (threshold {rep['fitted']['threshold']:.3f})")
+          f"abstained on {o['abstained_share']:.3f} of the rest "
+          f"(threshold {rep['fitted']['threshold']:.3f})")
     print(f"In the paragraph (SQuAD's unanswerable questions; reporting half, {i['questions']}):")
     print(f"  AUROC {i['auroc']:.3f}")
     print(f"Latency per question (batched encoding): p50 {rep['latency_ms']['p50']:.1f} ms, "
@@ -183,12 +187,14 @@ def register(sub) -> None:
     p.add_argument("dir")
     p.add_argument("--split", default="test")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--work", help="keep the evaluation index in this folder (reused when unchanged)")
+    p.add_argument("--work",
+                   help="keep the evaluation index in this folder (reused when unchanged)")
     p.set_defaults(func=_needs_eval_extra(cmd_eval_beir))
     p = evs.add_parser("squad", help="answer and abstention figures on a SQuAD v2 json file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--work", help="keep the evaluation indexes in this folder (reused when unchanged)")
+    p.add_argument("--work",
+                   help="keep the evaluation indexes in this folder (reused when unchanged)")
     p.add_argument("--llm", action="store_true",
                    help="ask --limit reporting-half questions with the LLM reader instead")
     p.add_argument("--limit", type=int, default=50, help="questions for --llm (default 50)")

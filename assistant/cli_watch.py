@@ -1,4 +1,4 @@
-"""`assistant watch`: the long-running updater (see assistant/watcher.py)."""
+"""`assistant watch`: the long-running updater (see assistant/ui/watcher.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _seconds(name: str, value, default: float) -> float:
 
 
 def cmd_watch(args) -> int:
-    from .watcher import Watcher
+    from .ui.watcher import Watcher
 
     settings = Settings().replace(
         corpus_dir=Path(args.corpus) if args.corpus else None,
@@ -31,7 +31,8 @@ def cmd_watch(args) -> int:
     watcher = Watcher(settings, debounce=debounce, poll=max(poll, 0.05))
     watcher.install_signals()
     watcher.log(f"watch: watching {settings.corpus_dir} for {settings.index_dir} "
-                f"(stat poll every {poll:g} s, changes settle for {debounce:g} s); pid {os.getpid()}")
+                f"(stat poll every {poll:g} s, changes settle for {debounce:g} s); "
+                f"pid {os.getpid()}")
     return watcher.run()
 
 

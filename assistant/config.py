@@ -41,8 +41,10 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_CORPUS_DIR", ROOT / "corpus"))
-    index_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
+    corpus_dir: Path = field(
+        default_factory=lambda: _env_path("ASSISTANT_CORPUS_DIR", ROOT / "corpus"))
+    index_dir: Path = field(
+        default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
     data_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_DATA_DIR", ROOT / "data"))
     # Largest corpus file that is read at all.
     max_file_mb: float = field(default_factory=lambda: _env("ASSISTANT_MAX_FILE_MB", 20.0, float))
@@ -52,10 +54,12 @@ class Settings:
     batch_size: int = field(default_factory=lambda: _env("ASSISTANT_BATCH_SIZE", 16, int))
     top_k: int = field(default_factory=lambda: _env("ASSISTANT_TOP_K", 5, int))
     # Embedding precision: bf16 where the CPU computes it natively (AVX512_BF16 or AMX), else fp32.
-    precision: str = field(default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
-    # The optional LLM reader (assistant/llm.py): an OpenAI-compatible base URL; empty = off.
+    precision: str = field(
+        default_factory=lambda: _choice("ASSISTANT_PRECISION", "auto", PRECISIONS))
+    # The optional LLM reader (assistant/answer/llm.py): an OpenAI-compatible base URL; empty = off.
     llm_url: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_URL", "").strip())
-    llm_model: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_MODEL", "").strip())
+    llm_model: str = field(
+        default_factory=lambda: os.environ.get("ASSISTANT_LLM_MODEL", "").strip())
     llm_api_key: str = field(default_factory=lambda: os.environ.get("ASSISTANT_LLM_API_KEY", ""),
                              repr=False)
     llm_timeout: float = field(default_factory=lambda: _env("ASSISTANT_LLM_TIMEOUT", 30.0, float))
@@ -63,5 +67,5 @@ class Settings:
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 
-    def replace(self, **changes) -> "Settings":
+    def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

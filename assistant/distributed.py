@@ -67,7 +67,7 @@ class _EmbedActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
-        spans = [np.asarray(s, dtype=np.int64).reshape(-1, 2) for s in batch["spans"]]
+        spans: list = [np.asarray(s, dtype=np.int64).reshape(-1, 2) for s in batch["spans"]]
         enc = self.embedder.encode_chunks(texts, spans, progress=False)
         n = len(texts)
         # encode_chunks counts the word pieces of the whole call; the first row carries them.
@@ -192,7 +192,7 @@ class RayEmbedder:
             return EncodedChunks(vectors, sent_vecs, 0)
         ray = import_ray()
         calls = self._calls(texts, sentence_spans)
-        tokens, done, precisions = 0, 0, set()
+        tokens, done, precisions = 0, 0, set[str]()
         show = sys.stderr.isatty() if progress is None else progress
         from tqdm import tqdm
 

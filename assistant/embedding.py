@@ -9,9 +9,10 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -72,7 +73,8 @@ def resolve_precision(setting: str = "auto") -> str:
         raise SettingError(f"precision {setting!r} is not one of {', '.join(PRECISIONS)}.")
     if setting == "auto":
         chosen = "bf16" if native_bf16() else "fp32"
-        why = "the CPU has native bfloat16" if chosen == "bf16" else "no native bfloat16 on this CPU"
+        why = ("the CPU has native bfloat16" if chosen == "bf16"
+               else "no native bfloat16 on this CPU")
     else:
         chosen, why = setting, "as set"
     if (setting, chosen) not in _logged:
@@ -88,6 +90,23 @@ class EncodedChunks:
     tokens: int  # word pieces fed to the model (special tokens included, padding excluded)
 
 
+class Encoder(Protocol):
+    """What a build and a question need of a model: `Embedder` here, `RayEmbedder` on a
+    cluster (distributed.py), the tests' `FakeEmbedder` (devtools/fakes.py)."""
+
+    name: str  # recorded in the manifest: a build opens only with the model it was built with
+    dim: int
+    precision: str  # "fp32" or "bf16" (a Ray build may report "mixed (bf16 and fp32)")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_chunks(self, texts: Sequence[str],
+                      sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                      progress: bool | None = None, on_progress=None) -> EncodedChunks: ...
+
+
 class Embedder:
     """Loads lazily: counting tokens needs only the tokenizer; a no-change rebuild needs neither."""
 
@@ -101,12 +120,12 @@ class Embedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.threads = threads or (os.cpu_count() or 1)
         self.batch_size = batch_size
-        self._tokenizer = None
-        self._model = None
+        self._tokenizer: Any = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings) -> "Embedder":
+    def from_settings(cls, settings) -> Embedder:
         return cls(threads=settings.threads, batch_size=settings.batch_size,
                    precision=settings.precision)
 
@@ -185,7 +204,8 @@ class Embedder:
                 out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
         return out
 
-    def encode_chunks(self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]],
+    def encode_chunks(self, texts: Sequence[str],
+                      sentence_spans: Sequence[Sequence[tuple[int, int]]],
                       progress: bool | None = None, on_progress=None) -> EncodedChunks:
         """Embed texts in batches sorted by length (little padding). `sentence_spans` gives, per
         text, character spans whose pooled token vectors are returned as sentence vectors.

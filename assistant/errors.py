@@ -29,12 +29,11 @@ class UnreadableSource(AssistantError):
 
 
 class EmptyCorpus(AssistantError):
-    def __init__(self, corpus_dir, skipped=0):
+    def __init__(self, corpus_dir, skipped=0, formats: str = "supported"):
+        """`formats`: the readable formats as words (loaders.suffixes_text(), the one table)."""
         extra = f" ({skipped} file(s) skipped, see above)" if skipped else ""
-        from .loaders import suffixes_text  # the one table of formats
-
         super().__init__(
-            f"Nothing to index in {corpus_dir}{extra}: add {suffixes_text()} articles. "
+            f"Nothing to index in {corpus_dir}{extra}: add {formats} articles. "
             "The previous index (if any) is unchanged."
         )
 

@@ -112,7 +112,7 @@ class Citation:
             raise ValueError("a quote must come from its passage")
 
     @classmethod
-    def quoting(cls, n: int, p: "Passage", start: int, end: int, score: float) -> "Citation":
+    def quoting(cls, n: int, p: Passage, start: int, end: int, score: float) -> Citation:
         """Citation [n] of passage `p`, quoting its chunk text from `start` to `end` (offsets
         within the chunk)."""
         return cls(n=n, article=p.article_title, section=p.section,
@@ -169,7 +169,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "tier": self.tier,
-            "notice": self.notice,  # e.g. the question is not English (assistant/language.py)
+            "notice": self.notice,  # e.g. a question not in English (answer/language.py)
             "confidence": round(float(self.confidence), 4),
             "mode": self.mode,
             "llm": self.llm,
@@ -206,9 +206,10 @@ class IndexStatus:
     reload_error: str = ""  # why a newer build could not be opened (the old one still answers)
 
     @classmethod
-    def of_manifest(cls, build: str, manifest: dict, **kwargs) -> "IndexStatus":
+    def of_manifest(cls, build: str, manifest: dict, **kwargs) -> IndexStatus:
         return cls(build=build, built_at=manifest.get("built_at"),
-                   counts=dict(manifest.get("counts") or {}), model=dict(manifest.get("model") or {}),
+                   counts=dict(manifest.get("counts") or {}),
+                   model=dict(manifest.get("model") or {}),
                    # Builds made before precision was recorded were all float32.
                    precision=manifest.get("precision", "fp32"),
                    skipped=tuple(manifest.get("skipped") or ()), **kwargs)

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS, cosine) and lexical (BM25) scores, fused per chunk.
+"""Hybrid retrieval: dense (the build's DenseIndex, cosine) and lexical (BM25) scores, fused per
+chunk.
 
 The dense score is the chunk's own; the lexical score is its section's (a chunk shares the words
 of the section around it). Past the first `feedback_after` results, the ranking continues from a
@@ -7,14 +8,14 @@ feedback), which finds more of the relevant articles further down without touchi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
-from . import lexical, vector_store
+from .index import lexical
+from .index.snapshot import Snapshot
 from .records import Passage
-from .store import Build
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ DEFAULT_FUSION = Fusion()
 
 
 class Retriever:
-    def __init__(self, build: Build, fusion: Fusion = DEFAULT_FUSION):
+    def __init__(self, build: Snapshot, fusion: Fusion = DEFAULT_FUSION):
         self.build = build
         self.fusion = fusion
         self.n = build.n_chunks
@@ -52,14 +53,12 @@ class Retriever:
         return self.build.rows_for(sources)
 
     def dense_scores(self, qvec: np.ndarray, rows: np.ndarray | None, k: int):
-        index = self.build.faiss
         if rows is not None:
             if len(rows) == 0:
                 return np.zeros(0, np.int64), np.zeros(0, np.float32)
-            params = vector_store.search_params(index, rows)
-            scores, ids = index.search(qvec[None, :], min(k, len(rows)), params=params)
+            scores, ids = self.build.dense.search(qvec[None, :], min(k, len(rows)), rows)
         else:
-            scores, ids = index.search(qvec[None, :], min(k, self.n))
+            scores, ids = self.build.dense.search(qvec[None, :], min(k, self.n))
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
@@ -79,7 +78,8 @@ class Retriever:
         return top, scores[top], scores
 
     def search(self, qvec: np.ndarray, query_tokens: list[str], k: int = 10,
-               sources: Iterable[str] | None = None, mode: str = "hybrid") -> list[tuple[int, float, float, float]]:
+               sources: Iterable[str] | None = None,
+               mode: str = "hybrid") -> list[tuple[int, float, float, float]]:
         """Ranked (row, fused, dense, lexical) for the top k chunks. `mode` "dense" or "lexical"
         ranks by one side alone (for evaluation)."""
         if self.n == 0:
@@ -93,7 +93,7 @@ class Retriever:
         if mode != "hybrid" or f.feedback_weight <= 0 or k <= head or len(ranked) <= head:
             return ranked
         top = np.asarray([r for r, *_ in ranked[: f.feedback_passages]], dtype=np.int64)
-        fb = qvec + f.feedback_weight * self.build.faiss.reconstruct_batch(top).mean(axis=0)
+        fb = qvec + f.feedback_weight * self.build.dense.vectors(top).mean(axis=0)
         fb = (fb / max(float(np.linalg.norm(fb)), 1e-9)).astype(np.float32)
         seen = {r for r, *_ in ranked[:head]}
         tail = [t for t in self._fuse(fb, l_ids, all_lex, rows, n_cand, k + head, mode)
@@ -104,7 +104,7 @@ class Retriever:
         # The tail keeps the feedback pass's order. Its scores are set just below the head's
         # last, so that score order is rank order; its dense score is against the question.
         t_rows = np.asarray([r for r, *_ in tail], dtype=np.int64)
-        t_dense = self.build.faiss.reconstruct_batch(t_rows) @ qvec
+        t_dense = self.build.dense.vectors(t_rows) @ qvec
         floor = ranked[head - 1][1]
         return ranked[:head] + [(int(r), floor - 1e-6 * (i + 1), float(d), float(all_lex[r]))
                                 for i, (r, d) in enumerate(zip(t_rows, t_dense))]
@@ -118,7 +118,7 @@ class Retriever:
             return []
         missing = [r for r in cand if r not in dense]
         if missing:
-            vecs = self.build.faiss.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+            vecs = self.build.dense.vectors(np.asarray(missing, dtype=np.int64))
             for r, s in zip(missing, (vecs @ qvec).tolist()):
                 dense[r] = s
         dv = np.array([dense[r] for r in cand], dtype=np.float64)

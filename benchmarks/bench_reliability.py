@@ -9,11 +9,11 @@ from tests/reliability_cases.py):
   truncated PDFs, nested and unclosed HTML, long lines, NULs, odd names) through load_article;
 - builds over corpora of nasty files (~65 each, the multi-megabyte ones included), with links out
   of the corpus, a link loop, a FIFO and a folder named like an article;
-- every damaged-index case: store.Build, `assistant ask` (exit code 2, one line), the app (one
+- every damaged-index case: snapshot.Snapshot, `assistant ask` (exit code 2, one line), the app (one
   error element, no exception, over three runs) and the repairing build;
 - builds killed with SIGKILL at random moments (a real `python -m assistant.cli build`);
 - rebuilds while four threads ask questions through one Assistant;
-- hostile questions, with an audit hook recording every file opened while answering.
+- hostile questions, with an audit hook recording every file opened while extractive.
 The load figures come from benchmarks/results/load.json (benchmarks/bench_load.py).
 """
 
@@ -78,7 +78,7 @@ def run_fuzz(n: int, work: Path) -> dict:
 
 def run_nasty_builds(seeds: list[int], big: bool, work: Path) -> dict:
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
     from devtools.fakes import FakeEmbedder
 
@@ -114,7 +114,7 @@ def run_damages(work: Path) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
 
     src = work / "damage-src"
     rc.write_town_corpus(src / "corpus", 3)
@@ -143,9 +143,10 @@ def run_damages(work: Path) -> dict:
 
 
 def run_questions(work: Path, embedder) -> dict:
+    from assistant.answer.conversation import clean_question
     from assistant.config import Settings
-    from assistant.indexing import build
-    from assistant.service import Assistant, clean_question
+    from assistant.index.builder import build
+    from assistant.service import Assistant
 
     corpus = work / "q-corpus"
     corpus.mkdir()
@@ -238,7 +239,7 @@ def main() -> int:
          "files; manifest for another model or format, corrupt or missing",
          f"{damages['cases']} cases",
          f"{damages['refused_cleanly']} of {damages['cases']} refused with one line saying to "
-         "rebuild (store.Build → IndexMismatch; `assistant ask` exit 2; app: one error, no "
+         "rebuild (snapshot.Snapshot → IndexMismatch; `assistant ask` exit 2; app: one error, no "
          "exception over 3 runs); the next build repaired each",
          "pytest tests/test_reliability.py -k damaged"],
         ["loader fuzz", "generated files: random bytes, token soups in 12 encodings, mutated and "

@@ -5,7 +5,7 @@
 
 Text: plain-text articles recombined from BBC and SciFact sentences (a title line, two or three
 sections of three to six sentences), written to `--work`/corpus and indexed by the real build
-(`assistant.indexing.build`: scan, sha256, parse, chunk with the model's tokenizer, SQLite,
+(`assistant.index.builder.build`: scan, sha256, parse, chunk with the model's tokenizer, SQLite,
 vectors, BM25), in `--steps` incremental builds so no step holds the whole corpus in memory.
 
 Vectors are SYNTHETIC: a pool of sentences is embedded for real with MiniLM; a sentence's vector
@@ -199,7 +199,7 @@ def make_embedder(work: Path, data: Path, pool_size: int):
 def build_index(args, emb, pool: list[str], topics: list[list[int]]) -> dict:
     """Grow the corpus in steps until the index has about --chunks chunks."""
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
 
     corpus, index = Path(args.work) / "corpus", Path(args.work) / "index"
     settings = Settings().replace(corpus_dir=corpus, index_dir=index)
@@ -225,10 +225,11 @@ def build_index(args, emb, pool: list[str], topics: list[list[int]]) -> dict:
 def update(args, emb, pool: list[str], topics: list[list[int]], n_articles: int) -> dict:
     """Add --update articles to the built index: the build's time, and the real model's time
     to embed their chunks (estimated from a sample of them)."""
-    from assistant.chunking import chunk_article, embed_prefix
+    from assistant.chunking import chunk_article
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.loaders import load_article
+    from assistant.text import embed_prefix
 
     corpus, index = Path(args.work) / "corpus", Path(args.work) / "index"
     write_articles(corpus, n_articles, args.update, pool, topics)
@@ -259,13 +260,13 @@ def update(args, emb, pool: list[str], topics: list[list[int]], n_articles: int)
 
 def serve(args) -> dict:
     """In a fresh process: open, RSS, ask latency, status() cost."""
-    from assistant import store
-    from assistant.config import Settings
-    from assistant.embedding import Embedder
-    from assistant.service import Assistant
-
     import bm25s  # noqa: F401 - imported by any running app already: not part of opening
     import faiss  # noqa: F401
+
+    from assistant.config import Settings
+    from assistant.embedding import Embedder
+    from assistant.index import snapshot
+    from assistant.service import Assistant
 
     index = Path(args.work) / "index"
     rss0 = rss_mb()
@@ -273,7 +274,7 @@ def serve(args) -> dict:
     emb.encode_queries(["warm the model up"])
     rss_model = rss_mb()
     t = time.perf_counter()
-    b = store.Build(index, emb.name, emb.dim)
+    b = snapshot.Snapshot(index, emb.name, emb.dim)
     open_build = time.perf_counter() - t
     b.close()
     t = time.perf_counter()
@@ -296,7 +297,7 @@ def serve(args) -> dict:
     path = []
     for q, v in zip(qs, vecs):
         t = time.perf_counter()
-        a.answer_with(q, v, q, v)
+        a.current().answer(q, v, q, v)
         path.append((time.perf_counter() - t) * 1000)
     t = time.perf_counter()
     a.status()
@@ -315,15 +316,15 @@ def serve(args) -> dict:
 
 def recall(args) -> dict:
     """recall@10 of the IVF index against exact search over the same stored vectors."""
-    from assistant import store
     from assistant.config import Settings
     from assistant.embedding import Embedder
+    from assistant.index import snapshot
 
     emb = Embedder.from_settings(Settings())
-    b = store.Build(Path(args.work) / "index", emb.name, emb.dim, for_reuse=True)
+    b = snapshot.Snapshot(Path(args.work) / "index", emb.name, emb.dim, for_reuse=True)
     pool = np.load(Path(args.work) / "pool-in-use.npy").tolist()
     qv = emb.encode_queries(questions_from(pool, args.questions, seed=9))
-    index, n = b.faiss, b.faiss.ntotal
+    index, n = b.dense.index, b.dense.count
     best = np.full((len(qv), 10), -np.inf, np.float32)
     best_ids = np.zeros((len(qv), 10), np.int64)
     for lo in range(0, n, 65536):
@@ -354,19 +355,19 @@ def sweep(args) -> dict:
     """Flat vs IVF search time (k=100, as retrieval asks) at several sizes."""
     import faiss
 
-    from assistant import store, vector_store
     from assistant.config import Settings
     from assistant.embedding import Embedder
+    from assistant.index import dense, snapshot
 
     emb = Embedder.from_settings(Settings())
-    b = store.Build(Path(args.work) / "index", emb.name, emb.dim, for_reuse=True)
-    n = b.faiss.ntotal
+    b = snapshot.Snapshot(Path(args.work) / "index", emb.name, emb.dim, for_reuse=True)
+    n = b.dense.count
     rows = np.arange(n, dtype=np.int64)
     pool = np.load(Path(args.work) / "pool-in-use.npy").tolist()
     qv = emb.encode_queries(questions_from(pool, 50, seed=13))
     out = []
     for size in [s for s in (50_000, 100_000, 200_000, 400_000, 1_000_000) if s <= n]:
-        x = np.concatenate([b.faiss.reconstruct_batch(rows[lo:min(lo + 65536, size)])
+        x = np.concatenate([b.dense.vectors(rows[lo:min(lo + 65536, size)])
                             for lo in range(0, size, 65536)])
         flat = faiss.IndexFlatIP(x.shape[1])
         flat.add(x)
@@ -374,11 +375,11 @@ def sweep(args) -> dict:
         for q in qv:
             flat.search(q[None, :], 100)
         flat_ms = (time.perf_counter() - t) * 1000 / len(qv)
-        plan = {**vector_store.index_plan(max(size, vector_store.FLAT_LIMIT + 1))}
+        plan = {**dense.index_plan(max(size, dense.FLAT_LIMIT + 1))}
         plan["nlist"] = min(plan["nlist"], size // 40)
         tmp = Path(args.work) / "sweep.faiss"
-        vector_store.write_index(tmp, plan, x.shape[1], iter([x]), np.zeros((0, x.shape[1])))
-        ivf = vector_store.open_index(tmp, plan)
+        dense.write_index(tmp, plan, x.shape[1], iter([x]), np.zeros((0, x.shape[1])))
+        ivf = dense.open_index(tmp, plan)
         t = time.perf_counter()
         for q in qv:
             ivf.search(q[None, :], 100)
@@ -395,7 +396,7 @@ def app_first_load(args) -> dict:
     filter decides whether the app lists every article on its first page."""
     from streamlit.testing.v1 import AppTest
 
-    from assistant.build_support import scan_corpus_stats
+    from assistant.index.scan import scan_corpus_stats
 
     corpus = Path(args.work) / "corpus"
     os.environ["ASSISTANT_INDEX_DIR"] = str(Path(args.work) / "index")
@@ -465,9 +466,9 @@ def main() -> None:
         print(json.dumps(fn(args)))
         return
     if args.flat_limit is not None:
-        from assistant import vector_store
+        from assistant.index import dense
 
-        vector_store.FLAT_LIMIT = args.flat_limit
+        dense.FLAT_LIMIT = args.flat_limit
     work = Path(args.work)
     if not args.reuse:
         for sub in ("corpus", "index"):

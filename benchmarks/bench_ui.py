@@ -27,8 +27,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-from devtools.streamlit_server import (CHROMIUM, CHROMIUM_ARGS, PLACEHOLDER,  # noqa: E402
-                              StreamlitServer, percentile)
+from devtools.streamlit_server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PLACEHOLDER,
+    StreamlitServer,
+    percentile,
+)
 from devtools.ui_samples import BENCH_QUESTIONS  # noqa: E402
 
 FIRST_QUESTION = "Who will lead the coordinated efforts?"
@@ -90,7 +95,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index.builder import build
 
     work = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     try:

@@ -1,4 +1,4 @@
-"""The verifier of the LLM reader (assistant/verify.py) on sentences made from SQuAD v2 dev-half:
+"""The verifier of the LLM reader (assistant/answer/verify/) on sentences made from SQuAD v2 dev-half:
 does it show supported sentences and hold back unsupported ones?
 
     .venv/bin/python -m benchmarks.bench_verifier [--data ../shared/data]
@@ -95,7 +95,7 @@ _PASSIVE = re.compile(r"^((?:The|A|An|This|These|Its|His|Her|Their)\s[^,]{2,50}?
 
 
 def _lower_first(text: str) -> str:
-    from assistant.verify import _function_words
+    from assistant.answer.verify import _function_words
 
     first = text.split(" ", 1)[0]
     return text[0].lower() + text[1:] if first.lower() in _function_words() else text
@@ -211,7 +211,7 @@ def facts(text: str) -> list[tuple[str, str]]:
     out += [("number", m.group(0)) for m in _NUMBER.finditer(text) if m.group(0) not in years]
     out += [("month", m.group(0)) for m in _MONTH.finditer(text)]
     months = {m for k, m in out if k == "month"}
-    from assistant.verify import _function_words
+    from assistant.answer.verify import _function_words
 
     stop = _function_words()
     out += [("name", m.group(0)) for m in _NAME.finditer(text)
@@ -279,9 +279,9 @@ def swap_in_passage(sentence: str, others: str, key: str) -> tuple[str, str] | N
 
 def build_examples(wiki) -> tuple[list[dict], list[dict], dict]:
     """Paragraphs (with their sentence spans and candidate spans) and the examples."""
+    from assistant.answer.verify import candidate_spans, split_claims
     from assistant.chunking import sentence_spans
     from assistant.eval import half
-    from assistant.verify import candidate_spans, split_claims
 
     paras = []
     for ai, (title, items) in enumerate(wiki):
@@ -425,7 +425,7 @@ def nearest_wrong(examples, paras, enc) -> None:
 def features(examples, paras, enc) -> None:
     """Per example and figures_in_span setting: the figure/name rules' verdict, similarity and
     overlap (verify.check with the meaning thresholds off)."""
-    from assistant.verify import VerifySettings, check, split_claims
+    from assistant.answer.verify import VerifySettings, check, split_claims
 
     for fis in (False, True):
         loose = VerifySettings(min_similarity=-1.0, min_overlap=0.0, figures_in_span=fis)
@@ -544,7 +544,7 @@ def main() -> None:
     args = ap.parse_args()
     path = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD v2 dev-half")
     t0 = time.perf_counter()
-    from assistant import verify
+    from assistant.answer import verify
     from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.eval import load_squad

@@ -36,7 +36,7 @@ def scifact_train(args):
     from assistant.config import Settings
     from assistant.embedding import Embedder
     from assistant.eval import beir_articles, ensure_index, load_beir
-    from assistant.store import Build
+    from assistant.index.snapshot import Snapshot as Build
 
     beir = data_path(args, "scifact", "beir", what="SciFact")
     emb = Embedder.from_settings(Settings())

@@ -27,10 +27,8 @@ def shown_sentences(verification) -> set[str]:
 
 def bare(sentence: str) -> str:
     """The sentence as `split_claims` reports it: without its markers."""
-    try:  # the package layout of issue 20
-        from assistant.answer.verify import split_claims
-    except ImportError:
-        from assistant.verify import split_claims
+    from assistant.answer.verify import split_claims
+
     claims = split_claims(sentence)
     return " ".join(claims[0].text.split()) if claims else sentence
 
@@ -39,12 +37,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", choices=["seed", "bbc", "squad"])
     args = ap.parse_args()
+    from assistant.answer import verify
     from assistant.embedding import Embedder
-
-    try:  # the package layout of issue 20
-        from assistant.answer import verify
-    except ImportError:
-        from assistant import verify
 
     embedder = Embedder()
     sets = args.set or [s for s in ("seed", "bbc", "squad") if (DIR / f"replies-{s}.jsonl").exists()]

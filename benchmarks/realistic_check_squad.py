@@ -139,10 +139,10 @@ def check_set(name: str, directory: Path = DIR) -> tuple[list[str], dict]:
 
 def shown_rates(name: str, directory: Path = DIR) -> dict:
     """{half: {"supported": (shown, n), kind: (shown, n)}} under today's verifier."""
+    from assistant.answer.verify import verify
+    from assistant.answer.verify.claims import split_claims
     from assistant.config import Settings
     from assistant.service import make_embedder
-    from assistant.verify import verify
-    from assistant.verify.claims import split_claims
 
     encode = make_embedder(Settings()).encode_queries
     prompts = {p["id"]: p for p in read(directory / f"prompts-{name}.jsonl", [])}

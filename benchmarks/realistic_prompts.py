@@ -45,16 +45,11 @@ def main() -> None:
     ap = parser(work="/tmp/assistant-realistic")
     ap.add_argument("--set", required=True, choices=sorted(SETS))
     args = ap.parse_args()
+    from assistant.answer import llm
     from assistant.config import Settings
     from assistant.eval.questions import parse_question_file
+    from assistant.index.builder import build
     from assistant.service import Assistant
-
-    try:  # the package layout of issue 20
-        from assistant.answer import llm
-        from assistant.index.builder import build
-    except ImportError:
-        from assistant import llm
-        from assistant.indexing import build
 
     work = Path(args.work)
     if args.set == "seed":

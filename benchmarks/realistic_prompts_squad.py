@@ -31,10 +31,8 @@ OUT = HERE / "realistic" / "prompts-squad.jsonl"
 
 
 def _llm_module():
-    try:  # the package layout after the restructure (issue 20)
-        from assistant.answer import llm
-    except ImportError:
-        from assistant import llm
+    from assistant.answer import llm
+
     return llm
 
 

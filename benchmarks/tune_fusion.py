@@ -5,7 +5,7 @@ the dense weight again, feedback) is benchmarks/tune_sections.py.
     .venv/bin/python -m benchmarks.tune_fusion [--data ../shared/data] [--work /tmp/scifact-index]
 
 Prints nDCG@10 on train for each setting tried and the best; the chosen values are then written
-by hand into assistant/lexical.py (BM25_PARAMS) and assistant/retrieval.py (DEFAULT_FUSION), and
+by hand into assistant/index/lexical.py (BM25_PARAMS) and assistant/retrieval.py (DEFAULT_FUSION), and
 the test split is reported once by `assistant eval beir`. Writes benchmarks/results/tuning.json.
 """
 
@@ -23,15 +23,17 @@ def main() -> None:
     args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
-    from assistant import lexical
     from assistant.eval import beir_run
+    from assistant.index import lexical
     from assistant.retrieval import Fusion, Retriever
+    from assistant.text import tokenize
+    from devtools.index_db import db_rows
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
-    chunk_texts = [r[0] for r in build.db.execute("SELECT text FROM chunks ORDER BY row")]
-    titles = [r[0] for r in build.db.execute(
-        "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
-    qtok = {flag: lexical.tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
+    chunk_texts = [r[0] for r in db_rows(build.path, "SELECT text FROM chunks ORDER BY row")]
+    titles = [r[0] for r in db_rows(
+        build.path, "SELECT a.title FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.row")]
+    qtok = {flag: tokenize([queries[q] for q in qids], query=flag) for flag in (False, True)}
 
     def ndcg(retriever, mode, qt):
         run = beir_run(retriever, qids, qvecs, qt, mode)

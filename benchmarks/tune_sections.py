@@ -25,12 +25,12 @@ def main() -> None:
     args = parser(work="/tmp/assistant-scifact-index").parse_args()
     from ranx import Qrels, Run, evaluate
 
-    from assistant import lexical
     from assistant.eval import beir_run
     from assistant.retrieval import Fusion, Retriever
+    from assistant.text import tokenize
 
     build, qids, queries, qrels, qvecs = scifact_train(args)
-    qtoks = lexical.tokenize([queries[q] for q in qids], query=True)
+    qtoks = tokenize([queries[q] for q in qids], query=True)
 
     def measure(f: Fusion) -> dict:
         t = time.perf_counter()

@@ -4,7 +4,7 @@ dev-half answerable questions; report the first-sentence hit rate on both halves
     .venv/bin/python -m benchmarks.tune_sentences [--data ../shared/data] [--work /tmp/assistant-eval]
 
 A question counts when the top-scored sentence contains a gold answer text. Writes
-benchmarks/results/sentences.json; the chosen weights go into answering.AnswerSettings by hand.
+benchmarks/results/sentences.json; the chosen weights go into answer/extractive.py's AnswerSettings by hand.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from benchmarks.common import HERE, data_path, parser
 def main() -> None:
     args = parser(work="/tmp/assistant-eval").parse_args()
     path = data_path(args, "squad-v2.0-dev-half", "dev-v2.0.json", what="SQuAD")
-    from assistant import answering
+    from assistant.answer import extractive
     from assistant.config import Settings
-    from assistant.eval import contains_answer, ensure_index, half as half_of, load_squad, squad_articles
+    from assistant.eval import contains_answer, ensure_index, load_squad, squad_articles
+    from assistant.eval import half as half_of
     from assistant.service import Assistant
 
     wiki = load_squad(path)
@@ -34,13 +35,13 @@ def main() -> None:
     loaded = assistant.current()
     qs = [(qa["question"], [a["text"] for a in qa["answers"]], half_of(qa["id"]))
           for _, paras in wiki for _, qas in paras for qa in qas if not qa["is_impossible"]]
-    vecs = assistant.embedder.encode_queries([q for q, _, _ in qs])
+    vecs = assistant.encode([q for q, _, _ in qs])
     feats = {0: [], 1: []}
     kept = {0: [], 1: []}  # (candidates, answers) for choosing how many sentences to keep
     for (q, answers, half), v in zip(qs, vecs):
-        passages = assistant.search(q, 5, None, v, loaded)
+        passages = loaded.search(q, v, 5, None)
         rows = [p.sentence_rows for p in passages[:4]]
-        cands, _ = answering.candidates(q, v, passages, loaded.build.sentence_vectors, rows, loaded.idf)
+        cands, _ = extractive.candidates(q, v, passages, loaded.snapshot.sentence_vectors, rows, loaded.idf)
         kept[half].append((cands, answers))
         feats[half].append(np.array([[c.dense, c.overlap, c.with_prev, c.window, c.passage_share,
                                       float(c.typed), float(contains_answer(c.text, answers))]
@@ -55,19 +56,19 @@ def main() -> None:
         grid.append((hit_rate(feats[0], np.array(w)), w))
     grid.sort(key=lambda g: -g[0])
     best = np.array(grid[0][1])
-    shipped = answering.DEFAULT_ANSWER_SETTINGS
+    shipped = extractive.DEFAULT_ANSWER_SETTINGS
     current = np.array([shipped.w_dense, shipped.w_overlap, shipped.w_prev, shipped.w_window,
                         shipped.w_passage, shipped.w_type])
     import dataclasses
 
     def whole(items, ratio):
         st = dataclasses.replace(shipped, keep_ratio=ratio)
-        return float(np.mean([any(contains_answer(c.text, a) for c in answering.select(cs, st))
+        return float(np.mean([any(contains_answer(c.text, a) for c in extractive.select(cs, st))
                               for cs, a in items]))
 
     def length(items, ratio):
         st = dataclasses.replace(shipped, keep_ratio=ratio)
-        return float(np.mean([len(answering.select(cs, st)) for cs, _ in items]))
+        return float(np.mean([len(extractive.select(cs, st)) for cs, _ in items]))
 
     ratios = {r: {"fit": whole(kept[0], r), "report": whole(kept[1], r),
                   "mean_sentences": length(kept[0], r)} for r in (0.6, 0.7, 0.75, 0.8, 0.9)}

@@ -171,7 +171,7 @@ def section_scale(r: dict) -> list[str]:
            f"| index type | {plan.get('type')}" + (f", nlist {plan['nlist']}, nprobe {plan['nprobe']}"
                                                     if "nlist" in plan else "")
            + f"; sentence vectors {(srv.get('manifest') or {}).get('sentence_vectors')} | |",
-           f"| open (store.Build, fresh process) | {f(srv.get('open_build_s'), 2)} s | ≤ 10 s |",
+           f"| open (index Snapshot, fresh process) | {f(srv.get('open_build_s'), 2)} s | ≤ 10 s |",
            f"| RSS after open (model loaded: {f(srv.get('rss_model_loaded_mb'), 0)} MB of it) | "
            f"{f((srv.get('rss_after_open_mb') or 0) / 1e3, 2)} GB | ≤ 6 GB |",
            f"| RSS after {srv.get('questions', '?')} questions | "

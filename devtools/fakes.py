@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from assistant.embedding import EncodedChunks
-
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -22,6 +21,7 @@ class FakeEmbedder:
 
     name = "test/fake-hash-embedder"
     dim = 384
+    precision = "fp32"  # the manifest records what the real model would have used
 
     def __init__(self):
         self.calls = 0

@@ -1,4 +1,4 @@
-"""OpenAI-compatible servers for testing the optional LLM reader (assistant/llm.py) through the
+"""OpenAI-compatible servers for testing the optional LLM reader (assistant/answer/llm.py) through the
 official `openai` client, over real HTTP on 127.0.0.1:
 
 - `ScriptedServer`: a stdlib HTTP server whose answer to each chat request is scripted (a reply
@@ -29,10 +29,11 @@ import threading
 import time
 import urllib.request
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, Union
+from typing import Any, Literal
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def openai_client(server: "ScriptedServer | LlamaServer", *, timeout: float = 10.0,
+def openai_client(server: ScriptedServer | LlamaServer, *, timeout: float = 10.0,
                   max_retries: int = 0, api_key: str = "test-key", **kwargs: Any):
     """An `openai.OpenAI` client for `server`. Retries default to 0 here (the client's own default
     is 2, with back-off) so that one scripted failure is one failed call."""
@@ -123,8 +124,8 @@ class Hang:
     text_before: str = ""
 
 
-Script = Union[Reply, Error, Malformed, Cut, Hang, str]  # a str is Reply(str)
-ScriptSource = Union[Iterable[Script], Callable[[dict], Script]]
+Script = Reply | Error | Malformed | Cut | Hang | str  # a str is Reply(str)
+ScriptSource = Iterable[Script] | Callable[[dict], Script]
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class ScriptedServer:
         self.port = 0
 
     # -- lifecycle
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
@@ -193,7 +194,7 @@ class ScriptedServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -463,7 +464,7 @@ def _usage(body: dict, completion_tokens: int) -> dict:
 
 
 def prompt_passages(body: dict) -> dict[int, str]:
-    """The numbered passages of a chat request as the reader sends them (assistant/llm.py:
+    """The numbered passages of a chat request as the reader sends them (assistant/answer/llm.py:
     "[n] (article — section)" then the passage text), by number."""
     import re
 
@@ -556,7 +557,7 @@ class LlamaServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "LlamaServer":
+    def start(self) -> LlamaServer:
         if self.proc is not None:
             return self
         reason = llama_available()
@@ -618,7 +619,7 @@ class LlamaServer:
             if self._own_log:
                 self.log_path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "LlamaServer":
+    def __enter__(self) -> LlamaServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -24,9 +24,9 @@ import random
 import shutil
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, percentile
 from devtools.streamlit_server import CHROMIUM_ARGS as _BASE_ARGS
@@ -320,7 +320,7 @@ async def _protocol_session(url: str, i: int, log: SessionLog, start_at: float, 
                 t = time.monotonic()
                 try:
                     r = await client.ask(question, timeout_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     log.outcomes["timeout"] = log.outcomes.get("timeout", 0) + 1
                     log.failures.append({"t": round(t - t0, 1), "question": question,
                                          "what": f"no reply within {timeout_s:.0f} s"})
@@ -361,7 +361,7 @@ async def _sample(pids: Sequence[int], logs: list[SessionLog], samples: list[dic
             pass
         try:
             await asyncio.wait_for(stop.wait(), timeout=every_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import store
 from assistant.embedding import MODEL_DIM, MODEL_NAME
+from assistant.index import reuse, snapshot
 
 RAY = Path(sys.executable).with_name("ray")
 
@@ -24,9 +24,9 @@ RAY = Path(sys.executable).with_name("ray")
 def build_vectors(index_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """chunk id -> (chunk vector, sentence vectors) of the current build, L2-normalised (the
     store may keep them in a compact type)."""
-    build = store.Build(index_dir, MODEL_NAME, MODEL_DIM, for_reuse=True)
+    build = snapshot.Snapshot(index_dir, MODEL_NAME, MODEL_DIM, for_reuse=True)
     try:
-        cache = build.vectors_of([r[0] for r in build.file_records().values()])
+        cache = reuse.vectors_of(build, [r[0] for r in reuse.file_records(build).values()])
     finally:
         build.close()
 

@@ -18,8 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
@@ -165,36 +165,37 @@ def real_named_fake_embedder():
 
 def damage_index(src_index: Path, dst_index: Path, damage: str) -> Path:
     """A copy of src_index with its current build damaged; the damaged build folder."""
-    from assistant import store
+    from assistant.index import layout
 
     shutil.copytree(src_index, dst_index)
-    build_dir = store.current_build_dir(dst_index)
+    build_dir = layout.current_build_dir(dst_index)
     DAMAGES[damage](build_dir)
     return build_dir
 
 
 def check_damage_case(src_index: Path, work: Path, damage: str, corpus: Path) -> dict:
-    """One damage: store.Build refuses it with IndexMismatch, `assistant ask` exits 2 with one
+    """One damage: snapshot.Snapshot refuses it with IndexMismatch, `assistant ask` exits 2 with one
     line that says to rebuild, and `assistant build` (incremental) repairs it. Problems listed."""
     import contextlib
 
-    from assistant import cli, store
+    from assistant import cli
     from assistant.config import Settings
     from assistant.errors import IndexMismatch
-    from assistant.indexing import build
+    from assistant.index import snapshot
+    from assistant.index.builder import build
 
     problems: list[str] = []
     index = work / "index"
     damage_index(src_index, index, damage)
     emb = real_named_fake_embedder()
     try:
-        store.Build(index, emb.name, emb.dim)
-        problems.append("store.Build opened the damaged build")
+        snapshot.Snapshot(index, emb.name, emb.dim)
+        problems.append("snapshot.Snapshot opened the damaged build")
     except IndexMismatch as exc:
         if "assistant build" not in str(exc):
             problems.append(f"IndexMismatch does not say to rebuild: {exc}")
     except Exception as exc:  # noqa: BLE001
-        problems.append(f"store.Build raised {type(exc).__name__}: {exc}")
+        problems.append(f"snapshot.Snapshot raised {type(exc).__name__}: {exc}")
 
     err = io.StringIO()
     out = io.StringIO()
@@ -214,7 +215,7 @@ def check_damage_case(src_index: Path, work: Path, damage: str, corpus: Path) ->
     settings = Settings().replace(corpus_dir=corpus, index_dir=index)
     try:
         report = build(settings, embedder=emb, log=quiet)
-        b = store.Build(index, emb.name, emb.dim)
+        b = snapshot.Snapshot(index, emb.name, emb.dim)
         if b.n_chunks != report.chunks or report.up_to_date:
             problems.append("the repairing build did not write a complete new build")
         b.close()
@@ -328,10 +329,10 @@ def write_nasty_corpus(corpus: Path, files: list[tuple[bytes, bytes]]) -> int:
 
 def account_for_build(corpus: Path, report, expected: int) -> list[str]:
     """Every supported file is indexed or skipped with a one-line reason: the problems."""
-    from assistant import store
+    from assistant.index import format as index_format
 
     problems = []
-    manifest = store.read_manifest(report.build_dir)
+    manifest = index_format.read_manifest(report.build_dir)
     indexed = set(manifest["sources"])
     skipped = {s["source"]: s["reason"] for s in manifest["skipped"]}
     for source, reason in skipped.items():
@@ -385,9 +386,10 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
     delay over the whole run; the other half: a random delay within the first half of the
     writing phase, after its *.partial folder appears), then checks that the index opens and answers and that the
     next build completes and removes the leftovers."""
-    from assistant import store
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index import format as index_format
+    from assistant.index import layout, snapshot
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     rng = random.Random(seed)
@@ -399,7 +401,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
     # One unkilled run of the same kind of build: how long a run takes, and how long its
     # *.partial folder exists (the writing phase) before CURRENT switches.
     _change_corpus(corpus, 0, rng)
-    before = store.current_name(index)
+    before = layout.current_name(index)
     t = time.monotonic()
     ref = _cli_build(corpus, index, work / "cli.log")
     seen_partial = switched_at = None
@@ -407,7 +409,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
         now = time.monotonic()
         if seen_partial is None and list((index / "builds").glob("*.partial")):
             seen_partial = now
-        if switched_at is None and store.current_name(index) != before:
+        if switched_at is None and layout.current_name(index) != before:
             switched_at = now
         time.sleep(0.001)
     if ref.returncode != 0:
@@ -419,7 +421,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
     results = []
     for trial in range(1, trials + 1):
         change = _change_corpus(corpus, trial, rng)
-        before = store.current_name(index)
+        before = layout.current_name(index)
         proc = _cli_build(corpus, index, work / "cli.log")
         t = time.monotonic()
         if trial % 2:
@@ -441,7 +443,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(60)
         killed_at = time.monotonic() - t
-        after = store.current_name(index)
+        after = layout.current_name(index)
         problems = []
         leftovers = [p.name for p in (index / "builds").glob("*.partial")]
         # The index opens and answers, from the old build or (killed after the switch) the new.
@@ -452,7 +454,7 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
                 problems.append(f"answer from {ans.build_id}, CURRENT is {after}")
             if not (ans.citations or ans.passages):
                 problems.append("the answer has neither citations nor passages")
-            a.build.close()
+            a.current().snapshot.close()
         except Exception as exc:  # noqa: BLE001
             problems.append(f"the index did not open or answer: {type(exc).__name__}: {exc}")
         # The next build completes, cleans the leftovers and holds the changed corpus.
@@ -461,11 +463,11 @@ def kill_trials(work: Path, embedder, trials: int = 6, seed: int = 11, n_article
             still = [p.name for p in (index / "builds").glob("*.partial")]
             if still:
                 problems.append(f"*.partial folders left after the next build: {still}")
-            manifest = store.read_manifest(store.current_build_dir(index))
+            manifest = index_format.read_manifest(layout.current_build_dir(index))
             on_disk = {p.name for p in corpus.iterdir()}
             if set(manifest["sources"]) != on_disk:
                 problems.append("the next build does not hold the corpus as it is")
-            b = store.Build(index, embedder.name, embedder.dim)
+            b = snapshot.Snapshot(index, embedder.name, embedder.dim)
             b.close()
             next_ok = True
         except Exception as exc:  # noqa: BLE001
@@ -557,9 +559,9 @@ def _corpus_version(corpus: Path, v: int, towns: int = 20) -> tuple[bool, str]:
 def _build_contents(index: Path, name: str) -> dict:
     import sqlite3
 
-    from assistant import store
+    from assistant.index import layout
 
-    db = sqlite3.connect(f"file:{store.builds_dir(index) / name / 'meta.sqlite'}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{layout.builds_dir(index) / name / 'meta.sqlite'}?mode=ro", uri=True)
     try:
         chunks = dict(db.execute("SELECT id, text FROM chunks"))
         sources = {s for (s,) in db.execute("SELECT source FROM articles")}
@@ -594,9 +596,9 @@ def rebuild_while_serving(work: Path, serve_embedder, build_embedder=None, threa
                           echo: Callable[[str], None] = quiet) -> dict:
     """Questions from `threads` threads through one Assistant while three rebuilds complete
     (one full, two incremental with files added, changed and removed)."""
-    from assistant import store
     from assistant.config import Settings
-    from assistant.indexing import build
+    from assistant.index import layout
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     build_embedder = build_embedder or serve_embedder
@@ -609,7 +611,7 @@ def rebuild_while_serving(work: Path, serve_embedder, build_embedder=None, threa
         full, what = _corpus_version(corpus, v)
         t = time.monotonic()
         report = build(settings, full=full, embedder=build_embedder, log=quiet)
-        name = store.current_name(index)
+        name = layout.current_name(index)
         versions[name] = v
         contents[name] = _build_contents(index, name)
         return {"version": v, "build": name, "what": what,
@@ -646,7 +648,7 @@ def rebuild_while_serving(work: Path, serve_embedder, build_embedder=None, threa
             builds.append(do_build(v))
             echo(f"rebuild {v - 1}: {builds[-1]}")
             time.sleep(1.0)  # questions keep coming between builds too
-        last = store.current_name(index)
+        last = layout.current_name(index)
         # Questions until every thread has answered from the last build at least once.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -662,7 +664,7 @@ def rebuild_while_serving(work: Path, serve_embedder, build_embedder=None, threa
 
     problems: list[str] = []
     used = {}
-    for t, q, ans in answers:
+    for _t, q, ans in answers:
         if ans.build_id not in versions:
             problems.append(f"{q!r} answered from unknown build {ans.build_id!r}")
             continue
@@ -723,7 +725,7 @@ class OpenAudit:
     per process and costs nothing while inactive."""
 
     _installed = False
-    _active: "OpenAudit | None" = None
+    _active: OpenAudit | None = None
 
     EVENTS = {"open", "os.listdir", "os.scandir", "os.chdir", "shutil.copyfile", "shutil.rmtree",
               "sqlite3.connect", "os.remove", "os.rename", "os.symlink", "glob.glob"}
@@ -744,7 +746,7 @@ class OpenAudit:
         elif isinstance(path, int):  # an open file descriptor
             return
 
-    def __enter__(self) -> "OpenAudit":
+    def __enter__(self) -> OpenAudit:
         if not OpenAudit._installed:
             sys.addaudithook(OpenAudit._hook)
             OpenAudit._installed = True

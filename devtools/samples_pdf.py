@@ -4,7 +4,7 @@ and binary junk. Shared by the tests (through conftest) and the reliability benc
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -19,12 +19,12 @@ import random
 import sys
 import time
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from assistant.embedding import EncodedChunks, MODEL_DIM, MODEL_NAME
+from assistant.embedding import MODEL_DIM, MODEL_NAME, EncodedChunks
 from devtools.fakes import FakeEmbedder
 
 TOPICS = ["world", "business", "politics", "sport", "technology", "science", "health",

@@ -1,5 +1,6 @@
 """Shared fixtures: temporary paths for every test, the real embedder (loaded once), a fast
-deterministic fake embedder, the seed article, and builders for good and bad PDF files."""
+deterministic fake embedder and the seed article. Tests import shared helpers from devtools/
+(never from here or from each other)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from devtools.fakes import FakeEmbedder  # noqa: E402,F401 - tests import it from here
-from devtools.samples_pdf import (binary_bytes, make_corrupt_pdf, make_encrypted_pdf,  # noqa: E402,F401
-                                  make_pdf, make_textless_pdf, make_truncated_pdf)
+from devtools.fakes import FakeEmbedder  # noqa: E402 - after the offline switches
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
@@ -52,7 +51,7 @@ class SharedIndex:
 
 
 def _shared_index(tmp_path_factory, embedder, name: str, hostile: bool) -> SharedIndex:
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from devtools.ui_samples import make_corpus
 
     root = tmp_path_factory.mktemp(name)

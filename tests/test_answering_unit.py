@@ -1,4 +1,4 @@
-"""answering.py without the model: hand-made passages and sentence vectors. Sentence choice,
+"""answer/extractive.py without the model: hand-made passages and sentence vectors. Sentence choice,
 the confidence model, the three tiers and what each tier says."""
 
 from __future__ import annotations
@@ -9,11 +9,18 @@ import re
 import numpy as np
 import pytest
 
-from assistant import answering
-from assistant.answering import (DEFAULT_ANSWER_SETTINGS, NO_CLEAR_ANSWER, candidates, compose,
-                                 confidence, select, tier_of)
+from assistant.answer import extractive
+from assistant.answer.extractive import (
+    DEFAULT_ANSWER_SETTINGS,
+    NO_CLEAR_ANSWER,
+    candidates,
+    compose,
+    confidence,
+    select,
+    tier_of,
+)
+from assistant.index.lexical import Idf
 from assistant.records import Chunk, Passage
-from assistant.lexical import Idf
 
 TEXT = ("The Quorvath bridge crosses the river Lenn. It was opened in 1987 by mayor Elisabeth "
         "Tran. The bridge is 840 meters long. Trains cross it every hour.")
@@ -54,7 +61,7 @@ def test_the_sentence_that_answers_is_chosen_first():
                               [(0, 4)], IDF)
     assert cands[0].text == "It was opened in 1987 by mayor Elisabeth Tran."
     assert cands[0].typed  # a date question and a sentence with a year
-    assert set(feats) == set(answering.FEATURES)
+    assert set(feats) == set(extractive.FEATURES)
     assert feats["best_sentence_dense"] == pytest.approx(float(SENTS[1] @ QVEC))
 
 

@@ -9,10 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assistant.config import Settings
-from assistant.indexing import build
+from assistant.index.builder import build
 from assistant.service import Assistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,12 +208,12 @@ def test_ask_without_index_is_one_clear_line(tmp_path, capsys):
 
 
 def test_ask_with_mismatched_index_is_one_clear_line(seed_assistant, tmp_path, capsys):
-    from assistant import store
     from assistant.cli import main
+    from assistant.index import layout
 
     index = tmp_path / "damaged-copy"
     shutil.copytree(seed_assistant.index_dir, index)
-    manifest_path = store.current_build_dir(index) / "manifest.json"
+    manifest_path = layout.current_build_dir(index) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["model"]["name"] = "some-other-model"
     manifest_path.write_text(json.dumps(manifest))

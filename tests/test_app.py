@@ -19,11 +19,17 @@ from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
-from assistant.indexing import build
+from assistant.index.builder import build
 from assistant.service import Assistant
-
-from devtools.ui_samples import (HOSTILE_QUESTIONS, HOSTILE_SOURCE, OFF_CORPUS, REPO, SEED,
-                        SEED_QUESTIONS, first_answering)
+from devtools.ui_samples import (
+    HOSTILE_QUESTIONS,
+    HOSTILE_SOURCE,
+    OFF_CORPUS,
+    REPO,
+    SEED,
+    SEED_QUESTIONS,
+    first_answering,
+)
 
 APP = str(REPO / "app.py")
 TIMEOUT = 300  # seconds per script run: the first one loads the model on a busy machine

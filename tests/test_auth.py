@@ -1,5 +1,5 @@
 """Sign-in without a browser: the allow-list, the reading of [auth], the start-up decisions
-(assistant/auth.py), `make run`'s check, and the app's gate through streamlit.testing.
+(assistant/ui/auth.py), `make run`'s check, and the app's gate through streamlit.testing.
 
 The end-to-end flows against a real OpenID Connect provider are in tests/test_auth_browser.py.
 """
@@ -14,10 +14,9 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import auth
-from assistant.auth import AllowList, AuthConfig, parse_allow_list
 from assistant.errors import SettingError
-
+from assistant.ui import auth
+from assistant.ui.auth import AllowList, AuthConfig, parse_allow_list
 from devtools.ui_samples import REPO
 
 APP = str(REPO / "app.py")
@@ -205,7 +204,7 @@ def test_decide():
 def run_check(tmp_path, *args, env=None):
     full = {k: v for k, v in os.environ.items() if k not in (auth.ALLOWED_ENV, auth.REQUIRE_ENV)}
     full.update(env or {}, HOME=str(tmp_path))
-    return subprocess.run([sys.executable, "-m", "assistant.auth", *args], cwd=tmp_path,
+    return subprocess.run([sys.executable, "-m", "assistant.cli", "check-auth", *args], cwd=tmp_path,
                           env=full, capture_output=True, text=True, timeout=60)
 
 
@@ -272,7 +271,7 @@ def test_make_run_checks_sign_in_before_anything_else(tmp_path):
     plan = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "run",
                            "HOST=0.0.0.0"],
                           cwd=REPO, capture_output=True, text=True, timeout=60).stdout
-    assert plan.splitlines()[0].endswith("-m assistant.auth --host 0.0.0.0")
+    assert plan.splitlines()[0].endswith("assistant check-auth --host 0.0.0.0")
 
 
 # ------------------------------------------------------------------------------ the app's gate
@@ -371,7 +370,6 @@ def test_open_app_on_a_network_address_prints_the_warning(capfd, monkeypatch):
 @pytest.fixture(scope="module")
 def indexed(seed_index, embedder):
     from assistant.service import Assistant
-
     from devtools.ui_samples import SEED_QUESTIONS, first_answering
 
     seed = first_answering(Assistant.open(settings=seed_index.settings(), embedder=embedder),

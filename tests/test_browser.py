@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
-from devtools.ui_samples import (HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering)
+from devtools.ui_samples import HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering
 
 pytestmark = pytest.mark.browser
 

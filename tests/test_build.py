@@ -6,20 +6,28 @@ import calendar
 import hashlib
 import json
 import os
-import sqlite3
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant import cli, indexing, store
-from assistant.chunking import embed_prefix, sentence_spans
+from assistant import cli
+from assistant.chunking import sentence_spans
 from assistant.config import Settings
 from assistant.errors import AssistantError, EmptyCorpus, IndexMismatch
-from assistant.indexing import build
-from conftest import (binary_bytes, make_corrupt_pdf, make_encrypted_pdf, make_pdf,
-                      make_textless_pdf)
+from assistant.index import builder, layout, snapshot, writer
+from assistant.index import format as index_format
+from assistant.index.builder import build
+from assistant.text import embed_prefix
+from devtools.index_db import db_rows
+from devtools.samples_pdf import (
+    binary_bytes,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_pdf,
+    make_textless_pdf,
+)
 
 SEED_NAME = "mexico-us-cross-border-crime-cooperation.txt"
 
@@ -59,20 +67,12 @@ def quiet(_msg: str) -> None:
     pass
 
 
-def db_rows(build_dir: Path, sql: str, args=()):
-    con = sqlite3.connect(f"file:{build_dir / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
-
-
 def current(index: Path) -> str:
     return (index / "CURRENT").read_text().strip()
 
 
-def open_build(index: Path, emb) -> store.Build:
-    return store.Build(index, emb.name, emb.dim)
+def open_build(index: Path, emb) -> snapshot.Snapshot:
+    return snapshot.Snapshot(index, emb.name, emb.dim)
 
 
 # ------------------------------------------------------------------------ real model, one build
@@ -91,7 +91,7 @@ def real_build(tmp_path_factory, embedder, seed_path):
     t0 = time.time()
     report = build(settings_for(corpus, index), embedder=embedder, log=logs.append)
     return {"corpus": corpus, "index": index, "report": report, "logs": logs,
-            "t0": t0, "dir": store.current_build_dir(index)}
+            "t0": t0, "dir": layout.current_build_dir(index)}
 
 
 def test_build_writes_the_index_folder(real_build):
@@ -107,7 +107,7 @@ def test_build_writes_the_index_folder(real_build):
 def test_manifest_describes_the_build(real_build, embedder):
     m = json.loads((real_build["dir"] / "manifest.json").read_text())
     corpus = real_build["corpus"]
-    assert m["format_version"] == store.FORMAT_VERSION
+    assert m["format_version"] == index_format.FORMAT_VERSION
     assert m["model"] == {"name": embedder.name, "dim": 384}
     assert m["chunking"]["chunk_tokens"] == Settings().chunk_tokens
     assert m["chunking"]["overlap_sentences"] == 1
@@ -118,7 +118,7 @@ def test_manifest_describes_the_build(real_build, embedder):
                 for rel in (SEED_NAME, "sub/tides.md", "bakery.html")}
     # The per-file records live in the database, not in manifest.json (read at every open).
     assert "sources" not in m and "skipped" not in m
-    full = store.read_manifest(real_build["dir"])
+    full = index_format.read_manifest(real_build["dir"])
     assert full["sources"] == expected
     assert full["skipped"] == []
     assert m["faiss"] == {"type": "FlatIP"} and m["sentence_vectors"] == "float16"
@@ -185,21 +185,21 @@ def test_build_opens_and_is_searchable(real_build, embedder):
     b = open_build(real_build["index"], embedder)
     try:
         m = b.manifest
-        assert b.n_chunks == m["counts"]["chunks"] == b.faiss.ntotal
+        assert b.n_chunks == m["counts"]["chunks"] == b.dense.count
         assert b.sentence_vectors.shape == (m["counts"]["sentences"], 384)
         assert {a["source"] for a in b.articles.values()} == set(b.sources())
-        vecs = b.faiss.reconstruct_n(0, b.faiss.ntotal)
+        vecs = b.dense.vectors(np.arange(b.dense.count))
         assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
         sv = np.asarray(b.sentence_vectors, dtype=np.float32)
         assert np.allclose(np.linalg.norm(sv, axis=1), 1.0, atol=1e-2)
         q = embedder.encode_queries(["When does the bakery open and close?"])
-        _, ids = b.faiss.search(q, 1)
+        _, ids = b.dense.search(q, 1)
         (row,) = ids[0]
         chunk, art, _ = b.chunks([row])[row]
         assert art["source"] == "bakery.html"
         assert chunk.heading_path == ("Opening Hours",)
         q = embedder.encode_queries(["Which agencies lead the efforts against drug cartels?"])
-        _, ids = b.faiss.search(q, 3)
+        _, ids = b.dense.search(q, 3)
         hits = b.chunks(ids[0])
         details = ("Details of the Joint Operations",)
         assert any(c.heading_path == details for c, _, _ in hits.values())
@@ -212,7 +212,7 @@ def test_build_opens_and_is_searchable(real_build, embedder):
 
 def test_opening_with_another_model_is_a_clear_error(real_build):
     with pytest.raises(IndexMismatch, match="rebuild"):
-        store.Build(real_build["index"], "some/other-model", 384)
+        snapshot.Snapshot(real_build["index"], "some/other-model", 384)
 
 
 def test_html_script_style_nav_never_reach_the_index(real_build, embedder):
@@ -279,7 +279,7 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     s = settings_for(corpus_dir, index_dir)
 
     first = build(s, embedder=fake_embedder, log=quiet)
-    d1 = store.current_build_dir(index_dir)
+    d1 = layout.current_build_dir(index_dir)
     assert first.embedded_chunks == first.chunks == fake_embedder.calls > 0
     assert first.parsed_files == 3 and first.reused_files == 0
     beta_chunks = _chunk_count(d1, "beta.md")
@@ -297,7 +297,7 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
                                                      "Cacti store water in their stems."))
     fake_embedder.encoded_texts.clear()
     edited = build(s, embedder=fake_embedder, log=quiet)
-    d2 = store.current_build_dir(index_dir)
+    d2 = layout.current_build_dir(index_dir)
     assert d2 != d1 and not edited.up_to_date
     assert 0 < edited.embedded_chunks < beta_chunks
     assert edited.parsed_files == 1 and edited.reused_files == 2
@@ -307,7 +307,7 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     b = open_build(index_dir, fake_embedder)
     try:
         assert b.n_chunks == edited.chunks == first.chunks
-        text = "\n".join(t for (t,) in b.db.execute("SELECT text FROM chunks"))
+        text = "\n".join(t for (t,) in db_rows(b.path, "SELECT text FROM chunks"))
         assert "Cacti store water in their stems." in text
         assert "Cacti store water." not in text
     finally:
@@ -317,19 +317,19 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     gamma_chunks = _chunk_count(d2, "gamma.html")
     (corpus_dir / "gamma.html").unlink()
     removed = build(s, embedder=fake_embedder, log=quiet)
-    d3 = store.current_build_dir(index_dir)
+    d3 = layout.current_build_dir(index_dir)
     assert removed.embedded_chunks == 0 and removed.removed_files == 1
     assert removed.chunks == edited.chunks - gamma_chunks
     assert [r[0] for r in db_rows(d3, "SELECT source FROM articles ORDER BY source")] == [
         "alpha.md", "beta.md"]
     assert not db_rows(d3, "SELECT 1 FROM chunks WHERE text LIKE '%Gamma is a short page%'")
-    assert "gamma.html" not in store.read_manifest(d3)["sources"]
+    assert "gamma.html" not in index_format.read_manifest(d3)["sources"]
 
     # A file added: only its chunks are embedded.
     (corpus_dir / "delta.txt").write_text(DELTA)
     fake_embedder.encoded_texts.clear()
     added = build(s, embedder=fake_embedder, log=quiet)
-    d4 = store.current_build_dir(index_dir)
+    d4 = layout.current_build_dir(index_dir)
     assert added.embedded_chunks == _chunk_count(d4, "delta.txt") > 0
     assert added.parsed_files == 1 and added.reused_files == 2
     assert all(t.startswith("Delta Notes") for t in fake_embedder.encoded_texts)
@@ -338,10 +338,10 @@ def test_incremental_builds(corpus_dir, index_dir, fake_embedder):
     # Reused vectors are the same vectors.
     b = open_build(index_dir, fake_embedder)
     try:
-        vecs = b.faiss.reconstruct_n(0, b.faiss.ntotal)
-        rows = b.db.execute("SELECT c.row, a.title, s.heading_path, c.text FROM chunks c "
-                            "JOIN articles a ON a.id = c.article_id "
-                            "JOIN sections s ON s.id = c.section_id").fetchall()
+        vecs = b.dense.vectors(np.arange(b.dense.count))
+        rows = db_rows(b.path, "SELECT c.row, a.title, s.heading_path, c.text FROM chunks c "
+                               "JOIN articles a ON a.id = c.article_id "
+                               "JOIN sections s ON s.id = c.section_id")
         for row, title, hp, text in rows:
             prefix = embed_prefix(title, tuple(json.loads(hp)))
             want = fake_embedder.encode_queries([prefix + text])[0]
@@ -370,7 +370,7 @@ def test_changed_chunk_size_rebuilds_everything(corpus_dir, index_dir, fake_embe
                    log=logs.append)
     assert not report.up_to_date and report.embedded_chunks == report.chunks
     assert any("chunking changed" in m for m in logs)
-    m = json.loads((store.current_build_dir(index_dir) / "manifest.json").read_text())
+    m = json.loads((layout.current_build_dir(index_dir) / "manifest.json").read_text())
     assert m["chunking"]["chunk_tokens"] == 64
 
 
@@ -402,10 +402,10 @@ def test_failed_build_leaves_the_previous_one_current(corpus_dir, index_dir, fak
     s = settings_for(corpus_dir, index_dir)
     first = build(s, embedder=fake_embedder, log=quiet)
     before = current(index_dir)
-    snap = _snapshot(store.current_build_dir(index_dir))
+    snap = _snapshot(layout.current_build_dir(index_dir))
 
     (corpus_dir / "gamma.html").write_text(GAMMA)
-    real_write = store.write_build
+    real_write = writer.write_build
     reached = []
 
     def write_then_fail(tmp_dir, content, manifest, lexical):
@@ -413,13 +413,13 @@ def test_failed_build_leaves_the_previous_one_current(corpus_dir, index_dir, fak
         assert tmp_dir.name.endswith(".partial")
         real_write(tmp_dir, content, manifest, _ExplodingLexical(exc))
 
-    monkeypatch.setattr(store, "write_build", write_then_fail)
+    monkeypatch.setattr(writer, "write_build", write_then_fail)
     with pytest.raises(type(exc)):
         build(s, embedder=fake_embedder, log=quiet)
     assert reached, "the failure was not injected midway through writing"
 
     assert current(index_dir) == before
-    assert _snapshot(store.current_build_dir(index_dir)) == snap
+    assert _snapshot(layout.current_build_dir(index_dir)) == snap
     assert not list((index_dir / "builds").glob("*.partial"))
     assert not reached[0].exists()
     b = open_build(index_dir, fake_embedder)
@@ -430,7 +430,7 @@ def test_failed_build_leaves_the_previous_one_current(corpus_dir, index_dir, fak
         b.close()
 
     # The next build (nothing failing) succeeds and includes the new file.
-    monkeypatch.setattr(store, "write_build", real_write)
+    monkeypatch.setattr(writer, "write_build", real_write)
     report = build(s, embedder=fake_embedder, log=quiet)
     assert report.articles == 3 and current(index_dir) != before
 
@@ -446,7 +446,7 @@ def test_failure_in_lexical_indexing_leaves_previous_build(corpus_dir, index_dir
     def boom(self, texts):
         raise MemoryError("out of memory while indexing")
 
-    monkeypatch.setattr(indexing.lexical.LexicalIndex, "add_sections", boom)
+    monkeypatch.setattr(builder.lexical.LexicalIndex, "add_sections", boom)
     with pytest.raises(MemoryError):
         build(s, embedder=fake_embedder, log=quiet)
     assert current(index_dir) == before
@@ -459,7 +459,7 @@ def test_all_bad_corpus_raises_and_keeps_previous_index(corpus_dir, index_dir, f
     s = settings_for(corpus_dir, index_dir)
     first = build(s, embedder=fake_embedder, log=quiet)
     before = current(index_dir)
-    build_dir = store.current_build_dir(index_dir)
+    build_dir = layout.current_build_dir(index_dir)
     snap = _snapshot(build_dir)
     mtimes = {p: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.is_file()
               and p.name != ".build.lock"}
@@ -518,7 +518,7 @@ def test_bad_files_are_skipped_with_reasons(corpus_dir, index_dir, fake_embedder
     report = build(s, embedder=fake_embedder, log=logs.append)
 
     assert report.articles == 1
-    m = store.read_manifest(store.current_build_dir(index_dir))
+    m = index_format.read_manifest(layout.current_build_dir(index_dir))
     assert list(m["sources"]) == ["good.md"]
     skipped = {item["source"]: item["reason"] for item in m["skipped"]}
     assert set(skipped) == set(bad)
@@ -545,8 +545,8 @@ def test_symlink_outside_corpus_is_skipped(tmp_path, corpus_dir, index_dir, fake
     (corpus_dir / "inside-link.md").symlink_to(corpus_dir / "good.md")  # inside: allowed
     logs: list[str] = []
     build(settings_for(corpus_dir, index_dir), embedder=fake_embedder, log=logs.append)
-    d = store.current_build_dir(index_dir)
-    m = store.read_manifest(d)
+    d = layout.current_build_dir(index_dir)
+    m = index_format.read_manifest(d)
     skipped = {item["source"]: item["reason"] for item in m["skipped"]}
     assert "symbolic link" in skipped["link.md"] and "outside" in skipped["link.md"]
     assert set(m["sources"]) == {"good.md", "inside-link.md"}
@@ -562,7 +562,7 @@ def test_pdf_pages_reach_the_database(corpus_dir, index_dir, fake_embedder):
              ["Weather", "Storms closed the harbour twice in winter. Repairs took a week."]]
     (corpus_dir / "harbour.pdf").write_bytes(make_pdf(pages))
     build(settings_for(corpus_dir, index_dir), embedder=fake_embedder, log=quiet)
-    d = store.current_build_dir(index_dir)
+    d = layout.current_build_dir(index_dir)
     rows = db_rows(d, "SELECT page, text FROM chunks")
     assert {p for p, _ in rows} == {1, 2, 3}
     assert [p for p, t in rows if "haddock" in t] == [2]
@@ -574,7 +574,7 @@ def test_cli_build_prints_a_summary(corpus_dir, index_dir, seed_path, embedder, 
                                     capsys):
     (corpus_dir / SEED_NAME).write_bytes(seed_path.read_bytes())
     (corpus_dir / "tides.md").write_text(TIDES_MD)
-    monkeypatch.setattr(indexing.Embedder, "from_settings", lambda s: embedder)  # the loaded model
+    monkeypatch.setattr(builder.Embedder, "from_settings", lambda s: embedder)  # the loaded model
     code = cli.main(["build", "--corpus", str(corpus_dir), "--index", str(index_dir)])
     out, err = capsys.readouterr()
     assert code == 0
@@ -590,7 +590,7 @@ def test_cli_build_prints_a_summary(corpus_dir, index_dir, seed_path, embedder, 
 
 def test_cli_build_on_empty_corpus_is_one_clear_line(corpus_dir, index_dir, fake_embedder,
                                                      monkeypatch, capsys):
-    monkeypatch.setattr(indexing.Embedder, "from_settings", lambda s: fake_embedder)
+    monkeypatch.setattr(builder.Embedder, "from_settings", lambda s: fake_embedder)
     code = cli.main(["build", "--corpus", str(corpus_dir), "--index", str(index_dir)])
     out, err = capsys.readouterr()
     assert code == 2
@@ -607,7 +607,7 @@ def test_cli_build_uses_environment_paths(corpus_dir, index_dir, fake_embedder, 
     """Without flags the CLI uses ASSISTANT_CORPUS_DIR / ASSISTANT_INDEX_DIR (set by conftest)."""
     assert Path(os.environ["ASSISTANT_CORPUS_DIR"]) == corpus_dir
     (corpus_dir / "alpha.md").write_text(ALPHA)
-    monkeypatch.setattr(indexing.Embedder, "from_settings", lambda s: fake_embedder)
+    monkeypatch.setattr(builder.Embedder, "from_settings", lambda s: fake_embedder)
     assert cli.main(["build"]) == 0
     assert "1 articles" in capsys.readouterr().out
     assert (index_dir / "CURRENT").is_file()

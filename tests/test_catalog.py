@@ -1,5 +1,5 @@
-"""The article filter's search (assistant/catalog.py) and the shared corpus watch
-(assistant/watch.py): plain logic, no Streamlit."""
+"""The article filter's search (assistant/ui/catalog.py) and the shared corpus watch
+(assistant/ui/watch.py): plain logic, no Streamlit."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from assistant.catalog import ArticleCatalog, path_date
 from assistant.records import ArticleInfo
-from assistant.watch import CorpusWatch
+from assistant.ui.catalog import ArticleCatalog, path_date
+from assistant.ui.watch import CorpusWatch
 
 
 def catalog(*rows: tuple[str, str]) -> ArticleCatalog:
@@ -101,7 +101,7 @@ def test_a_slow_corpus_walk_moves_to_the_background(tmp_path, monkeypatch):
     in a thread, and periodic walks are spaced by their duration."""
     import threading
 
-    from assistant import watch as watch_module
+    from assistant.ui import watch as watch_module
 
     (tmp_path / "one.txt").write_text("One\nText.")
     watch = CorpusWatch(tmp_path, interval=0)
@@ -131,7 +131,7 @@ def test_a_slow_corpus_walk_moves_to_the_background(tmp_path, monkeypatch):
 
 
 def test_a_background_walk_error_is_raised_by_the_next_digest(tmp_path):
-    from assistant import watch as watch_module
+    from assistant.ui import watch as watch_module
 
     corpus = tmp_path / "c"
     corpus.mkdir()

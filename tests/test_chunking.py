@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import (MODEL_MAX_TOKENS, chunk_article, embed_prefix, join_chunks,
-                                sentence_spans)
+from assistant.chunking import MODEL_MAX_TOKENS, chunk_article, join_chunks, sentence_spans
 from assistant.loaders import load_article
 from assistant.records import Article, Section, content_id
-from conftest import FakeEmbedder
+from assistant.text import embed_prefix
+from devtools.fakes import FakeEmbedder
 
 # ------------------------------------------------------------------------ strategies
 
@@ -59,7 +59,7 @@ def section_texts(draw):
 
 
 def _article(texts: list[str], headings: list[tuple[str, ...]] | None = None, title="Test Title"):
-    headings = headings or [("Section %d" % i,) if i else () for i in range(len(texts))]
+    headings = headings or [(f"Section {i}",) if i else () for i in range(len(texts))]
     return Article(id=content_id("t.txt"), title=title, source="t.txt",
                    sections=tuple(Section(h, t) for h, t in zip(headings, texts)))
 
@@ -82,7 +82,7 @@ def check_invariants(article: Article, chunks, count, budget):
             assert c.ntokens <= budget
             assert count([c.text])[0] <= budget, (c.ntokens, c.text[:80])
             # Sentences are ordered, non-overlapping and inside the chunk.
-            for (a, b), (a2, _) in zip(c.sentences, c.sentences[1:]):
+            for (_a, b), (a2, _) in zip(c.sentences, c.sentences[1:]):
                 assert b <= a2
             # Chunks end on a sentence boundary: only white space after the last sentence.
             assert not text[c.sentences[-1][1]:c.end].strip()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import docx  # noqa: E402 - a core dependency: missing, the tests fail rather than skip
+import pytest
 
 from assistant.config import Settings  # noqa: E402
 from assistant.errors import UnreadableSource  # noqa: E402
-from assistant.indexing import build  # noqa: E402
+from assistant.index.builder import build  # noqa: E402
 from assistant.loaders import FORMATS, load_article, suffixes_text  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 

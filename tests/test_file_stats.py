@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import time
 
-from assistant import indexing, state, store
 from assistant.config import Settings
-from assistant.indexing import build
+from assistant.index import builder, layout
+from assistant.index import format as index_format
+from assistant.index import status as state
+from assistant.index.builder import build
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 
@@ -18,9 +20,9 @@ def _site(tmp_path, n: int = 6, monkeypatch=None):
     time is now, within the 2 s in which a build reads every file again: `monkeypatch` narrows
     that window to 1 ms so the other rules can be tested at once."""
     if monkeypatch is not None:
-        from assistant import build_support
+        from assistant.index import scan
 
-        monkeypatch.setattr(build_support, "RACY_NS", 1_000_000)
+        monkeypatch.setattr(scan, "RACY_NS", 1_000_000)
     corpus = tmp_path / "corpus"
     corpus.mkdir(exist_ok=True)
     hour_ago = time.time() - 3600
@@ -34,13 +36,13 @@ def _site(tmp_path, n: int = 6, monkeypatch=None):
 
 def _count_reads(monkeypatch) -> list[str]:
     reads: list[str] = []
-    real = indexing.sha256_file
+    real = builder.sha256_file
 
     def counting(path):
         reads.append(path.name)
         return real(path)
 
-    monkeypatch.setattr(indexing, "sha256_file", counting)
+    monkeypatch.setattr(builder, "sha256_file", counting)
     monkeypatch.setattr(state, "sha256_file", counting)
     return reads
 
@@ -51,7 +53,7 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
     reads = _count_reads(monkeypatch)
     again = build(s, embedder=emb, log=quiet)
     assert again.up_to_date and again.reused_files == 6 and reads == []
-    manifest = store.read_manifest(store.current_build_dir(s.index_dir))
+    manifest = index_format.read_manifest(layout.current_build_dir(s.index_dir))
     assert state.corpus_changes(s, manifest) is None and reads == []
 
     # Edited in place, same size, new time: read, and rebuilt.
@@ -71,7 +73,7 @@ def test_a_touched_file_is_read_once_then_trusted_again(tmp_path, monkeypatch):
     later = time.time() - 1800
     os.utime(p, (later, later))  # same content, new time (a copy, a checkout)
     reads = _count_reads(monkeypatch)
-    manifest = store.read_manifest(store.current_build_dir(s.index_dir))
+    manifest = index_format.read_manifest(layout.current_build_dir(s.index_dir))
     assert state.corpus_changes(s, manifest) is None and reads == ["town-004.txt"]
     reads.clear()
     report = build(s, embedder=emb, log=quiet)  # read once; a new build records its new times
@@ -92,7 +94,7 @@ def test_a_file_put_back_with_an_old_time_is_read(tmp_path, monkeypatch):
     os.utime(p, ns=(old.st_atime_ns, old.st_mtime_ns))  # same size, same mtime as recorded
     assert p.stat().st_size == old.st_size and p.stat().st_mtime_ns == old.st_mtime_ns
     reads = _count_reads(monkeypatch)
-    manifest = store.read_manifest(store.current_build_dir(s.index_dir))
+    manifest = index_format.read_manifest(layout.current_build_dir(s.index_dir))
     assert "1 changed" in state.corpus_changes(s, manifest) and reads == ["town-003.txt"]
     assert build(s, embedder=emb, log=quiet).parsed_files == 1
 
@@ -125,7 +127,7 @@ def _scan_with_os_walk(root):
 
 
 def test_the_scan_keeps_the_order_and_choices_of_a_plain_walk(tmp_path):
-    from assistant.build_support import scan_corpus, scan_corpus_stats
+    from assistant.index.scan import scan_corpus, scan_corpus_stats
 
     root = tmp_path / "c"
     for rel in ["b.txt", "a.md", "Z.txt", "sub/x.txt", "sub/deeper/y.md", "sub2/z.pdf",

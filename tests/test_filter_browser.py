@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
 from assistant.config import Settings
 from assistant.service import build_index
+from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
 from devtools.synthetic_corpus import PLANTED, TOPICS, StandInEmbedder, make_site
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""Freshness shown (assistant/freshness.py and the app's sidebar): last updated, the watcher's
+"""Freshness shown (assistant/ui/freshness.py and the app's sidebar): last updated, the watcher's
 state, "Updating…" instead of the stale warning while the watcher works, and *Update now* for
 administrators, one background build at a time."""
 
@@ -10,11 +10,11 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from assistant import freshness
-from assistant.auth import Access, Identity
 from assistant.config import Settings
-from assistant.indexing import build
-from assistant.watcher import STATUS_FILE, WatchStatus
+from assistant.index.builder import build
+from assistant.ui import freshness
+from assistant.ui.auth import Access, Identity
+from assistant.ui.watcher import STATUS_FILE, WatchStatus
 from devtools.ui_samples import REPO, SEED
 
 NEW_ARTICLE = """Quorvath Bridge

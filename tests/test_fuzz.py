@@ -17,14 +17,20 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from assistant import store
 from assistant.config import Settings
 from assistant.errors import UnreadableSource
-from assistant.indexing import build
+from assistant.index import format as index_format
+from assistant.index.builder import build
 from assistant.loaders import load_article
 from assistant.service import Assistant
-from devtools.reliability_cases import (account_for_build, check_loaded, fuzz_file, fuzz_strategy,
-                               nasty_files, write_nasty_corpus)
+from devtools.reliability_cases import (
+    account_for_build,
+    check_loaded,
+    fuzz_file,
+    fuzz_strategy,
+    nasty_files,
+    write_nasty_corpus,
+)
 
 FUZZ = fuzz_strategy()
 _SETTINGS = dict(deadline=None, database=None, derandomize=False,
@@ -142,7 +148,7 @@ def _check_nasty_build(tmp_path, embedder, big, seed):
     s, report, expected, files, logs = _build_nasty(tmp_path, embedder, big, seed)
     assert not account_for_build(s.corpus_dir, report, expected)
     assert report.articles >= 25  # the good ones, the odd names and the decodable encodings
-    sources = set(store.read_manifest(report.build_dir)["sources"])
+    sources = set(index_format.read_manifest(report.build_dir)["sources"])
     for name in ("-rf.txt", "--help.md", "with space.txt", "good.pdf", "utf16le-nobom.txt",
                  "x" * 240 + ".txt", "$(touch pwned).txt", "sub dir/nested -n.md"):
         assert name in sources, name

@@ -1,4 +1,4 @@
-"""The language notice (assistant/language.py): a clearly non-English question still gets its
+"""The language notice (assistant/answer/language.py): a clearly non-English question still gets its
 search, with one line saying answers in other languages are unreliable; English questions,
 including ones full of foreign names, get no notice. False alarms on the English question sets
 are measured by benchmarks/bench_language.py (results/language.json)."""
@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from assistant import language
+from assistant.answer import language
 from assistant.service import Assistant, build_index
 from devtools.ui_samples import REPO
 

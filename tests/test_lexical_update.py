@@ -9,9 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from assistant import lexical, store
 from assistant.config import Settings
-from assistant.indexing import build
+from assistant.index import format as index_format
+from assistant.index import layout, lexical, snapshot
+from assistant.index.builder import build
+from assistant.text import tokenize
+from devtools.index_db import db_rows
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
 QUESTIONS = ["harbour town residents", "cod and herring fleet", "history of the town founded",
@@ -26,24 +29,24 @@ def _site(tmp_path, name: str, articles: dict[str, str]) -> Settings:
     return Settings().replace(corpus_dir=corpus, index_dir=tmp_path / name / "index")
 
 
-def _by_section(b: store.Build) -> dict[tuple, np.ndarray]:
+def _by_section(b: snapshot.Snapshot) -> dict[tuple, np.ndarray]:
     """Section key (source, section ord) -> BM25 score per question."""
-    keys = [(src, o) for src, o in b.db.execute(
-        "SELECT a.source, s.ord FROM sections s JOIN articles a ON a.id = s.article_id "
+    keys = [(src, o) for src, o in db_rows(
+        b.path, "SELECT a.source, s.ord FROM sections s JOIN articles a ON a.id = s.article_id "
         "ORDER BY s.id")]
     cols = [lexical.scores(b.section_lexical, toks) if toks else np.zeros(len(keys), np.float32)
-            for toks in lexical.tokenize(QUESTIONS, query=True)]
+            for toks in tokenize(QUESTIONS, query=True)]
     return {k: np.array([c[i] for c in cols]) for i, k in enumerate(keys)}
 
 
-def _idf(b: store.Build) -> dict[str, float]:
+def _idf(b: snapshot.Snapshot) -> dict[str, float]:
     return {t: b.idf.get(t) for t in b.section_lexical.vocab_dict if b.idf.get(t) is not None}
 
 
-def _same_as_scratch(tmp_path, updated: store.Build, corpus, emb) -> None:
+def _same_as_scratch(tmp_path, updated: snapshot.Snapshot, corpus, emb) -> None:
     fresh_settings = Settings().replace(corpus_dir=corpus, index_dir=tmp_path / "scratch-index")
     build(fresh_settings, embedder=emb, log=quiet)
-    fresh = store.Build(tmp_path / "scratch-index", emb.name, emb.dim)
+    fresh = snapshot.Snapshot(tmp_path / "scratch-index", emb.name, emb.dim)
     try:
         got, want = _by_section(updated), _by_section(fresh)
         assert got.keys() == want.keys()
@@ -61,9 +64,9 @@ def test_update_equals_a_build_from_scratch(tmp_path, monkeypatch, stored_entrie
     s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(30)})
     build(s, embedder=emb, log=quiet)
     if not stored_entries:  # a previous build without them (as format 3 has): from text
-        d = store.current_build_dir(s.index_dir)
+        d = layout.current_build_dir(s.index_dir)
         (d / "lexical" / "doclen.npy").unlink()
-        manifest = store.read_manifest(d, records=False)
+        manifest = index_format.read_manifest(d, records=False)
         del manifest["files"]["lexical/doclen.npy"]
         (d / "manifest.json").write_text(json.dumps(manifest))
     tokenized = []
@@ -78,7 +81,7 @@ def test_update_equals_a_build_from_scratch(tmp_path, monkeypatch, stored_entrie
         (corpus / f"town-{i:03d}.txt").write_text(article(i))
     report = build(s, embedder=emb, log=quiet)
     assert report.articles == 31
-    b = store.Build(s.index_dir, emb.name, emb.dim)
+    b = snapshot.Snapshot(s.index_dir, emb.name, emb.dim)
     try:
         n_new = sum(tokenized)
         if stored_entries:
@@ -96,21 +99,21 @@ def test_stored_entries_are_checked_on_opening(tmp_path):
     emb = real_named_fake_embedder()
     s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(5)})
     build(s, embedder=emb, log=quiet)
-    d = store.current_build_dir(s.index_dir)
+    d = layout.current_build_dir(s.index_dir)
     doclen = np.load(d / "lexical" / "doclen.npy")
     np.save(d / "lexical" / "doclen.npy", doclen[:-1])  # a consistent file of the wrong length
-    manifest = store.read_manifest(d, records=False)
+    manifest = index_format.read_manifest(d, records=False)
     manifest["files"]["lexical/doclen.npy"] = (d / "lexical" / "doclen.npy").stat().st_size
     (d / "manifest.json").write_text(json.dumps(manifest))
     from assistant.errors import IndexMismatch
 
     with pytest.raises(IndexMismatch, match="lexical index and database disagree"):
-        store.Build(s.index_dir, emb.name, emb.dim)
+        snapshot.Snapshot(s.index_dir, emb.name, emb.dim)
     # The next build repairs it from the text.
     build(s, embedder=emb, log=quiet, full=False)
     (s.corpus_dir / "town-009.txt").write_text(article(9))
     build(s, embedder=emb, log=quiet)
-    store.Build(s.index_dir, emb.name, emb.dim).close()
+    snapshot.Snapshot(s.index_dir, emb.name, emb.dim).close()
 
 
 def test_lexical_index_matches_bm25s_on_real_text():
@@ -128,7 +131,7 @@ def test_lexical_index_matches_bm25s_on_real_text():
         import bm25s
 
         mine = bm25s.BM25.load(str(Path(d) / "lex"), mmap=False, show_progress=False)
-        for toks in lexical.tokenize(QUESTIONS + ["cod"], query=True):
+        for toks in tokenize(QUESTIONS + ["cod"], query=True):
             if toks:
                 assert np.array_equal(lexical.scores(ref, toks), lexical.scores(mine, toks))
         idf = lexical.Idf(mine.vocab_dict, np.load(Path(d) / "lex" / "chunk_df.npy"), len(texts))
@@ -159,8 +162,8 @@ def test_term_frequencies_come_back_from_the_scores(tmp_path):
 def _as_format_3(index_dir) -> None:
     """Make the current build look like format 3 to this program: format_version 3 and no
     stored lexical entries (format 3 had a chunk-level BM25 index in lexical/ instead)."""
-    d = store.current_build_dir(index_dir)
-    manifest = store.read_manifest(d, records=False)
+    d = layout.current_build_dir(index_dir)
+    manifest = index_format.read_manifest(d, records=False)
     for name in ("doclen.npy", "chunk_df.npy"):
         (d / "lexical" / name).unlink()
         del manifest["files"][f"lexical/{name}"]
@@ -170,22 +173,22 @@ def _as_format_3(index_dir) -> None:
 
 def test_a_format_3_index_is_updated_by_a_plain_build_reusing_its_vectors(tmp_path):
     from assistant.errors import IndexMismatch
-    from assistant.state import index_state
+    from assistant.index.status import index_state
 
     emb = real_named_fake_embedder()
     s = _site(tmp_path, "site", {f"town-{i:03d}.txt": article(i) for i in range(12)})
     first = build(s, embedder=emb, log=quiet)
     _as_format_3(s.index_dir)
     with pytest.raises(IndexMismatch, match="update it with `assistant build`") as err:
-        store.Build(s.index_dir, emb.name, emb.dim)
+        snapshot.Snapshot(s.index_dir, emb.name, emb.dim)
     assert err.value.full is False and index_state(s).problem.full is False
     calls = emb.calls
     again = build(s, embedder=emb, log=quiet)
     assert not again.up_to_date and again.reused_files == 12
     assert again.embedded_chunks == 0 and emb.calls == calls  # no vector computed again
-    b = store.Build(s.index_dir, emb.name, emb.dim)
+    b = snapshot.Snapshot(s.index_dir, emb.name, emb.dim)
     try:
-        assert b.manifest["format_version"] == store.FORMAT_VERSION
+        assert b.manifest["format_version"] == index_format.FORMAT_VERSION
         assert b.n_chunks == first.chunks
         _same_as_scratch(tmp_path, b, s.corpus_dir, emb)
     finally:

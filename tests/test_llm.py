@@ -11,11 +11,18 @@ import pytest
 
 pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
-from devtools.llm_servers import (Cut, Error, Hang, Malformed, Reply, ScriptedServer, citing,  # noqa: E402
-                         prompt_passages)
-
 from assistant.eval import recheck  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
+from devtools.llm_servers import (  # noqa: E402
+    Cut,
+    Error,
+    Hang,
+    Malformed,
+    Reply,
+    ScriptedServer,
+    citing,
+    prompt_passages,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"

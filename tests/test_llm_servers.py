@@ -12,8 +12,17 @@ import pytest
 openai = pytest.importorskip("openai", reason="the `llm` extra is not installed: "
                              "pip install -e '.[llm]' (make test does)")
 
-from devtools.llm_servers import (Cut, Error, Hang, LlamaServer, Malformed, Reply,  # noqa: E402
-                         ScriptedServer, llama_available, openai_client)
+from devtools.llm_servers import (  # noqa: E402
+    Cut,
+    Error,
+    Hang,
+    LlamaServer,
+    Malformed,
+    Reply,
+    ScriptedServer,
+    llama_available,
+    openai_client,
+)
 
 MESSAGES = [{"role": "system", "content": "Answer from the passages; cite with [n]."},
             {"role": "user",
@@ -153,11 +162,10 @@ def test_concurrent_requests_are_served_in_parallel():
 @pytest.mark.parametrize("stream", [True, False])
 def test_error_status_raises_the_openai_exception(status, exc, stream):
     script = Error(status, f"scripted {status}", "scripted_error", code="c42")
-    with ScriptedServer([script]) as server:
-        with pytest.raises(getattr(openai, exc)) as info:
-            r = openai_client(server).chat.completions.create(model=server.model,
-                                                              messages=MESSAGES, stream=stream)
-            list(r) if stream else r
+    with ScriptedServer([script]) as server, pytest.raises(getattr(openai, exc)) as info:
+        r = openai_client(server).chat.completions.create(model=server.model,
+                                                          messages=MESSAGES, stream=stream)
+        list(r) if stream else r
     assert info.value.status_code == status
     assert f"scripted {status}" in str(info.value)
     assert info.value.code == "c42" and info.value.type == "scripted_error"
@@ -190,10 +198,9 @@ def test_hang_hits_the_client_timeout():
 
 
 def test_hang_without_stream_hits_the_client_timeout():
-    with ScriptedServer([Hang(30)]) as server:
-        with pytest.raises(openai.APITimeoutError):
-            openai_client(server, timeout=0.5).chat.completions.create(model=server.model,
-                                                                       messages=MESSAGES)
+    with ScriptedServer([Hang(30)]) as server, pytest.raises(openai.APITimeoutError):
+        openai_client(server, timeout=0.5).chat.completions.create(model=server.model,
+                                                                   messages=MESSAGES)
 
 
 def test_hang_mid_stream_times_out_after_the_first_pieces():

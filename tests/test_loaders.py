@@ -11,8 +11,15 @@ from hypothesis import strategies as st
 from assistant.chunking import chunk_article
 from assistant.errors import UnreadableSource
 from assistant.loaders import load_article
-from conftest import (FakeEmbedder, binary_bytes, make_corrupt_pdf, make_encrypted_pdf, make_pdf,
-                      make_textless_pdf, make_truncated_pdf)
+from devtools.fakes import FakeEmbedder
+from devtools.samples_pdf import (
+    binary_bytes,
+    make_corrupt_pdf,
+    make_encrypted_pdf,
+    make_pdf,
+    make_textless_pdf,
+    make_truncated_pdf,
+)
 
 SEED_TITLE = "Mexico and US Strengthen Cooperation on Cross-Border Crime"
 SEED_HEADINGS = [

@@ -105,8 +105,8 @@ def test_both_precisions_agree_on_chunks_sentences_and_questions(both):
 def test_bf16_build_records_its_precision_and_a_change_does_not_rebuild(tmp_path, both, seed_path):
     import shutil
 
-    from assistant import store
-    from assistant.indexing import build
+    from assistant.index import layout
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     corpus, index = tmp_path / "c", tmp_path / "i"
@@ -114,7 +114,7 @@ def test_bf16_build_records_its_precision_and_a_change_does_not_rebuild(tmp_path
     shutil.copy(seed_path, corpus / seed_path.name)
     s = Settings().replace(corpus_dir=corpus, index_dir=index)
     r1 = build(s, embedder=both["bf16"], log=lambda m: None, progress=False)
-    m1 = json.loads((store.current_build_dir(index) / "manifest.json").read_text())
+    m1 = json.loads((layout.current_build_dir(index) / "manifest.json").read_text())
     assert m1["precision"] == "bf16" and r1.embedded_chunks > 0
     # The same corpus with fp32 query encoding: up to date, nothing re-embedded.
     r2 = build(s, embedder=both["fp32"], log=lambda m: None, progress=False)
@@ -123,7 +123,7 @@ def test_bf16_build_records_its_precision_and_a_change_does_not_rebuild(tmp_path
     (corpus / "extra.txt").write_text("Extra article\n\nA second article about border trade.\n")
     r3 = build(s, embedder=both["fp32"], log=lambda m: None, progress=False)
     assert r3.embedded_chunks == 1
-    m3 = json.loads((store.current_build_dir(index) / "manifest.json").read_text())
+    m3 = json.loads((layout.current_build_dir(index) / "manifest.json").read_text())
     assert m3["precision"] == "mixed (bf16 and fp32)"
     a = Assistant.open(settings=s, embedder=both["fp32"])
     st = a.status()
@@ -135,9 +135,9 @@ def test_a_manifest_without_precision_still_opens(tmp_path, both, seed_path):
     """Builds made before precision was recorded (all fp32) open and report fp32."""
     import shutil
 
-    from assistant import store
     from assistant.cli import main
-    from assistant.indexing import build
+    from assistant.index import layout
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     corpus, index = tmp_path / "c", tmp_path / "i"
@@ -145,7 +145,7 @@ def test_a_manifest_without_precision_still_opens(tmp_path, both, seed_path):
     shutil.copy(seed_path, corpus / seed_path.name)
     s = Settings().replace(corpus_dir=corpus, index_dir=index)
     build(s, embedder=both["fp32"], log=lambda m: None, progress=False)
-    path = store.current_build_dir(index) / "manifest.json"
+    path = layout.current_build_dir(index) / "manifest.json"
     m = json.loads(path.read_text())
     del m["precision"]
     path.write_text(json.dumps(m))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import store
 from assistant.config import Settings
+from assistant.index import format as index_format
+from assistant.index import layout
 from devtools.ray_cluster import (
     RAY,
     Cluster,
@@ -99,7 +100,7 @@ def cli_build(corpus: Path, index: Path, *extra: str, env: dict | None = None,
 @needs_ray
 @pytest.mark.slow
 def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embedder):
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     corpus = tmp_path / "corpus"
@@ -120,8 +121,8 @@ def test_ray_build_writes_the_same_build_as_a_local_one(tmp_path, cluster, embed
     chunk_cos, sent_cos = min_cosines(a, b)
     assert chunk_cos >= 0.9999 and sent_cos >= 0.9999, (chunk_cos, sent_cos)
 
-    ma = store.read_manifest(store.current_build_dir(tmp_path / "local"))
-    mb = store.read_manifest(store.current_build_dir(tmp_path / "ray"))
+    ma = index_format.read_manifest(layout.current_build_dir(tmp_path / "local"))
+    mb = index_format.read_manifest(layout.current_build_dir(tmp_path / "ray"))
     for key in ("format_version", "model", "chunking", "lexical", "precision", "sources",
                 "counts"):
         assert key in ma and ma[key] == mb[key], key
@@ -182,14 +183,14 @@ def test_a_cluster_that_refuses_the_build_is_one_line(tmp_path, cluster):
 @pytest.mark.slow
 def test_sigkill_during_a_ray_build_leaves_the_current_index_serving(tmp_path, cluster,
                                                                      embedder):
-    from assistant.indexing import build
+    from assistant.index.builder import build
     from assistant.service import Assistant
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write_corpus(corpus, 20)
     settings = Settings().replace(corpus_dir=corpus, index_dir=index)
     build(settings, embedder=embedder, log=lambda _m: None, progress=False)
-    before = store.current_name(index)
+    before = layout.current_name(index)
     write_corpus(corpus, 150, start=20)  # ~400 new chunks: seconds of embedding, even quiet
 
     log = tmp_path / "killed.log"
@@ -203,20 +204,20 @@ def test_sigkill_during_a_ray_build_leaves_the_current_index_serving(tmp_path, c
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
 
-    assert store.current_name(index) == before
+    assert layout.current_name(index) == before
     served = Assistant.open(settings=settings, embedder=embedder)
     answer = served.ask(QUESTION)
     assert answer.build_id == before and answer.citations
-    served.build.close()
+    served.current().snapshot.close()
     # The cluster notices the dead driver and frees its actors' CPUs.
     assert eventually(lambda: cluster.cpus_in_use() == 0.0, 120), cluster.status()
     # And the next Ray build on the same cluster completes and holds the new articles.
     again = cli_build(corpus, index, "--ray", cluster.address, env=cluster.env)
     _out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err[-3000:]
-    assert store.current_name(index) != before
+    assert layout.current_name(index) != before
     assert not list((index / "builds").glob("*.partial"))
-    assert store.read_manifest(store.current_build_dir(index))["counts"]["articles"] == 171
+    assert index_format.read_manifest(layout.current_build_dir(index))["counts"]["articles"] == 171
 
 
 @needs_ray

@@ -16,13 +16,25 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import store
+from assistant.answer.conversation import clean_question
 from assistant.config import Settings
-from assistant.indexing import build
-from assistant.service import Assistant, clean_question
-from devtools.reliability_cases import (DAMAGES, HOSTILE_QUESTIONS, REPO, SEED, OpenAudit, allowed_roots,
-                               check_damage_case, damage_index, kill_trials,
-                               real_named_fake_embedder, rebuild_while_serving, write_town_corpus)
+from assistant.index import layout
+from assistant.index.builder import build
+from assistant.service import Assistant
+from devtools.reliability_cases import (
+    DAMAGES,
+    HOSTILE_QUESTIONS,
+    REPO,
+    SEED,
+    OpenAudit,
+    allowed_roots,
+    check_damage_case,
+    damage_index,
+    kill_trials,
+    real_named_fake_embedder,
+    rebuild_while_serving,
+    write_town_corpus,
+)
 
 APP = str(REPO / "app.py")
 TIMEOUT = 300
@@ -77,7 +89,7 @@ def _texts(at: AppTest) -> list[str]:
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 def test_damaged_index_is_refused_with_one_rebuild_message(fake_site, tmp_path, damage):
-    """store.Build raises IndexMismatch, `assistant ask` exits 2 with one line saying to rebuild,
+    """snapshot.Snapshot raises IndexMismatch, `assistant ask` exits 2 with one line saying to rebuild,
     and the next `assistant build` repairs the index."""
     result = check_damage_case(fake_site["index"], tmp_path / "case", damage, fake_site["corpus"])
     assert not result["problems"], result
@@ -113,8 +125,8 @@ def test_a_damaged_new_build_keeps_the_old_one_serving(fake_site, tmp_path):
     shutil.copytree(fake_site["index"], index)
     emb = real_named_fake_embedder()
     a = Assistant.open(settings=Settings().replace(index_dir=index), embedder=emb)
-    old = a.build.name
-    good = store.current_build_dir(index)
+    old = a.build_name
+    good = layout.current_build_dir(index)
     bad = good.parent / (good.name + "-damaged")
     shutil.copytree(good, bad)
     DAMAGES["vectors.faiss truncated"](bad)
@@ -147,7 +159,7 @@ def test_next_build_removes_leftovers_of_killed_builds_even_with_nothing_to_do(
     reused = builds / f"20260101T000000-{os.getppid()}-abcdef.partial"
     reused.mkdir()
     # Without the build lock, only the dead process's leftovers are certain garbage.
-    store.collect_garbage(index)
+    layout.collect_garbage(index)
     assert not killed.exists() and not pointer.exists() and reused.exists()
     killed.mkdir()
     # A build holds the lock: nothing else can be writing, so every leftover goes, also when
@@ -156,7 +168,7 @@ def test_next_build_removes_leftovers_of_killed_builds_even_with_nothing_to_do(
     report = build(s, embedder=real_named_fake_embedder(), log=quiet)
     assert report.up_to_date
     assert not killed.exists() and not reused.exists()
-    assert [p.name for p in builds.iterdir()] == [store.current_name(index)]
+    assert [p.name for p in builds.iterdir()] == [layout.current_name(index)]
 
 
 # ------------------------------------------------------------------------------ questions
@@ -168,7 +180,7 @@ def test_hostile_questions_get_a_clear_reply_and_open_nothing_outside(real_site,
     for q in HOSTILE_QUESTIONS:
         with OpenAudit() as audit:
             ans = a.ask(q, history=[q])
-        assert ans.build_id == a.build.name or (ans.notice and not ans.build_id), q
+        assert ans.build_id == a.build_name or (ans.notice and not ans.build_id), q
         if not clean_question(q)[0]:
             assert ans.notice == "Please type a question.", (q, ans.notice)
         if len(q) > 1000:
@@ -197,7 +209,7 @@ def test_hostile_questions_in_the_app(real_site, tmp_path, monkeypatch):
              "../../etc/passwd",
              "/etc/passwd", "file:///etc/shadow", "$(cat /etc/passwd)", "<script>alert(1)</script>",
              "'; DROP TABLE chunks; --"]
-    for i, q in enumerate(asked):
+    for _i, q in enumerate(asked):
         with OpenAudit() as audit:
             at.chat_input[0].set_value(q).run()
         assert not at.exception, (q, at.exception)

@@ -10,10 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from assistant import lexical, store
 from assistant.config import Settings
-from assistant.indexing import build
+from assistant.index import format as index_format
+from assistant.index import layout, snapshot
+from assistant.index.builder import build
 from assistant.retrieval import DEFAULT_FUSION, Retriever
+from assistant.text import tokenize
+from devtools.index_db import db_rows
 
 WORDS = ("river stone cloud maple harbor lantern copper meadow falcon quartz orchard glacier "
          "violet timber canyon ember willow marble thunder saffron").split()
@@ -27,8 +30,8 @@ def _quiet(_msg: str) -> None:
     pass
 
 
-def _open(index_dir, emb) -> store.Build:
-    return store.Build(index_dir, emb.name, emb.dim)
+def _open(index_dir, emb) -> snapshot.Snapshot:
+    return snapshot.Snapshot(index_dir, emb.name, emb.dim)
 
 
 LONG_SECTION = """# Field Notes
@@ -56,11 +59,11 @@ def test_section_bm25_scores_every_chunk_of_the_section(corpus_dir, index_dir, f
     build(_settings(corpus_dir, index_dir, chunk_tokens=40), embedder=fake_embedder, log=_quiet)
     b = _open(index_dir, fake_embedder)
     try:
-        heads = [json.loads(r[0])[-1] for r in b.db.execute(
-            "SELECT s.heading_path FROM chunks c JOIN sections s ON s.id = c.section_id ORDER BY c.row")]
+        heads = [json.loads(r[0])[-1] for r in db_rows(
+            b.path, "SELECT s.heading_path FROM chunks c JOIN sections s ON s.id = c.section_id ORDER BY c.row")]
         orchard = np.array([h == "Orchard Survey" for h in heads])
         assert orchard.sum() >= 3, "the section should span several chunks"
-        toks = lexical.tokenize(["Where was the zanzibarite sample found?"], query=True)[0]
+        toks = tokenize(["Where was the zanzibarite sample found?"], query=True)[0]
 
         section = Retriever(b)  # the default: section level
         _, _, by_section = section.lexical_scores(toks, None, 10)
@@ -102,7 +105,7 @@ def test_feedback_keeps_the_head_and_fills_the_tail(corpus_dir, index_dir, fake_
         without = Retriever(b, dataclasses.replace(f, feedback_weight=0.0))
         q = "copper lantern near the glacier orchard"
         qv = fake_embedder.encode_queries([q])[0]
-        toks = lexical.tokenize([q], query=True)[0]
+        toks = tokenize([q], query=True)[0]
 
         # Up to the head's length, feedback changes nothing.
         assert with_fb.search(qv, toks, k=20) == without.search(qv, toks, k=20)
@@ -116,7 +119,7 @@ def test_feedback_keeps_the_head_and_fills_the_tail(corpus_dir, index_dir, fake_
         scores = [s for _, s, _, _ in ranked]
         assert all(a > b for a, b in zip(scores, scores[1:])), "score order is rank order"
         # The tail is ordered by the moved query: its dense similarity to that query falls.
-        vecs = b.faiss.reconstruct_n(0, b.n_chunks)
+        vecs = b.dense.vectors(np.arange(b.n_chunks))
         fb = qv + f.feedback_weight * vecs[rows[: f.feedback_passages]].mean(axis=0)
         fb /= np.linalg.norm(fb)
         _, _, all_lex = with_fb.lexical_scores(toks, None, k)
@@ -144,7 +147,7 @@ def test_feedback_only_in_hybrid_mode(corpus_dir, index_dir, fake_embedder):
     try:
         q = "falcon timber canyon"
         qv = fake_embedder.encode_queries([q])[0]
-        toks = lexical.tokenize([q], query=True)[0]
+        toks = tokenize([q], query=True)[0]
         with_fb = Retriever(b)
         without = Retriever(b, dataclasses.replace(DEFAULT_FUSION, feedback_weight=0.0))
         for mode in ("dense", "lexical"):
@@ -160,14 +163,14 @@ def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, i
     _many_sections(corpus_dir, n_files=2)
     s = _settings(corpus_dir, index_dir)
     first = build(s, embedder=fake_embedder, log=_quiet)
-    d = store.current_build_dir(index_dir)
+    d = layout.current_build_dir(index_dir)
     m = json.loads((d / "manifest.json").read_text())
     m["format_version"] = 2
     (d / "manifest.json").write_text(json.dumps(m))
     from assistant.errors import IndexMismatch
-    from assistant.state import index_state
+    from assistant.index.status import index_state
 
-    with pytest.raises(IndexMismatch, match=f"format version 2, this program reads {store.FORMAT_VERSION}") as err:
+    with pytest.raises(IndexMismatch, match=f"format version 2, this program reads {index_format.FORMAT_VERSION}") as err:
         _open(index_dir, fake_embedder)
     assert "rebuild it with `assistant build --full`" in str(err.value)
     assert "format version 2" in index_state(s).stale
@@ -178,10 +181,10 @@ def test_previous_format_is_refused_and_the_next_build_replaces_it(corpus_dir, i
     assert not again.up_to_date, "a build of the old format is never up to date"
     assert again.embedded_chunks == first.chunks and fake_embedder.calls == calls + first.chunks
     assert any("previous index not reusable" in line for line in logs), logs
-    assert store.current_build_dir(index_dir) != d
+    assert layout.current_build_dir(index_dir) != d
     b = _open(index_dir, fake_embedder)
     try:
-        assert b.manifest["format_version"] == store.FORMAT_VERSION
+        assert b.manifest["format_version"] == index_format.FORMAT_VERSION
         assert b.n_chunks == first.chunks
         assert b.section_lexical.scores["num_docs"] == first.sections
     finally:

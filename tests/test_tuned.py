@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import DEFAULT_ANSWER_SETTINGS
+from assistant.answer.extractive import DEFAULT_ANSWER_SETTINGS
 
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
@@ -38,7 +38,7 @@ def test_fusion_matches_the_section_tuning():
 
 
 def test_bm25_parameters_match_the_lexical_tuning():
-    from assistant.lexical import BM25_PARAMS
+    from assistant.index.lexical import BM25_PARAMS
 
     best = json.loads((RESULTS / "tuning.json").read_text())["best_lexical"]
     assert (BM25_PARAMS["k1"], BM25_PARAMS["b"]) == (best["k1"], best["b"])

@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from assistant import ui_support as ui
 from assistant.records import Answer, ArticleInfo, Chunk, Citation, Passage, Section
+from assistant.ui import feedback
+from assistant.ui import support as ui
 
 HOSTILE = ("<script>alert('x')</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) "
            "**bold** # heading `code` $x$ :red[red] & &lt;")
@@ -196,8 +197,8 @@ def test_conversation_markdown_has_answers_markers_and_sources():
 def test_feedback_lines_are_appended_as_json(tmp_path):
     ans = answer_of(citation(1))
     folder = tmp_path / "new" / "data"
-    path = ui.append_feedback(folder, ui.feedback_record(ans, "up", ["earlier?"], when="T"))
-    ui.append_feedback(folder, ui.feedback_record(
+    path = feedback.append_feedback(folder, feedback.feedback_record(ans, "up", ["earlier?"], when="T"))
+    feedback.append_feedback(folder, feedback.feedback_record(
         Answer(question="q2", text="No passage clearly answers this question.", citations=(),
                abstained=True, confidence=0.1, passages=(passage(),)), "down"))
     lines = [json.loads(x) for x in path.read_text().splitlines()]

@@ -1,4 +1,4 @@
-"""The verifier of the LLM reader (assistant/verify.py): the product's promise that a generated
+"""The verifier of the LLM reader (assistant/answer/verify/): the product's promise that a generated
 sentence is shown only when a passage it cites supports it. Unit tests with the fake encoder
 (logic), property tests (hypothesis), and a few tests with the real model."""
 
@@ -9,12 +9,19 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 
-from assistant import verify as V
-from assistant.verify import (DEFAULT_VERIFY_SETTINGS, Claim, VerifySettings, check,
-                              is_declined, split_claims)
-from conftest import FakeEmbedder
+from assistant.answer import verify as V
+from assistant.answer.verify import (
+    DEFAULT_VERIFY_SETTINGS,
+    Claim,
+    VerifySettings,
+    check,
+    is_declined,
+    split_claims,
+)
+from devtools.fakes import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 FAKE = FakeEmbedder()
@@ -525,7 +532,7 @@ def test_verify_never_fails_and_spans_are_exact(answer, passages):
             assert 1 <= n <= len(passages) and n in claim.cited and s.ok
             a, b = s.span
             assert 0 <= a < b <= len(passages[n - 1])
-    for text, why in v.dropped:
+    for _text, why in v.dropped:
         assert why and "\n" not in why
 
 

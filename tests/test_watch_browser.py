@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: browser tests skipped", allow_module_level=True)
 
-from playwright.sync_api import expect
+from playwright.sync_api import expect  # noqa: E402
 
 PENGUIN = """Penguin Census Report
 Emperor Colony Findings

@@ -1,4 +1,4 @@
-"""`assistant watch` (assistant/watcher.py): the index follows the corpus by itself.
+"""`assistant watch` (assistant/ui/watcher.py): the index follows the corpus by itself.
 
 In-process tests run the Watcher's loop in a thread with the real model and short test settings
 (debounce and poll in fractions of a second); the signal and single-instance tests run the real
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import store
 from assistant.config import Settings
 from assistant.errors import AssistantError
+from assistant.index import layout
 from assistant.service import Assistant, build_index
-from assistant.watcher import STATUS_FILE, Watcher, describe_changes, read_status
+from assistant.ui.watcher import STATUS_FILE, Watcher, describe_changes, read_status
 from devtools.ui_samples import REPO, SEED
 
 PENGUIN = """Penguin Census Report
@@ -76,7 +76,7 @@ def real_build(embedder, calls: list | None = None):
 
 
 def current(index_dir: Path) -> str | None:
-    return store.current_name(index_dir)
+    return layout.current_name(index_dir)
 
 
 def test_new_changed_and_deleted_files_are_followed_and_answered(settings, embedder, index_dir,
@@ -260,7 +260,7 @@ def test_sigterm_during_a_build_leaves_current_serving_and_the_next_start_succee
     assert proc.returncode == 0, err
     assert "stopped during a build; it was not published" in err
     assert current(index_dir) == before
-    assert not list(store.builds_dir(index_dir).glob("*.partial"))
+    assert not list(layout.builds_dir(index_dir).glob("*.partial"))
     assert read_status(index_dir).state == "stopped"
     Assistant.open(settings=settings, embedder=embedder).ask("Who will lead the efforts?")
 
@@ -282,8 +282,8 @@ def test_a_long_build_keeps_the_heartbeat_and_waits_for_a_manual_build(
         settings, embedder, index_dir, corpus_dir, monkeypatch):
     """The watcher's build takes the index's build lock: while another build (here: the lock
     held as `assistant build` holds it) runs, it waits, says so, and still shows as running."""
-    from assistant import watcher as watcher_module
-    from assistant.build_support import build_lock
+    from assistant.index.scan import build_lock
+    from assistant.ui import watcher as watcher_module
 
     monkeypatch.setattr(watcher_module, "HEARTBEAT_SECONDS", 0.2)
     build_index(settings, embedder=embedder, log=lambda m: None, progress=False)

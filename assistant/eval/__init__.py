@@ -10,7 +10,12 @@ from __future__ import annotations
 from .beir import METRICS, beir_articles, beir_run, load_beir, run_beir
 from .common import contains_answer, ensure_index, half
 from .llm_check import llm_outcome, llm_summary, recheck, squad_llm
-from .questions import parse_question_file, run_questions, summarize_questions, write_question_report
+from .questions import (
+           parse_question_file,
+           run_questions,
+           summarize_questions,
+           write_question_report,
+)
 from .squad import load_squad, possible_threshold, squad_articles, squad_features, squad_report
 
 __all__ = ["METRICS", "beir_articles", "beir_run", "contains_answer", "ensure_index", "half",

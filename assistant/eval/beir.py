@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Settings
 from ..records import Article, Section, content_id
 from ..service import Assistant, make_embedder
+from .batch import rank_sources
 from .common import ensure_index
 
 METRICS = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
@@ -17,8 +18,10 @@ METRICS = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
 
 def load_beir(beir_dir: Path, split: str = "test"):
     beir_dir = Path(beir_dir)
-    docs = [json.loads(line) for line in open(beir_dir / "corpus.jsonl", encoding="utf-8")]
-    queries = {q["_id"]: q["text"] for q in map(json.loads, open(beir_dir / "queries.jsonl", encoding="utf-8"))}
+    with open(beir_dir / "corpus.jsonl", encoding="utf-8") as fh:
+        docs = [json.loads(line) for line in fh]
+    with open(beir_dir / "queries.jsonl", encoding="utf-8") as fh:
+        queries = {q["_id"]: q["text"] for q in map(json.loads, fh)}
     qrels: dict[str, dict[str, int]] = {}
     with open(beir_dir / "qrels" / f"{split}.tsv", encoding="utf-8") as fh:
         next(fh)
@@ -36,7 +39,8 @@ def beir_articles(docs) -> list[Article]:
         text = (d.get("text") or "").strip() or (d.get("title") or d["_id"])
         title = (d.get("title") or "").strip() or d["_id"]
         out.append(Article(id=content_id(d["_id"]), title=title, source=d["_id"],
-                           sections=(Section((), " ".join(text.split())),), sha256=content_id(text)))
+                           sections=(Section((), " ".join(text.split())),),
+                           sha256=content_id(text)))
     return out
 
 
@@ -66,8 +70,8 @@ def run_beir(beir_dir: Path, split: str = "test", settings: Settings | None = No
         kwargs = {"fusion": fusion} if fusion is not None else {}
         assistant = Assistant.open(index_dir, settings, embedder=embedder, **kwargs)
         qids = list(queries)
-        results = {}
-        ranked = assistant.rank_sources([queries[q] for q in qids], k=100, chunks=300, modes=modes)
+        results: dict = {}
+        ranked = rank_sources(assistant, [queries[q] for q in qids], k=100, chunks=300, modes=modes)
         for mode, runs in ranked.items():
             run = {qid: r or {"__none__": 0.0} for qid, r in zip(qids, runs)}
             scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)

@@ -20,7 +20,7 @@ def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, e
     settings = settings.replace(index_dir=Path(index_dir))
     sig = content_id(*(a.source + a.sha256 for a in articles), str(settings.chunk_tokens),
                      json.dumps(settings_of_lexical(), sort_keys=True),
-                     getattr(embedder, "precision", "fp32"))
+                     embedder.precision)
     marker = Path(index_dir) / "EVAL_SIGNATURE"
     if marker.is_file() and marker.read_text() == sig and \
             index_state(settings, corpus=False).usable:
@@ -31,7 +31,7 @@ def ensure_index(articles: list[Article], index_dir: Path, settings: Settings, e
 
 def settings_of_lexical() -> dict:
     """The BM25 parameters: a change of them needs a new evaluation index."""
-    from ..lexical import BM25_PARAMS  # a tuned constant, not an index: below the facade
+    from ..index.lexical import BM25_PARAMS  # a tuned constant, not an index: below the facade
 
     return BM25_PARAMS
 

@@ -10,10 +10,11 @@ import numpy as np
 from .common import contains_answer, half
 from .squad import load_squad
 
+
 def recheck(answer, encode) -> list[str]:
     """Re-check a shown LLM answer from the outside: every sentence, with the passages its
     markers point to in the final citations, must pass the verifier. Returns the failures."""
-    from .. import verify  # the product's verifier, applied again from outside the reader
+    from ..answer import verify  # the product's verifier, applied again from outside the reader
 
     if answer.mode != "llm":
         return []
@@ -41,8 +42,8 @@ def squad_llm(path: Path, assistant, n: int = 50, seed: int = 0) -> dict:
 
     wiki = load_squad(path)
     rows = []
-    for ai, (title, paras) in enumerate(wiki):
-        for pi, (_, qas) in enumerate(paras):
+    for _ai, (_title, paras) in enumerate(wiki):
+        for _pi, (_, qas) in enumerate(paras):
             for qa in qas:
                 if half(qa["id"]) == 1:
                     rows.append({"question": qa["question"], "impossible": qa["is_impossible"],

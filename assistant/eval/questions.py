@@ -166,7 +166,7 @@ def write_question_report(summary: dict, out_dir: Path) -> Path:
         figs.append(("Recall@k", "recall_at_k.png"))
     res = summary["results"]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    bins = np.linspace(0, 1, 21)
+    bins = np.linspace(0, 1, 21).tolist()
     ax.hist([r["confidence"] for r in res if r["answerable"]], bins=bins, alpha=0.6,
             label="answerable")
     ax.hist([r["confidence"] for r in res if not r["answerable"]], bins=bins, alpha=0.6,
@@ -194,9 +194,12 @@ def write_question_report(summary: dict, out_dir: Path) -> Path:
              f"| MRR | {fmt(s['mrr'])} |",
              f"| answer contains an expected answer | {fmt(s['answer_contains_expected'])} "
              f"(of {s['answers_checked']}) |",
-             f"| unanswerable questions abstained | {s['unanswerable_abstained']} of {s['unanswerable']} |",
-             f"| answerable questions wrongly abstained | {s['answerable_wrongly_abstained']} of {s['answerable']} |",
-             f"| latency p50 / p95 | {fmt(s['latency_ms']['p50'])} / {fmt(s['latency_ms']['p95'])} ms |",
+             f"| unanswerable questions abstained | {s['unanswerable_abstained']} of "
+             f"{s['unanswerable']} |",
+             f"| answerable questions wrongly abstained | {s['answerable_wrongly_abstained']} of "
+             f"{s['answerable']} |",
+             f"| latency p50 / p95 | {fmt(s['latency_ms']['p50'])} / "
+             f"{fmt(s['latency_ms']['p95'])} ms |",
              ""]
     if s["malformed"]:
         lines += ["## Malformed lines", ""] + [f"- {p}" for p in s["malformed"]] + [""]

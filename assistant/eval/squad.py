@@ -12,7 +12,9 @@ import numpy as np
 from ..config import Settings
 from ..records import Article, Section, content_id
 from ..service import Assistant, make_embedder
+from .batch import ask_many
 from .common import contains_answer, ensure_index, half
+
 
 def load_squad(path: Path):
     """[(wiki title, [(paragraph text, [qa...])...])] from a SQuAD v2 json file."""
@@ -29,7 +31,8 @@ def squad_articles(wiki, keep: set[int] | None = None) -> list[Article]:
         for pi, (ctx, _) in enumerate(paras):
             source = f"{title}#p{pi:03d}"
             out.append(Article(id=content_id(source), title=title, source=source,
-                               sections=(Section((), " ".join(ctx.split())),), sha256=content_id(ctx)))
+                               sections=(Section((), " ".join(ctx.split())),),
+                               sha256=content_id(ctx)))
     return out
 
 
@@ -57,12 +60,12 @@ def squad_features(path: Path, settings: Settings | None = None, embedder=None,
                                  "answers": [a["text"] for a in qa["answers"]],
                                  "half": half(qa["id"])})
         full = Assistant.open(full_dir, settings, embedder=embedder)
-        answers = full.ask_many([r["question"] for r in rows], k=10)
+        answers = ask_many(full, [r["question"] for r in rows], k=10)
         for r, a in zip(rows, answers):
             r["full"] = _summarize(a, r)
         half_index = Assistant.open(half_dir, settings, embedder=embedder)
         idx = [i for i, r in enumerate(rows) if not (r["article"] in in_corpus and r["impossible"])]
-        answers = half_index.ask_many([rows[i]["question"] for i in idx], k=10)
+        answers = ask_many(half_index, [rows[i]["question"] for i in idx], k=10)
         for i, a in zip(idx, answers):
             rows[i]["ooc"] = _summarize(a, rows[i])
             rows[i]["ooc"]["should_answer"] = rows[i]["article"] in in_corpus
@@ -91,7 +94,7 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
     from sklearn.metrics import roc_auc_score
 
     # The answer model's features and shipped settings: what this fits and compares against.
-    from ..answering import DEFAULT_ANSWER_SETTINGS, FEATURES
+    from ..answer.extractive import DEFAULT_ANSWER_SETTINGS, FEATURES
 
     rows = data["rows"]
     ans = [r for r in rows if not r["impossible"]]
@@ -100,7 +103,8 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
         # Paragraph-level, as for BEIR: the 5 best distinct paragraphs (chunks of one paragraph
         # count once); the top 5 chunks are reported too.
         "gold_paragraph_recall@5": float(np.mean([r["full"]["gold_at5"] for r in ans])),
-        "gold_paragraph_in_top5_chunks": float(np.mean([r["full"]["gold_at5_chunks"] for r in ans])),
+        "gold_paragraph_in_top5_chunks": float(np.mean([r["full"]["gold_at5_chunks"]
+                                                        for r in ans])),
         "first_sentence_has_answer": float(np.mean([r["full"]["first_has_answer"] for r in ans])),
         "answer_has_answer": float(np.mean([r["full"]["any_has_answer"] for r in ans])),
     }
@@ -173,7 +177,8 @@ def squad_report(data: dict, coef: tuple[float, ...] | None = None) -> dict:
                        "features": list(FEATURES)},
             "shipped": {"coef": list(shipped.coef), "threshold": shipped.threshold,
                         "possible_threshold": shipped.possible_threshold},
-            "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}}
+            "latency_ms": {"p50": float(np.percentile(lat, 50)),
+                           "p95": float(np.percentile(lat, 95))}}
 
 
 def possible_threshold(answerable: np.ndarray, unanswerable: np.ndarray, ceiling: float,

@@ -7,14 +7,14 @@ read it. A new format is one module plus one line here."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UnreadableSource
 from ..records import Article, Section, content_id
 from . import docx, html, markdown, pdf, text
-from .common import clean_section, label, title_from_name, decode_text, is_heading_line
+from .common import clean_section, decode_text, is_heading_line, label, title_from_name
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_article(path: Path, source: str, max_bytes: int | None = None, sha256: str = "") -> Article:
+def load_article(path: Path, source: str, max_bytes: int | None = None,
+                 sha256: str = "") -> Article:
     """Read one file. `source` is its path relative to the corpus folder."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:

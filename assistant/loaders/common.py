@@ -4,8 +4,8 @@ rule, and the one section builder (headings and body lines in document order -> 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UnreadableSource
 from ..records import Section
@@ -134,9 +134,7 @@ def is_heading_line(line: str, prev: str | None, nxt: str | None) -> bool:
     if prev is not None and not clean_line(prev).endswith(tuple(".!?\"'”’)…:")):
         return False
     nxt = clean_line(nxt)
-    if len(nxt) <= len(line) or not nxt.endswith(tuple(".!?\"'”’)…")) or nxt[0].islower():
-        return False
-    return True
+    return not (len(nxt) <= len(line) or not nxt.endswith(tuple(".!?\"'”’)…")) or nxt[0].islower())
 
 
 
@@ -146,7 +144,7 @@ class SectionBuilder:
     by `join` when the section closes (empty bodies make no section). Offsets count the article's
     body text as its sections joined by a blank line. `page` (PDF) is stamped on what closes."""
 
-    def __init__(self, join: Callable[[list[str]], str] = None):
+    def __init__(self, join: Callable[[list[str]], str] | None = None):
         self.join = join or paragraphs_text
         self.sections: list[Section] = []
         self.path: list[tuple[int, str]] = []

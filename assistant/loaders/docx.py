@@ -20,7 +20,8 @@ def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
         from docx.table import Table
         from docx.text.paragraph import Paragraph
     except ImportError:  # pragma: no cover - a core dependency
-        raise UnreadableSource(source, "reading .docx needs python-docx: pip install python-docx") from None
+        raise UnreadableSource(
+            source, "reading .docx needs python-docx: pip install python-docx") from None
     try:
         document = docx.Document(io.BytesIO(data))
         title = clean_line(document.core_properties.title or "")

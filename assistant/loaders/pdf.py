@@ -38,7 +38,7 @@ def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
         raise UnreadableSource(source, "PDF has no extractable text (scanned images?)")
     title = ""
     try:
-        meta_title = (reader.metadata or {}).get("/Title")
+        meta_title = reader.metadata.get("/Title") if reader.metadata else None
         title = clean_line(str(meta_title)) if meta_title else ""
     except Exception:  # noqa: BLE001
         title = ""
@@ -118,7 +118,8 @@ def _pdf_sections_from_text(pages: list[str]) -> list[Section]:
     return b.sections
 
 
-def _pdf_sections_from_outline(pages: list[str], outline: list[tuple[int, str, int]]) -> list[Section]:
+def _pdf_sections_from_outline(pages: list[str],
+                               outline: list[tuple[int, str, int]]) -> list[Section]:
     # Where each outline entry starts: (page, line index), found by its title on its page.
     page_lines = [[x for x in (clean_line(ln) for ln in t.split("\n")) if x] for t in pages]
     starts: list[tuple[int, int, int, str]] = []  # page, line, level, title

@@ -1,0 +1,1 @@
+"""Answering: retrieve, then read. Readers behind one interface (extractive, llm + verify)."""
