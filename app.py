@@ -26,6 +26,8 @@ from assistant.safe_text import redact_url
 from assistant.ui import (
     auth,  # the sign-in gate decides before anything of the library is shown
     feedback,
+    freshness,  # how current the index is; Update now
+    warm,  # what app_server.py loaded before the server started
 )
 from assistant.ui import support as ui  # the page's escaping and HTML: UI code kept testable
 from assistant.ui.catalog import ArticleCatalog
@@ -67,6 +69,9 @@ mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-rad
 @st.cache_resource(show_spinner=False)
 def get_embedder(threads: int, batch_size: int, precision: str = "auto"):
     """One model per process for the assistant's questions."""
+    preloaded = warm.take("embedder", threads, batch_size, precision)  # app_server.py
+    if preloaded is not None:
+        return preloaded
     return service.make_embedder(Settings().replace(threads=threads, batch_size=batch_size,
                                                     precision=precision))
 
@@ -79,6 +84,10 @@ def get_assistant(index_dir: str):
     a dozen tokens, and splitting its forward pass over cores only made each wait for the
     slowest one. Under load (50 sessions, other work on the machine) two threads cost 0.18 s of
     CPU per question against 0.04 s with one (benchmarks/bench_load.py, paced)."""
+    preloaded = warm.take("assistant", index_dir)  # loaded before the server started
+    if preloaded is not None:
+        freeze_heap()
+        return preloaded
     settings = Settings().replace(index_dir=Path(index_dir))
     assistant = service.Assistant.open(settings=settings,
                                embedder=get_embedder(settings.threads or 1, settings.batch_size,
@@ -103,7 +112,8 @@ def get_catalog(index_dir: str, build: str, scope_key: str = "",
                 _scope: accesslib.Scope | None = None) -> ArticleCatalog:
     """The articles of one build a scope may read, ready to search (made once per build and
     scope, for all sessions; `scope_key` is the scope's repr, what the cache is keyed by)."""
-    catalog = ArticleCatalog(get_assistant(index_dir).articles(scope=_scope))
+    catalog = ((warm.take("catalog", index_dir, build) if _scope is None else None)
+               or ArticleCatalog(get_assistant(index_dir).articles(scope=_scope)))
     freeze_heap()
     return catalog
 
@@ -121,7 +131,7 @@ def current_scope() -> accesslib.Scope | None:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def corpus_watch(corpus_dir: str):
     """One watcher per corpus folder and process, shared by all sessions."""
-    return CorpusWatch(corpus_dir)
+    return warm.take("watch", corpus_dir) or CorpusWatch(corpus_dir)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -363,7 +373,7 @@ def sidebar(assistant, settings: Settings) -> None:
     st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
                f"({model.get('dim', '?')}-d, "
                f"{ui.escape_markdown(status.precision)})  \n"
-               f"Built at: {ui.escape_markdown(status.built_at or '?')}")
+               f"Last updated: {ui.escape_markdown(freshness.built_ago(status.built_at))}")
     if status.reload_error:
         st.warning(ui.message_markdown(status.reload_error))
     try:
@@ -373,10 +383,7 @@ def sidebar(assistant, settings: Settings) -> None:
     except OSError as exc:
         digest, reason = "", f"the corpus folder cannot be read ({exc.strerror or exc})"
     st.session_state.sidebar_shows = (status.build, digest)
-    if reason:
-        st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
-                   "not include these changes until the index is rebuilt:")
-        st.code("assistant build      # or: make run", language=None)
+    sidebar_freshness(settings, status, reason)
     skipped = status.skipped
     if skipped:
         with st.expander(f"{len(skipped)} corpus file(s) not indexed"):
@@ -654,6 +661,73 @@ def sidebar_outdated(assistant, settings: Settings) -> bool:
     return st.session_state.get("sidebar_shows") not in (None, (assistant.build_name, digest))
 
 
+# ------------------------------------------------------------------------------ freshness
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def update_now(corpus_dir: str, index_dir: str) -> freshness.UpdateNow:
+    """One background *Update now* build per process, whichever session pressed it."""
+    return freshness.UpdateNow(Settings().replace(corpus_dir=Path(corpus_dir),
+                                                  index_dir=Path(index_dir)))
+
+
+def freshness_key(settings: Settings) -> tuple:
+    """What the freshness lines depend on besides the build and the corpus: the watcher's state
+    and whether an *Update now* build runs."""
+    watch = freshness.read_status(settings.index_dir)
+    updater = update_now(str(settings.corpus_dir), str(settings.index_dir))
+    return (watch.state if watch else None, watch.running if watch else False,
+            updater.state.running, updater.state.finished_at)
+
+
+def sidebar_freshness(settings: Settings, status, reason: str | None) -> None:
+    """The stale warning, or "Updating…" while the watcher or an *Update now* build brings the
+    index up to date; the watcher's state; the *Update now* button for administrators."""
+    state = st.session_state
+    watch = freshness.read_status(settings.index_dir)
+    updater = update_now(str(settings.corpus_dir), str(settings.index_dir))
+    busy = updater.state.running or (watch is not None and watch.updating)
+    if watch is not None and watch.running and watch.state == "failed":
+        st.warning(ui.message_markdown(freshness.watch_line(watch)))
+    if reason and busy:
+        st.info("Updating… " + ui.escape_markdown(reason) + ". The page follows by itself.",
+                icon=":material/sync:")
+    elif reason:
+        st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
+                   "not include these changes until the index is rebuilt:")
+        st.code("assistant build      # or: make run, or assistant watch", language=None)
+    if watch is not None and watch.running and watch.state != "failed":
+        st.caption(ui.escape_markdown(freshness.watch_line(watch).capitalize()))
+    if updater.state.error:
+        st.error(ui.message_markdown("The last update failed: " + updater.state.error))
+    if state.get("may_update") and (reason or updater.state.running):
+        st.button("Update now", icon=":material/sync:", key="update_now",
+                  disabled=updater.state.running, on_click=updater.start,
+                  help="Runs the incremental build in the background (files that did not change "
+                       "are reused); the page shows the new index when it is done.")
+    state.freshness_shows = freshness_key(settings)
+
+
+@st.fragment(run_every=freshness.refresh_seconds())
+def follow_index(settings: Settings) -> None:
+    """Reruns the whole page when the build, the corpus or the watcher's state changed since it
+    was drawn: with the watcher on, new articles appear without anyone pressing a button."""
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError:
+        return
+    if sidebar_outdated(assistant, settings) or \
+            st.session_state.get("freshness_shows") != freshness_key(settings):
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=freshness.refresh_seconds())
+def follow_first_build(settings: Settings) -> None:
+    """On the no-index page: opens the chat once a build (the watcher's, another session's, or
+    `assistant build`) has made the index usable."""
+    if service.index_state(settings, corpus=False).usable:
+        st.rerun(scope="app")
+
+
 def main() -> None:
     try:
         settings = Settings()
@@ -666,6 +740,7 @@ def main() -> None:
     if access is None:
         return
     state.signed_in_as = access.user.label if access.user else None
+    state.may_update = freshness.may_update(access, read_secrets())
     state.reader = (accesslib.Reader.of(access.user.email, access.user.groups)
                     if access.user else None)
     is_admin = accesslib.is_admin(state.reader) if state.reader else False
@@ -705,6 +780,7 @@ def chat_page(settings: Settings, access: auth.Access) -> None:
         # An index of the previous format is updated (its vectors reused), others rebuilt.
         no_index_page(settings, index.problem, full=getattr(index.problem, "full", False))
         sidebar_account(access)
+        follow_first_build(settings)
         return
 
     st.title("Article Assistant")
@@ -725,6 +801,7 @@ def chat_page(settings: Settings, access: auth.Access) -> None:
     if assistant is not None:
         with top:
             sidebar(assistant, settings)
+        follow_index(settings)
     sidebar_account(access)
     sidebar_api_tokens(access, settings)
     state.full_run = False

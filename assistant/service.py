@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .access import AccessDenied, Scope
-from .answer import extractive
+from .answer import extractive, language
 from .answer.conversation import clean_question, last_question, query_for
 from .answer.pipeline import Pipeline
 from .answer.readers import MODES, Mode, ReadContext
@@ -170,9 +170,10 @@ class Assistant:
                                        scope=scope)
         use_llm = self.llm_configured if llm is None else llm
         if not use_llm or not answer.passages:
-            return answer
+            return language.add_notice(answer, q)
         previous = last_question(history) if query != q else ""
-        return self.mode("llm")(answer, ReadContext(previous, on_text, self.encode))
+        read = self.mode("llm")(answer, ReadContext(previous, on_text, self.encode))
+        return language.add_notice(read, q)
 
     def retrieve_passages(self, question: str, history: Sequence = (), k: int | None = None,
                           sources: Iterable[str] | None = None,

@@ -111,6 +111,8 @@ def ask(request: Request, question: str, history: Sequence = (), k: int | None =
                 raise Cancelled()
     stats.add(in_flight=1)
     try:
+        if cancel is not None and cancel.is_set():  # the client left before the work began
+            raise Cancelled()
         answer = assistant.ask(question, history=list(history), k=k,
                                sources=list(sources) if sources is not None else None,
                                llm=llm, on_text=on_text, scope=scope_of(request))
