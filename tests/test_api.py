@@ -413,7 +413,7 @@ def test_llm_reader_through_the_api_and_a_client_that_leaves(in_process, app_ind
     with ScriptedServer(script) as llm:
         settings = app_index.settings().replace(llm_url=llm.base_url, llm_model="scripted",
                                                 llm_timeout=30.0)
-        server = start(ApiSettings(), settings)
+        server = start(ApiSettings(rate_per_minute=0), settings)  # the status is polled below
         token, _ = store.create("a@x.org", "a")
         headers = {"Authorization": f"Bearer {token}"}
         r = httpx.post(server.url + "/v1/ask", json={"question": QUESTION, "llm": True},

@@ -95,7 +95,7 @@ class ChatRequest(BaseModel):
 
 # ------------------------------------------------------------------------------ content
 
-_WWW = re.compile(r"(?i)\bwww\.")
+_WWW = re.compile("(?i)\\bwww\u2060?\\.")  # escape_markdown puts a word joiner after "www"
 
 
 def md(text: str) -> str:

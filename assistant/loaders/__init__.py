@@ -94,7 +94,10 @@ def load_article(path: Path, source: str, max_bytes: int | None = None, sha256: 
             cleaned.append(c)
     if not cleaned:
         raise UnreadableSource(source, "no text to index" if title else "empty file")
-    title = label(title or title_from_name(path))
+    # A title or file name made only of control characters is empty once cleaned: fall back to
+    # the file name, then to the file's suffix-less kind, so the article is still indexed.
+    title = (label(title or "") or label(title_from_name(path))
+             or label(path.suffix.lstrip(".").upper() + " file") or "Untitled")
     return Article(id=content_id(source), title=title, source=source, sections=tuple(cleaned),
                    sha256=sha256)
 
