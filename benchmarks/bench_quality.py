@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.bench_quality [--data ../shared/data] [--work /tmp/assistant-eval]
 
 SciFact *test* split (the fusion was tuned on train by tune_fusion.py) and SQuAD v2 dev-half.
-Writes benchmarks/results/scifact.json and benchmarks/results/squad.json.
+Writes benchmarks/results/scifact.json and benchmarks/results/squad.json (with `--label L`,
+scifact-L.json and squad-L.json).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from benchmarks.common import HERE, data_path, parser
 def main() -> None:
     ap = parser(work="/tmp/assistant-eval")
     ap.add_argument("--only", choices=["scifact", "squad"])
+    ap.add_argument("--label", default="",
+                    help="write scifact-LABEL.json / squad-LABEL.json (re-measurements kept apart "
+                         "from the committed reference files)")
     ap.add_argument("--refit", action="store_true",
                     help="SQuAD: refit from the features the last run saved in --work")
     args = ap.parse_args()
@@ -25,6 +29,7 @@ def main() -> None:
     from assistant.eval import run_beir, squad_features, squad_report
 
     (HERE / "results").mkdir(exist_ok=True)
+    suffix = f"-{args.label}" if args.label else ""
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if args.only in (None, "scifact"):
         t = time.perf_counter()
@@ -32,7 +37,7 @@ def main() -> None:
         res.update(command="python -m benchmarks.bench_quality --only scifact "
                            "(= assistant eval beir .../scifact/beir --split test)",
                    when=stamp, seconds=time.perf_counter() - t)
-        (HERE / "results" / "scifact.json").write_text(json.dumps(res, indent=2))
+        (HERE / "results" / f"scifact{suffix}.json").write_text(json.dumps(res, indent=2))
         print(json.dumps(res, indent=2))
     if args.only in (None, "squad"):
         t = time.perf_counter()
@@ -49,7 +54,7 @@ def main() -> None:
         rep.update(command="python -m benchmarks.bench_quality --only squad "
                            "(= assistant eval squad .../dev-v2.0.json)",
                    when=stamp, seconds=time.perf_counter() - t)
-        (HERE / "results" / "squad.json").write_text(json.dumps(rep, indent=2))
+        (HERE / "results" / f"squad{suffix}.json").write_text(json.dumps(rep, indent=2))
         print(json.dumps(rep, indent=2))
 
 
