@@ -402,7 +402,6 @@ def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch
     """With an endpoint configured (a scripted OpenAI-compatible server on localhost): the sidebar
     has the switch, the answer is the model's verified sentence with its citation, an invented
     sentence never reaches the page, and switching off gives the extractive answer."""
-    pytest.importorskip("openai")
     from devtools.llm_servers import ScriptedServer, citing
 
     script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
-
-from assistant.eval import recheck  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from devtools.llm_servers import (  # noqa: E402
+from assistant.eval import recheck
+from assistant.service import Assistant
+from devtools.llm_servers import (
     Cut,
     Error,
     Hang,
