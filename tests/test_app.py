@@ -21,6 +21,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.index.builder import build
 from assistant.service import Assistant
+from devtools.page import page_strings
 from devtools.ui_samples import (
     HOSTILE_QUESTIONS,
     HOSTILE_SOURCE,
@@ -107,14 +108,7 @@ def dialogs(at: AppTest) -> list:
 
 def rendered_text(at: AppTest) -> list[tuple[str, str, bool]]:
     """(kind, body, HTML allowed) of every element that renders text."""
-    out = []
-    for node in at._tree:
-        proto = getattr(node, "proto", None)
-        body = getattr(proto, "body", None)
-        if isinstance(body, str):
-            kind = getattr(node, "type", "?")
-            out.append((kind, body, kind == "html" or bool(getattr(proto, "allow_html", False))))
-    return out
+    return page_strings(at)
 
 
 # ------------------------------------------------------------------------------ answering
@@ -370,7 +364,7 @@ def test_unusable_index_is_one_error_line(site, tmp_path, monkeypatch):
 def test_previous_format_is_updated_by_the_button_reusing_vectors(site, tmp_path, monkeypatch):
     """A format 3 index: one error line saying a plain build updates it; the button's build
     reuses every vector (a full rebuild would embed the whole corpus again)."""
-    from test_lexical_update import _as_format_3
+    from devtools.index_db import as_format_3 as _as_format_3
 
     index = tmp_path / "old-index"
     shutil.copytree(site.index, index)

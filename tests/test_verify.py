@@ -554,7 +554,7 @@ def test_copied_sentences_are_kept_with_exact_spans(picks):
     answer = " ".join(f"{text[:-1]} [{n}]." for n, text in chosen)
     v = run(answer, passages)
     assert len(v.kept) == len(chosen) and v.dropped == []
-    for (claim, sup), (n, text) in zip(v.kept, chosen):
+    for (_claim, sup), (n, text) in zip(v.kept, chosen):
         assert list(sup) == [n] and sup[n].ok
         a, b = sup[n].span
         assert text[:-1] in passages[n - 1][a:b]
