@@ -21,6 +21,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.index.builder import build
 from assistant.service import Assistant
+from assistant.ui import support as ui
 from devtools.page import page_strings
 from devtools.ui_samples import (
     HOSTILE_QUESTIONS,
@@ -427,3 +428,34 @@ def get_assistant_cache_clear() -> None:
     import streamlit as st
 
     st.cache_resource.clear()
+
+
+# ------------------------------------------------------------------------------ tiers and wording
+
+@pytest.mark.parametrize("tier", ["answer", "possible", "abstain"])
+def test_each_tier_shows_its_label_and_claims_nothing_about_the_articles(env, monkeypatch, tier):
+    """The same question forced into each tier: "possible" shows the may-answer label and
+    "may answer" beside the confidence; "abstain" shows the no-clear-answer text with the closest
+    passages; "answer" shows neither. No notice, label or caption claims what the articles hold."""
+    from assistant.answer import extractive
+    from devtools.wording import claims_in
+
+    monkeypatch.setattr(extractive, "tier_of", lambda conf, s: tier)
+    at = ask(start_app(), env.seed_question)
+    answer = last_answer(at)
+    assert answer.tier == tier and answer.abstained == (tier == "abstain")
+    warnings = [w.value for w in at.warning]
+    captions = " ".join(c.value for c in at.caption)
+    label = ui.escape_markdown(extractive.POSSIBLE_LABEL)
+    if tier == "possible":
+        assert label in warnings and "may answer" in captions
+    else:
+        assert label not in warnings and "may answer" not in captions
+    if tier == "abstain":
+        assert ui.escape_markdown(extractive.NO_CLEAR_ANSWER) in warnings
+        assert any("Closest passages" in m.value for m in at.markdown)
+    else:
+        assert ui.escape_markdown(extractive.NO_CLEAR_ANSWER) not in warnings
+        assert answer.citations and any('class="aa-cite"' in h for h in html(at))
+    shown = " ".join(warnings + [captions] + [i.value for i in at.info])
+    assert claims_in(shown.replace("\\", "")) == [], shown
