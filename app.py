@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 import uuid
 from pathlib import Path
 
 import streamlit as st
 
+import workspace_ui as wsui  # saved conversations, history search, shares (issue 22)
 from assistant import service
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
+from assistant.safe_text import redact_url
 from assistant.ui import (
     auth,  # the sign-in gate decides before anything of the library is shown
     feedback,
@@ -119,6 +122,7 @@ def stale_reason(corpus_dir: str, index_dir: str, build_name: str, digest: str) 
 def new_chat() -> None:
     st.session_state.messages = []
     st.session_state.pop("open_target", None)
+    wsui.forget_conversation()
 
 
 def open_article(target: ui.Target) -> None:
@@ -131,15 +135,13 @@ def record_feedback(msg_id: str) -> None:
     if value is None or msg is None or "answer" not in msg:
         return
     rating = "up" if value == 1 else "down"
-    try:
-        feedback.append_feedback(Settings().data_dir, feedback.feedback_record(
-            msg["answer"], rating, msg.get("history", []),
-            user=st.session_state.get("signed_in_as")))
+    error = wsui.save_feedback(msg, feedback.feedback_record(
+        msg["answer"], rating, msg.get("history", []), user=st.session_state.get("signed_in_as")))
+    if error is None:
         msg["feedback"] = rating
         msg.pop("feedback_error", None)
-    except OSError as exc:
-        msg["feedback_error"] = ui.message_markdown(
-            f"Could not save the feedback ({exc.strerror or exc}).")
+    else:
+        msg["feedback_error"] = error
 
 
 # ------------------------------------------------------------------------------ sign-in
@@ -181,6 +183,7 @@ def access_gate(host: str | None) -> auth.Access | None:
         st.error(ui.message_markdown(access.message))
     elif access.kind == "sign_in":
         st.markdown("Sign in with your organisation account to use the assistant.")
+        wsui.remember_share_link()
         for name in config.providers:
             st.button("Sign in" if len(config.providers) == 1 else
                       f"Sign in with {name.capitalize() or 'the default provider'}",
@@ -204,6 +207,63 @@ def sidebar_account(access: auth.Access) -> None:
         else:
             st.caption("Sign-in is not configured: anyone who can open this page can use the "
                        "assistant.")
+
+
+# ------------------------------------------------------------------------------ API tokens
+
+def sidebar_api_tokens(access: auth.Access, settings: Settings) -> None:
+    """Personal tokens for the HTTP API (README, HTTP API), for a signed-in user: made here,
+    shown once, revoked here; an admin (ASSISTANT_ADMINS or [assistant] admins) sees and
+    revokes everyone's. The rules are in assistant/api/tokens.py; this only draws them."""
+    if access.user is None:
+        return
+    from assistant.api import tokens as api_tokens
+    from assistant.api.settings import read_admins
+
+    user = access.user.label
+    store = api_tokens.FileTokenStore.in_data_dir(settings.data_dir)
+    state = st.session_state
+    try:
+        admin = user in read_admins(os.environ, read_secrets())
+    except AssistantError:
+        admin = False
+
+    def create() -> None:
+        try:
+            state.api_token_new = store.create(user, state.get("api_token_name") or "")[0]
+        except (AssistantError, OSError) as exc:
+            state.api_token_error = str(exc)
+        state.api_token_name = ""
+
+    def revoke(token_id: str) -> None:
+        try:
+            api_tokens.revoke_as(store, token_id, user, admin)
+        except KeyError:
+            state.api_token_error = f"No token {token_id} of yours to revoke."
+        except (AssistantError, OSError) as exc:
+            state.api_token_error = str(exc)
+
+    with st.sidebar.expander("API tokens", icon=":material/key:"):
+        if error := state.pop("api_token_error", None):
+            st.error(ui.message_markdown(error))
+        if new := state.pop("api_token_new", None):  # shown this once: only its hash is kept
+            st.success("Your new token. Copy it now: it will not be shown again.")
+            st.code(new, language=None)
+        st.text_input("Name", key="api_token_name", placeholder="e.g. Slack bot", max_chars=80)
+        st.button("Create a token", key="api_token_create", on_click=create,
+                  icon=":material/add:")
+        try:
+            rows = [t for t in api_tokens.visible_tokens(store, user, admin) if t.active]
+        except AssistantError as exc:
+            st.error(ui.message_markdown(exc))
+            return
+        st.caption("Everyone's active tokens (you are an admin):" if admin else
+                   ("Your active tokens:" if rows else "You have no active token."))
+        for t in rows:
+            owner = "" if t.user == user else f" · {t.user}"
+            st.caption(ui.escape_markdown(f"{t.name} · {t.id} · {t.created[:10]}{owner}"))
+            st.button("Revoke", key=f"api_token_revoke_{t.id}", on_click=revoke, args=(t.id,),
+                      icon=":material/block:")
 
 
 # ------------------------------------------------------------------------------ article view
@@ -313,9 +373,10 @@ def sidebar(assistant, settings: Settings) -> None:
                        "passages; every sentence is checked against the passage it cites "
                        "and left out if unsupported. Off: sentences quoted from the "
                        "articles.")
-        st.caption(f"Endpoint: {ui.escape_markdown(settings.llm_url)}"
+        st.caption(f"Endpoint: {ui.escape_markdown(redact_url(settings.llm_url))}"
                    + (f" · model {ui.escape_markdown(settings.llm_model)}"
-                      if settings.llm_model else ""))
+                      if settings.llm_model else "")
+                   + f" · checked by {ui.VERIFY_MODE_LABELS[settings.llm_verify]}")
 
 
 def default_k(settings: Settings) -> int:
@@ -395,8 +456,12 @@ def render_answer(msg: dict) -> None:
     notes = []
     if msg.get("filtered"):
         notes.append(f"searched {msg['filtered']} chosen article(s)")
-    if answer.mode == "llm":
-        notes.append(f"written by {(answer.llm or {}).get('model') or 'the language model'}, "
+    if answer.mode == "llm" and answer.abstained:  # the model read the passages and declined
+        model = (answer.llm or {}).get("model") or "the language model"
+        notes.append(f"read by {ui.escape_markdown(model)}")
+    elif answer.mode == "llm":
+        model = (answer.llm or {}).get("model") or "the language model"
+        notes.append(f"written by {ui.escape_markdown(model)}, "
                      "every sentence checked against the passage it cites")
     elif not answer.abstained:
         notes.append(f"confidence {answer.confidence:.0%}"
@@ -408,6 +473,7 @@ def render_answer(msg: dict) -> None:
         st.caption("Thanks, your feedback was saved.")
     if msg.get("feedback_error"):
         st.error(msg["feedback_error"])
+    wsui.answer_actions(msg)
 
 
 def render_message(msg: dict) -> None:
@@ -422,7 +488,8 @@ def render_message(msg: dict) -> None:
 
 def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
     messages = st.session_state.messages
-    history = [m["content"] for m in messages if m["role"] == "user"]
+    # The questions before (a follow-up reads the last one; feedback keeps a few): bounded.
+    history = [m["content"] for m in messages if m["role"] == "user"][-feedback.FEEDBACK_HISTORY:]
     messages.append({"role": "user", "content": question})
     render_message(messages[-1])
     msg: dict = {"role": "assistant", "id": uuid.uuid4().hex[:10], "question": question,
@@ -449,6 +516,8 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
             msg["error"] = ui.escape_markdown(f"Something went wrong while answering "
                                               f"({type(exc).__name__}: {exc}).")
         messages.append(msg)
+        if "error" not in msg:
+            wsui.save_answer(msg)
         if "error" in msg:
             st.error(msg["error"])
         else:
@@ -470,6 +539,7 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
     except AssistantError as exc:
         st.error(ui.message_markdown(exc))
         return
+    wsui.notices()
     sources = state.get("filter") or None
     if sources:
         st.caption(f"Searching {len(sources)} chosen article(s) only (see the sidebar).")
@@ -478,12 +548,26 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
     if question is not None:
         ask(assistant, question, sources, int(state.get("k", default_k(settings))))
     with side:
+        wsui.sidebar_conversations()
         sidebar_download([(m["question"], m["answer"]) for m in state.messages if "answer" in m])
     target = state.pop("open_target", None)
     if target is not None:
         show_article(assistant, target)
     elif not state.get("full_run") and sidebar_outdated(assistant, settings):
         st.rerun()  # the whole page, once: the sidebar shows the new build or the stale warning
+
+
+def share_view(settings: Settings, access: auth.Access) -> None:
+    """?share=<token>: the read-only shared answer (after the sign-in gate)."""
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError:
+        assistant = None  # the snapshot is still shown, without the article viewer
+    wsui.share_page(st.query_params.get("share", ""), assistant, open_article)
+    target = st.session_state.pop("open_target", None)
+    if target is not None and assistant is not None:
+        show_article(assistant, target)
+    sidebar_account(access)
 
 
 def sidebar_outdated(assistant, settings: Settings) -> bool:
@@ -510,6 +594,12 @@ def main() -> None:
     state.signed_in_as = access.user.label if access.user else None
     state.setdefault("messages", [])
     st.html(CSS)
+    if access.kind == "allowed":
+        wsui.resume_share_link()
+    if "share" in st.query_params:
+        share_view(settings, access)
+        return
+    wsui.open_from_url()
     # The cheap checks (a current build whose manifest fits this program) before the slow
     # load, so a missing or unusable index gets its page at once.
     index = service.index_state(settings, corpus=False)
@@ -538,6 +628,7 @@ def main() -> None:
         with top:
             sidebar(assistant, settings)
     sidebar_account(access)
+    sidebar_api_tokens(access, settings)
     state.full_run = False
 
 

@@ -1,5 +1,5 @@
-"""Command line: `assistant build | ask | eval | status | check-auth`. Parses input, calls the
-library, prints."""
+"""Command line: `assistant build | ask | eval | status | check-auth | serve | token`. Parses
+input, calls the library, prints."""
 
 from __future__ import annotations
 
@@ -91,8 +91,17 @@ def main(argv=None) -> int:
     from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
 
     cli_query.register(sub)
+    from .api import commands as api_commands  # serve, token (FastAPI only once serving)
+
+    api_commands.register(sub)
 
     args = parser.parse_args(argv)
+    # Nothing reaches the terminal raw: article text, file names and model output may hold
+    # escape sequences (a title change, a screen clear).
+    from .safe_text import SafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
     try:
         return args.func(args)
     except AssistantError as exc:
@@ -101,6 +110,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

@@ -33,8 +33,12 @@ def cmd_ask(args) -> int:
         return 0
     if answer.notice:
         print(answer.notice)
-    if answer.llm and answer.llm.get("fallback"):
+    if answer.llm and answer.llm.get("fallback") and not answer.llm.get("unchecked"):
         print(f"(LLM reader not used: {answer.llm['fallback']}; extractive answer below.)")
+    if answer.llm:
+        print(f"(LLM reader: {answer.llm.get('model') or 'the model'}, sentences checked by "
+              f"{'the rules and the model' if answer.llm.get('verify') == 'model' else 'the rules'}"
+              f"; ASSISTANT_LLM_VERIFY={answer.llm.get('verify', 'rules')})", file=sys.stderr)
     if answer.tier == "possible":
         print(POSSIBLE_LABEL)
     print(answer.text)
@@ -105,7 +109,7 @@ def cmd_eval_squad(args) -> int:
             return 0
         print(f"LLM reader on {res['questions']} reporting-half questions "
               f"({res['answerable']} answerable): {res['llm_answers']} verified answers, "
-              f"fallbacks {res['fallbacks']}")
+              f"{res['declined']} declined (no clear answer), fallbacks {res['fallbacks']}")
         print(f"  answerable answers holding the gold answer: {res['answer_has_expected']}")
         print(f"  sentences dropped by the verifier: {res['sentences_dropped']}; shown sentences "
               f"failing an independent re-check: {res['shown_sentences_failing_recheck']}")
@@ -158,6 +162,9 @@ def cmd_eval_questions(args) -> int:
           f"(of {s['answers_checked']})")
     print(f"  unanswerable abstained: {s['unanswerable_abstained']} of {s['unanswerable']}; "
           f"answerable wrongly abstained: {s['answerable_wrongly_abstained']} of {s['answerable']}")
+    if s["llm_declined"]:
+        print(f"  the language model found no answer in the passages it read: "
+              f"{s['llm_declined']} question(s), shown as no clear answer")
     print(f"  latency p50 {f(s['latency_ms']['p50'])} ms, p95 {f(s['latency_ms']['p95'])} ms")
     if report:
         print(f"report: {report}")

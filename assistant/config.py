@@ -30,6 +30,7 @@ def _env(name: str, default, cast):
 
 
 PRECISIONS = ("auto", "bf16", "fp32")
+LLM_VERIFY_MODES = ("rules", "model")
 
 
 def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -46,8 +47,23 @@ class Settings:
     index_dir: Path = field(
         default_factory=lambda: _env_path("ASSISTANT_INDEX_DIR", ROOT / "index"))
     data_dir: Path = field(default_factory=lambda: _env_path("ASSISTANT_DATA_DIR", ROOT / "data"))
+    # The app database (assistant/workspace/): empty = the SQLite file data_dir/assistant.db;
+    # postgresql://user:password@host:port/name when several app servers share it.
+    database_url: str = field(default_factory=lambda: os.environ.get("ASSISTANT_DATABASE_URL",
+                                                                     "").strip(), repr=False)
     # Largest corpus file that is read at all.
     max_file_mb: float = field(default_factory=lambda: _env("ASSISTANT_MAX_FILE_MB", 20.0, float))
+    # What one PDF or Word file may expand to and cost (assistant/loaders/limits.py): decoded
+    # size (zip members; page content counted per page), PDF pages, Word paragraphs and tables
+    # (and zip parts), seconds and memory of the parse worker process (0 s: parse in-process).
+    max_expanded_mb: float = field(
+        default_factory=lambda: _env("ASSISTANT_MAX_EXPANDED_MB", 100.0, float))
+    max_pages: int = field(default_factory=lambda: _env("ASSISTANT_MAX_PAGES", 5000, int))
+    max_elements: int = field(default_factory=lambda: _env("ASSISTANT_MAX_ELEMENTS", 100_000, int))
+    parse_seconds: float = field(
+        default_factory=lambda: _env("ASSISTANT_PARSE_SECONDS", 60.0, float))
+    parse_memory_mb: int = field(
+        default_factory=lambda: _env("ASSISTANT_PARSE_MEMORY_MB", 2048, int))
     # Word pieces per chunk body (the heading prefix and special tokens come on top, within 256).
     chunk_tokens: int = field(default_factory=lambda: _env("ASSISTANT_CHUNK_TOKENS", 200, int))
     threads: int = field(default_factory=lambda: _env("ASSISTANT_THREADS", 0, int))  # 0: all cores
@@ -64,6 +80,14 @@ class Settings:
                              repr=False)
     llm_timeout: float = field(default_factory=lambda: _env("ASSISTANT_LLM_TIMEOUT", 30.0, float))
     llm_max_tokens: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_TOKENS", 300, int))
+    # Caps on what is read of a reply, whatever the endpoint sends: the rest is cut off.
+    llm_max_chars: int = field(default_factory=lambda: _env("ASSISTANT_LLM_MAX_CHARS", 4000, int))
+    llm_max_sentences: int = field(
+        default_factory=lambda: _env("ASSISTANT_LLM_MAX_SENTENCES", 20, int))
+    # How the LLM's sentences are checked: "rules" (the verifier alone) or "model" (its
+    # deterministic gates, then one more request asking the model: assistant/llm_judge.py).
+    llm_verify: str = field(default_factory=lambda: _choice("ASSISTANT_LLM_VERIFY", "rules",
+                                                            LLM_VERIFY_MODES))
     # Builds kept besides the current one, so readers that still hold an older one keep working.
     keep_builds: int = 2
 

@@ -4,6 +4,8 @@ reporting-half questions.
 
     .venv/bin/python -m benchmarks.bench_llm [--data ../shared/data] [--work /tmp/assistant-eval]
         [--squad 50]
+    .venv/bin/python -m benchmarks.bench_llm --replay benchmarks/realistic/replies-seed.jsonl ...
+        (recorded replies of a capable model instead: benchmarks/bench_replay.py)
 
 A 135M-parameter model reads poorly: this measures plumbing and the promise, not answer quality.
 For every question: was a verified answer shown or the extractive fallback (and why), how many
@@ -34,6 +36,12 @@ def seed_questions() -> list[dict]:
 
 
 def main() -> None:
+    import sys
+
+    if any(a == "--replay" or a.startswith("--replay=") for a in sys.argv[1:]):
+        from benchmarks.bench_replay import main as replay  # recorded replies, issue 21
+
+        return replay(sys.argv[1:])
     ap = parser(work="/tmp/assistant-eval")
     ap.add_argument("--squad", type=int, default=50)
     ap.add_argument("--max-tokens", type=int, default=120,

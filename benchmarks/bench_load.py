@@ -133,6 +133,7 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
     command = "python -m benchmarks.bench_load " + " ".join(sys.argv[1:])
     result = report_json(r, command.strip(), corpus_name)
+    result["saving"] = r.get("saving")
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "platform": platform.platform(), "loadavg_at_end": os.getloadavg()}
     out = Path(args.out or HERE / "results" / f"load-{args.scenario}.json")
@@ -144,6 +145,10 @@ def main() -> int:
           f"reply {cpu['median']} s (median), {cpu['total']} s (whole run); "
           f"RSS {m['baseline_mb']} -> {m['end_mb']} MB ({m['growth']}); "
           f"load average {os.getloadavg()[0]:.1f}")
+    if r.get("saving"):
+        sv = r["saving"]
+        print(f"app database: {sv['saved_answers']} answers saved of {sv['answers_to_save']} "
+              f"answered or abstained; {sv['failed_writes']} failed writes")
     for f in r["failures"][:10]:
         print("  failure:", f)
     print(f"wrote {out}")

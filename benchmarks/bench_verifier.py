@@ -584,9 +584,15 @@ def main() -> None:
     shown = np.array(shown)
     rep_fig = figures_of(rep, shown)
     verify_s = time.perf_counter() - t
+    # The shipped settings are calibrated on realistic answers (bench_verifier_realistic):
+    # this set is their second report, through the product's own call.
     shipped = verify.DEFAULT_VERIFY_SETTINGS
-    ship_fig = figures_of(rep, shown_at(rep, shipped.min_similarity, shipped.min_overlap,
-                                        shipped.figures_in_span))
+    ship_shown = []
+    for e in rep:
+        p = paras[e["passage"]]
+        v = verify.verify(f"{e['claim']} [1]", [p["text"]], enc, [p["sents"]], shipped)
+        ship_shown.append(any(1 in sup for _, sup in v.kept))
+    ship_fig = figures_of(rep, np.array(ship_shown))
     # How the other figures_in_span setting would do at its own best thresholds.
     alt = [g for g in grid if g["figures_in_span"] != best["figures_in_span"]
            and g["precision"] >= TARGET_PRECISION]
@@ -621,6 +627,7 @@ def main() -> None:
         "reporting_with_shipped_thresholds": ship_fig,
         "other_figures_in_span_setting": alt_fig,
         "bar_met": bool(rep_fig["precision"] >= 0.97 and rep_fig["recall"] >= 0.85),
+        "shipped_precision_at_least_0.97": bool(ship_fig["precision"] >= 0.97),
         "generation": stats,
         "examples": {k: sum(1 for e in examples if e["kind"] == k)
                      for k in ("supported", "supported_heavy") + KINDS + EXTRA},
@@ -638,6 +645,9 @@ def main() -> None:
     print(f"reporting half: precision {r['precision']:.4f} recall {r['recall']:.4f} "
           f"({r['shown_supported']}/{r['supported']} supported shown, {r['shown_unsupported']}/"
           f"{r['unsupported']} unsupported shown) bar {'met' if result['bar_met'] else 'NOT met'}")
+    r = ship_fig
+    print(f"reporting half with the shipped settings ({shipped}): precision "
+          f"{r['precision']:.4f} recall {r['recall']:.4f}")
     print(f"  heavier paraphrases (not in the bar): recall {r['recall_heavy_paraphrase']:.4f}")
     for kind, k in r["per_kind"].items():
         print(f"  {kind:16s} let through {k['let_through']:4d}/{k['examples']:<5d} "
@@ -646,7 +656,8 @@ def main() -> None:
     print(f"wrote {path} in {result['seconds']['total']:.0f} s")
     if (shipped.min_similarity, shipped.min_overlap, shipped.figures_in_span) != \
             (chosen.min_similarity, chosen.min_overlap, chosen.figures_in_span):
-        print("NOTE: verify.DEFAULT_VERIFY_SETTINGS differs from the chosen thresholds: copy them.")
+        print("note: the shipped thresholds are calibrated on realistic answers "
+              "(bench_verifier_realistic); this set's own choice is reported beside them.")
 
 
 if __name__ == "__main__":

@@ -400,6 +400,23 @@ def section_llm(r: dict) -> list[str]:
     return out
 
 
+def with_api_row(reliability: dict, api: dict | None) -> dict:
+    """The HTTP API's load run as a row of the reliability table (issue 25: its figures go
+    there), from benchmarks/results/api-load.json."""
+    if not api or not reliability.get("table"):
+        return reliability
+    r = api["load"]
+    lat, m = r["latency_s"], r["memory"]
+    row = ["HTTP API load",
+           f"{r['clients']} concurrent API clients (own tokens; /v1/ask, chat completions, "
+           f"streamed) back to back for {r['load_phase_s']:.0f} s, BBC index",
+           f"{r['questions']} questions",
+           f"{r['failed']} failed; latency p50 {lat['p50']} s, p95 {lat['p95']} s; server RSS "
+           f"{m.get('baseline_mb')} → {m.get('end_mb')} MB",
+           api.get("command", "python -m benchmarks.bench_api_load")]
+    return {**reliability, "table": reliability["table"] + [row]}
+
+
 def main() -> None:
     lines = ["# Benchmarks", "",
              "Measured on this project's machine (2 cores, no GPU). Every figure below is produced "
@@ -431,8 +448,11 @@ def main() -> None:
                         ("load", "Load: concurrent chat sessions"),
                         ("load-b2b", "Capacity: 20 sessions asking back to back (BBC)"),
                         ("load-paced", "Capacity: 50 sessions with think time (BBC)"),
+                        ("api-load", "HTTP API: 20 clients asking back to back (BBC)"),
                         ("filter", "The app at 100,000 articles")):
         r = load(name)
+        if r and name == "reliability":
+            r = with_api_row(r, load("api-load"))
         if r:
             lines += section_generic(title, r)
     (HERE.parent / "BENCHMARKS.md").write_text("\n".join(lines))

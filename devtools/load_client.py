@@ -517,6 +517,7 @@ def run_load(work: Path, sessions: int = 20, duration_s: float = 120, ramp_s: fl
     corpus, index, data, corpus_info = prepare_site(work, corpus_src)
     plan = Plan(questions or (BBC_QUESTIONS if corpus_src else SEED_QUESTIONS), timeout_s,
                 new_chat_every, think_s)
+    saved_before = saved_answers(data)
     server = StreamlitServer(corpus, index, data, work / "streamlit.log")
     try:
         server.wait_healthy()
@@ -528,4 +529,23 @@ def run_load(work: Path, sessions: int = 20, duration_s: float = 120, ramp_s: fl
     finally:
         server.stop()
     r = summarize(out, sessions, duration_s, ramp_s, plan, warmup_s)
-    return {**r, "corpus": corpus_info, "server_alive_at_end": server_alive, "servers": 1}
+    log_text = (work / "streamlit.log").read_text(errors="replace")
+    saving = {"saved_answers": saved_answers(data) - saved_before,
+              "answers_to_save": r["answered"] + r["abstained"],
+              "failed_writes": log_text.count("This answer was not saved")}
+    return {**r, "corpus": corpus_info, "server_alive_at_end": server_alive, "servers": 1,
+            "saving": saving}
+
+
+def saved_answers(data: Path) -> int:
+    """Answers in the app database of a data folder (its SQLite file; 0 when there is none)."""
+    import sqlite3
+
+    path = Path(data) / "assistant.db"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0

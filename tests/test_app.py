@@ -207,12 +207,13 @@ def test_article_filter_limits_the_sources(env):
     assert used <= {env.seed_id}
 
 
-def test_feedback_is_appended_as_a_json_line(env, tmp_path):
+def test_feedback_is_saved_in_the_app_database(env, tmp_path):
+    from devtools.postgres import saved_feedback
+
     at = ask(start_app(), env.seed_question)
     answer = last_answer(at)
     at.feedback[0].set_value(1).run()
-    path = tmp_path / "data" / "feedback.jsonl"
-    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    lines = saved_feedback(tmp_path / "data")
     assert len(lines) == 1
     rec = lines[0]
     assert rec["rating"] == "up" and rec["question"] == env.seed_question
@@ -222,7 +223,7 @@ def test_feedback_is_appended_as_a_json_line(env, tmp_path):
     # Rating an abstention too, thumbs down: a second line.
     ask(at, OFF_CORPUS)
     at.feedback[1].set_value(0).run()
-    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    lines = saved_feedback(tmp_path / "data")
     assert [x["rating"] for x in lines] == ["up", "down"] and lines[1]["abstained"] is True
 
 
@@ -329,7 +330,8 @@ def test_a_rebuild_is_picked_up_without_restart(tmp_path, monkeypatch, embedder)
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(settings.index_dir))
     at = ask(start_app(), NEW_QUESTION)
-    assert not any("Quorvath" in b for b in html(at))
+    # (the saved conversations' list names the question itself)
+    assert not any("Quorvath" in b for b in html(at) if 'class="aa-convs"' not in b)
     assert any("**1** articles" in m.value for m in at.sidebar.markdown)
 
     (corpus / "quorvath-bridge.txt").write_text(NEW_ARTICLE)
@@ -419,6 +421,41 @@ def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch
         at.toggle(key="use_llm").set_value(False).run()
         at = ask(at, "Who will lead the coordinated efforts?")
         assert last_answer(at).mode == "extractive" and last_answer(at).llm is None
+    get_assistant_cache_clear()
+
+
+def test_llm_decline_is_no_clear_answer_with_openable_passages(env, monkeypatch):
+    """The model reads the passages and declines: the page shows the "no clear answer" warning
+    saying the model found no answer in the passages it read (not that the articles lack it),
+    the closest passages each with its button, and no extractive answer; the sidebar says how
+    sentences are checked."""
+    from devtools.llm_servers import Reply, ScriptedServer
+
+    with ScriptedServer(lambda body: Reply("NOT_IN_ARTICLES")) as srv:
+        monkeypatch.setenv("ASSISTANT_LLM_URL", srv.base_url)
+        monkeypatch.setenv("ASSISTANT_LLM_MODEL", "scripted-model")
+        monkeypatch.setenv("ASSISTANT_LLM_VERIFY", "model")
+        get_assistant_cache_clear()
+        at = start_app()
+        side = " ".join(c.value for c in at.sidebar.caption)
+        assert "checked by the rules' gates and the model" in side
+        at = ask(at, "Who will lead the coordinated efforts?")
+        answer = last_answer(at)
+        assert answer.mode == "llm" and answer.tier == "abstain" and answer.llm["declined"]
+        assert len(at.warning) == 1
+        warning = at.warning[0].value
+        assert "language model found no answer in the 5 closest passages" in warning
+        assert "not in the articles" not in warning.lower()
+        bodies = html(at)
+        assert not any('class="aa-cite"' in b for b in bodies)  # no extractive answer
+        near = [b for b in bodies if b.startswith('<div class="aa-src aa-near">')]
+        assert len(near) == len(answer.passages) > 0
+        assert [b.label for b in at.button if b.key.startswith("open-")] == \
+            ["Open in the article"] * len(answer.passages)
+        page = " ".join(b for _, b, _ in rendered_text(at))
+        assert "read by scripted-model" in page and "Showing the extractive answer" not in page
+        at.button(key=next(b.key for b in at.button if b.key.startswith("open-"))).click().run()
+        assert len(dialogs(at)) == 1 and any('id="aa-cited"' in b for b in html(at))
     get_assistant_cache_clear()
 
 

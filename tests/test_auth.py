@@ -6,7 +6,6 @@ The end-to-end flows against a real OpenID Connect provider are in tests/test_au
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -74,8 +73,19 @@ def test_identity_uses_only_a_verified_address():
                          "name": "Alice"})
     assert (who.email, who.sub, who.name, who.label) == ("alice@example.org", "42", "Alice",
                                                          "alice@example.org")
-    # Entra sends no email_verified: the address is taken (the tenant vouches for it).
-    assert auth.identity({"email": "a@b.org", "sub": "1"}).email == "a@b.org"
+    # Only the JSON value true vouches for the address: a missing claim, 0, "no", "true" do not.
+    for claims in ({}, {"email_verified": 0}, {"email_verified": "no"},
+                   {"email_verified": "true"}, {"email_verified": 1}):
+        assert auth.identity({"email": "a@b.org", "sub": "1", **claims}).email is None, claims
+    # A provider that never sends the claim (Entra ID) is believed only when the administrator
+    # says so for that provider (trust_unverified_email = true): matched by the token's issuer.
+    entra = {"email": "a@b.org", "sub": "1", "iss": "https://login.example.com/tenant/v2.0"}
+    assert auth.identity(entra).email is None
+    assert auth.identity(entra, ("https://login.example.com/tenant/v2.0",)).email == "a@b.org"
+    assert auth.identity({**entra, "email_verified": False},
+                         ("https://login.example.com/tenant/v2.0",)).email is None
+    assert auth.identity({**entra, "iss": "https://elsewhere.example.com"},
+                         ("https://login.example.com/tenant/v2.0",)).email is None
     for flag in (False, "false"):
         unverified = auth.identity({"email": "ceo@example.org", "email_verified": flag,
                                     "sub": "u-7"})
@@ -189,13 +199,20 @@ def test_decide():
     assert auth.decide(configured, {"is_logged_in": False}).kind == "sign_in"
     # claims without is_logged_in=True (what st.user holds outside a sign-in) are not a user
     assert auth.decide(configured, {"email": "bob@example.org"}).kind == "sign_in"
-    allowed = auth.decide(configured, {"is_logged_in": True, "email": "bob@example.org"})
+    allowed = auth.decide(configured, {"is_logged_in": True, "email": "bob@example.org", "email_verified": True})
     assert allowed.kind == "allowed" and allowed.user.label == "bob@example.org"
-    refused = auth.decide(configured, {"is_logged_in": True, "email": "eve@other.org"})
+    refused = auth.decide(configured, {"is_logged_in": True, "email": "eve@other.org", "email_verified": True})
     assert refused.kind == "refused" and "eve@other.org" in refused.message
     unverified = auth.decide(configured, {"is_logged_in": True, "email": "bob@example.org",
                                           "email_verified": False, "sub": "9"})
     assert unverified.kind == "refused" and "without a verified e-mail" in unverified.message
+    # Per provider, the administrator may trust addresses sent without email_verified.
+    missing = {"is_logged_in": True, "email": "bob@example.org", "iss": "https://idp.example.org"}
+    assert auth.decide(configured, missing).kind == "refused"
+    trusting = auth.read_config({"auth": {**AUTH, "trust_unverified_email": True}},
+                                {auth.ALLOWED_ENV: "@example.org"})
+    assert trusting.trusted_issuers == ("https://idp.example.org",)
+    assert auth.decide(trusting, missing).kind == "allowed"
     anyone = auth.read_config({"auth": AUTH}, {})
     assert auth.decide(anyone, {"is_logged_in": True, "sub": "9"}).kind == "allowed"
 
@@ -320,9 +337,9 @@ def test_one_sign_in_button_per_named_provider():
 
 def test_user_outside_the_allow_list_is_refused(monkeypatch, caplog):
     monkeypatch.setenv(auth.ALLOWED_ENV, "@example.org, alice@partner.com")
-    at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "eve@other.org"})
+    at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "eve@other.org", "email_verified": True})
     assert "refused eve@other.org: not on the allow-list" in caplog.text
-    assert len(at.error) == 1 and "eve@other.org" in at.error[0].value
+    assert len(at.error) == 1 and "eve@other.org" in at.error[0].value.replace("\u2060", "")
     assert "may not use" in at.error[0].value
     assert [b.label for b in at.button] == ["Sign out"]
     assert_nothing_of_the_articles(at)
@@ -342,7 +359,7 @@ def test_broken_auth_or_bad_allow_list_closes_the_app(monkeypatch):
     assert len(at.error) == 1 and "cannot work" in at.error[0].value
     assert_nothing_of_the_articles(at)
     monkeypatch.setenv(auth.ALLOWED_ENV, "bob")
-    at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "bob@example.org"})
+    at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "bob@example.org", "email_verified": True})
     assert len(at.error) == 1 and "neither an e-mail address" in at.error[0].value
     assert_nothing_of_the_articles(at)
 
@@ -383,7 +400,7 @@ def test_feedback_line_names_the_signed_in_user(indexed, tmp_path, monkeypatch, 
         at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "Bob@Example.org",
                                        "email_verified": True, "sub": "b-1"})
         sidebar = " ".join(c.value for c in at.sidebar.caption)
-        assert "Signed in as bob@example.org" in sidebar
+        assert "Signed in as bob@example.org" in sidebar.replace("\u2060", "")
         assert "Sign out" in [b.label for b in at.sidebar.button]
     else:
         at = app_with()
@@ -393,6 +410,8 @@ def test_feedback_line_names_the_signed_in_user(indexed, tmp_path, monkeypatch, 
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
     at.feedback[0].set_value(1).run()
-    rec = json.loads((tmp_path / "data" / "feedback.jsonl").read_text().splitlines()[0])
+    from devtools.postgres import saved_feedback
+
+    rec = saved_feedback(tmp_path / "data")[0]
     assert rec["question"] == question and rec["rating"] == "up"
     assert rec["user"] == ("bob@example.org" if signed_in else None)

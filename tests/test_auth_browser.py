@@ -187,7 +187,9 @@ def test_allowed_user_signs_in_asks_and_is_named_in_feedback(page, site):
     reply.get_by_role("radio", name="Thumbs up").click()
     expect(reply).to_contain_text("feedback was saved")
     shot(page, "signed-in.png")
-    lines = [json.loads(x) for x in (site["data"] / "feedback.jsonl").read_text().splitlines()]
+    from devtools.postgres import saved_feedback
+
+    lines = saved_feedback(site["data"])
     mine = [x for x in lines if x["question"] == site["question"] and x["rating"] == "up"]
     assert mine and mine[-1]["user"] == "alice@example.org"
 

@@ -178,8 +178,10 @@ def test_feedback_and_download(page, site):
     reply = ask(page, site["question"])
     reply.get_by_role("radio", name="Thumbs up").click()
     expect(reply).to_contain_text("feedback was saved")
-    lines = (site["data"] / "feedback.jsonl").read_text().splitlines()
-    assert any(site["question"] in line and '"rating": "up"' in line for line in lines)
+    from devtools.postgres import saved_feedback
+
+    lines = saved_feedback(site["data"])
+    assert any(x["question"] == site["question"] and x["rating"] == "up" for x in lines)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download as Markdown").click()
     text = Path(info.value.path()).read_text()
@@ -189,12 +191,18 @@ def test_feedback_and_download(page, site):
 def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, tmp_path):
     """A second app with an LLM endpoint (a scripted OpenAI-compatible server streaming slowly):
     the page shows the model's supported sentence with a working citation, never the invented
-    one, and says a part was left out."""
-    from devtools.llm_servers import ScriptedServer, citing
+    one, and says a part was left out. Then the model declines a question: no clear answer."""
+    from devtools.llm_servers import Reply, ScriptedServer, citing
 
-    script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
-                    "coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",
-                    "Drug Enforcement Administration", piece_chars=6, delay=0.02)
+    answers = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
+                     "coordinated efforts [{n}]. Their task force has 12,345 agents [{n}].",
+                     "Drug Enforcement Administration", piece_chars=6, delay=0.02)
+
+    def script(body):  # a question whose fact is not there: the model declines
+        if "budget" in body["messages"][-1]["content"].rsplit("Question:", 1)[-1]:
+            return Reply("NOT_IN_ARTICLES", piece_chars=3, delay=0.02)
+        return answers(body)
+
     with ScriptedServer(script) as llm:
         server = StreamlitServer(site["corpus"], site["index"], tmp_path / "data",
                                  tmp_path / "streamlit-llm.log",
@@ -220,6 +228,18 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
             expect(source.locator("mark.aa-quote")).to_contain_text("Drug Enforcement Administration")
             shot(page, "llm-answer.png")
             assert llm.requests and llm.requests[0]["stream"] is True
+            # The model declines: "no clear answer", saying what the model found in the passages
+            # it read, with the closest passages openable in the article; no extractive answer.
+            reply = ask(page, "What budget does the joint task force have?")
+            expect(reply.get_by_test_id("stAlert").first).to_contain_text(
+                "language model found no answer in the 5 closest passages")
+            expect(reply).to_contain_text("Closest passages")
+            assert reply.locator(".aa-answer").count() == 0
+            assert "not in the articles" not in reply.inner_text().lower()
+            reply.get_by_role("button", name="Open in the article").first.click()
+            expect(page.get_by_role("dialog")).to_be_visible()
+            expect(page.get_by_role("dialog").locator("#aa-cited")).to_be_visible()
+            shot(page, "llm-declined.png")
             context.close()
         finally:
             server.stop()

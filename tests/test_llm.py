@@ -57,7 +57,8 @@ def test_a_supported_answer_is_shown_with_renumbered_citations(seed_settings, em
     c = ans.citations[0]
     assert c.n == 1 and c.section == "Details of the Joint Operations"
     assert DEA in c.quote and c.quote in c.passage  # the supporting span, quoted exactly
-    assert ans.llm == {"model": "scripted-model", "dropped": [], "fallback": None}
+    assert ans.llm == {"model": "scripted-model", "dropped": [], "fallback": None,
+                       "declined": False, "unchecked": False, "verify": "rules"}
     assert shown == [ans.text]  # one sentence: one payload, the verified text
     assert quoted_words_support(ans) == []
     # What was sent: the question and numbered passages with article and section, nothing else.
@@ -92,8 +93,10 @@ def test_only_invented_content_falls_back_to_the_extractive_answer(seed_settings
     plain = a.ask(QUESTION, llm=False)
     assert ans.mode == "extractive" and "3.2" not in ans.text
     assert ans.text == plain.text and ans.citations == plain.citations
-    assert "no sentence" in ans.llm["fallback"]
-    assert ans.notice.startswith("Showing the extractive answer:")
+    assert "no sentence" in ans.llm["fallback"] and ans.llm["unchecked"] is True
+    assert ans.tier == plain.tier  # the tier the extractive answer's own confidence earns
+    assert ans.notice.startswith("The language model's answer could not be checked")
+    assert not ans.llm["declined"]
 
 
 def test_a_wrong_citation_is_removed_and_a_right_one_kept(seed_settings, embedder, server):
@@ -126,13 +129,19 @@ def test_a_citation_out_of_range_is_not_a_citation(seed_settings, embedder, serv
 
 
 @pytest.mark.parametrize("reply", ["NOT_IN_ARTICLES", " NOT_IN_ARTICLES.\n", "**NOT_IN_ARTICLES**"])
-def test_the_model_declining_gives_the_extractive_answer(seed_settings, embedder, server, reply):
+def test_the_model_declining_means_no_clear_answer(seed_settings, embedder, server, reply):
+    """A capable reader's "no" outweighs the extractive confidence: the abstain tier, saying the
+    model found no answer in the passages it read, never that the articles lack it."""
     server.push(Reply(reply))
     a = make(seed_settings, embedder, server)
     ans = a.ask("How many agents does the task force have?", llm=True)
-    assert ans.mode == "extractive"
-    assert ans.llm["fallback"] == "the language model found no answer in the passages"
+    assert ans.mode == "llm" and ans.tier == "abstain" and ans.abstained
+    assert ans.llm["declined"] is True and ans.llm["fallback"] is None
+    assert ans.text.startswith("The language model found no answer in the 5 closest passages")
+    assert not ans.citations and ans.passages  # the closest passages are listed
     assert "NOT_IN_ARTICLES" not in ans.text
+    low = ans.text.lower()
+    assert not any(x in low for x in ("not in the articles", "no information", "do not cover"))
 
 
 @pytest.mark.parametrize("script,why", [

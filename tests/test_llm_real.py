@@ -47,7 +47,9 @@ def test_real_model_answers_are_verified_or_fall_back(llama, tmp_path, embedder)
         ans = a.ask(q)  # configured: the reader is used by default
         modes.append(ans.mode)
         assert ans.llm is not None and ans.llm["model"] == llama.model
-        if ans.mode == "llm":
+        if ans.mode == "llm" and ans.llm["declined"]:  # it read the passages and said no
+            assert ans.tier == "abstain" and not ans.citations and ans.passages
+        elif ans.mode == "llm":
             assert ans.citations and recheck(ans, a.encode) == [], ans.text
             assert ans.llm["fallback"] is None
         else:

@@ -17,12 +17,15 @@ _FOLLOWUP_WORDS = {"he", "she", "it", "they", "them", "their", "theirs", "its", 
 
 def clean_question(question: str) -> tuple[str, str]:
     """Strip control characters and cap the length. Returns (question, notice for the user)."""
-    q = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in str(question or ""))
+    raw = str(question or "")
+    # Only the head is cleaned: a megabyte question costs no more than a long one.
+    q = "".join(ch if unicodedata.category(ch)[0] != "C" else " "
+                for ch in raw[: MAX_QUESTION_CHARS * 8])
     q = re.sub(r"\s+", " ", q).strip()
     if not q:
         return "", "Please type a question."
-    if len(q) > MAX_QUESTION_CHARS:
-        return q[:MAX_QUESTION_CHARS], (f"Your question was {len(q):,} characters long; "
+    if len(q) > MAX_QUESTION_CHARS or len(raw) > MAX_QUESTION_CHARS * 8:
+        return q[:MAX_QUESTION_CHARS], (f"Your question was {len(raw):,} characters long; "
                                         f"only the first {MAX_QUESTION_CHARS:,} were used.")
     return q, ""
 
@@ -44,7 +47,11 @@ def query_for(question: str, history: Sequence = ()) -> str:
 
 def last_question(history: Sequence) -> str:
     """The last non-empty question asked before, or ""."""
-    return next((h for h in reversed(history_questions(history)) if h), "")
+    for h in reversed(list(history or ())):  # from the end: earlier questions are not cleaned
+        q = history_questions([h])
+        if q and q[0]:
+            return q[0]
+    return ""
 
 
 def history_questions(history: Sequence) -> list[str]:

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import bounded
 from ..errors import AssistantError
 from ..records import Answer, Citation, Passage
+from ..safe_text import redact_urls
+from . import llm_outcomes as outcomes
 from . import verify
+from .verify.claims import ClaimStream
 
 DECLINE = verify.DECLINE_TOKEN  # the one spelling the verifier recognises
 
@@ -52,6 +56,9 @@ class LLMSettings:
     timeout: float = 30.0  # seconds for the whole answer, first byte to last
     max_tokens: int = 300
     passages: int = 5
+    # What is read of a reply at most, whatever the endpoint sends (max_tokens is only a request).
+    max_chars: int = 4000
+    max_sentences: int = 20
 
     @classmethod
     def from_settings(cls, settings) -> LLMSettings:
@@ -59,7 +66,8 @@ class LLMSettings:
             raise LLMUnavailable("No LLM endpoint is configured: set ASSISTANT_LLM_URL (an "
                                  "OpenAI-compatible base URL, e.g. http://localhost:11434/v1).")
         return cls(url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
-                   timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens)
+                   timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens,
+                   max_chars=settings.llm_max_chars, max_sentences=settings.llm_max_sentences)
 
 
 def build_messages(question: str, passages: Sequence[Passage],
@@ -93,41 +101,45 @@ class Reader:
     def model(self) -> str:
         if not self._model:
             try:
-                models = self.client.models.list()
-                self._model = next(iter(models)).id
+                self._model = bounded.call(self.settings.timeout, lambda: next(
+                    iter(self.client.models.list())).id)
             except Exception as exc:  # noqa: BLE001 - reported as the fallback reason
                 raise LLMUnavailable(f"the endpoint lists no model ({_why(exc)}); set "
                                      "ASSISTANT_LLM_MODEL") from None
         return self._model
 
-    def stream(self, messages: list[Any]) -> Iterator[str]:
+    def stream(self, messages: list[Any]) -> Generator[str, None, None]:
         """The answer's text as it arrives. Raises LLMUnavailable with a one-line reason on any
-        failure, including the whole answer taking longer than the timeout."""
-        deadline = time.monotonic() + self.settings.timeout
-        try:
-            stream = self.client.chat.completions.create(
-                model=self.model, messages=messages, stream=True, temperature=0,
+        failure, including the whole answer taking longer than the timeout. The HTTP stream is
+        read in a thread and this generator waits on it with the time that is left, so an
+        endpoint that trickles a byte now and then (each read within the client's per-read
+        timeout) cannot hold the answer past the deadline."""
+        model = self.model
+
+        def open_stream():
+            return self.client.chat.completions.create(
+                model=model, messages=messages, stream=True, temperature=0,
                 max_tokens=self.settings.max_tokens)
-            try:
-                for chunk in stream:
-                    if time.monotonic() > deadline:
-                        raise LLMUnavailable(f"the endpoint took longer than "
-                                             f"{self.settings.timeout:g} s")
-                    choices = getattr(chunk, "choices", None) or []
-                    if not choices:
-                        continue
-                    delta = getattr(choices[0], "delta", None)
-                    text = getattr(delta, "content", None) if delta is not None else None
-                    if text:
-                        yield text
-            finally:
-                close = getattr(stream, "close", None)
-                if close:
-                    close()
-        except LLMUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any client, network or protocol failure
-            raise LLMUnavailable(_why(exc)) from None
+
+        items = bounded.iterate(open_stream, _chunk_text, self.settings.timeout)
+        try:
+            for kind, value in items:
+                if kind == "timeout":
+                    raise LLMUnavailable(f"the endpoint did not answer in time (took longer "
+                                         f"than {self.settings.timeout:g} s)")
+                if kind == "error":
+                    raise LLMUnavailable(_why(value))
+                yield value
+        finally:
+            items.close()
+
+
+def _chunk_text(chunk) -> str | None:
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return None
+    delta = getattr(choices[0], "delta", None)
+    return getattr(delta, "content", None) if delta is not None else None
 
 
 def _why(exc: BaseException) -> str:
@@ -139,7 +151,7 @@ def _why(exc: BaseException) -> str:
         return "the endpoint did not answer in time"
     if "Connection" in name:
         return "the endpoint could not be reached"
-    text = " ".join(str(exc).split())[:120]
+    text = redact_urls(" ".join(str(exc).split()))[:120]
     return f"{name}: {text}" if text else name
 
 
@@ -151,7 +163,13 @@ class Reading:
     verification: verify.Verification | None = None
     fallback: str | None = None  # why the extractive answer is shown instead
     seconds: float = 0.0
+    # How it ended: "answered" (some sentence verified), "declined" (NOT_IN_ARTICLES: abstain),
+    # "unchecked" (it answered but nothing survived verification) or "unavailable" (the
+    # endpoint could not be used: the fallback says why).
+    outcome: str = "unavailable"
+    verify_mode: str = "rules"  # "model": a second request judged what the rules' gates let by
     shown: list[str] = field(default_factory=list)  # verified sentences, in order, with markers
+    cut: str = ""  # why the reply was cut short (a cap on its length), or ""
 
 
 def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
@@ -161,57 +179,77 @@ def read(reader: Reader, question: str, passages: Sequence[Passage], encode,
     with the verified text so far each time a sentence passes (the chat shows only verified
     text, so nothing unchecked ever reaches the page)."""
     t0 = time.perf_counter()
+    deadline = time.monotonic() + reader.settings.timeout
     reading = Reading()
     texts = [p.chunk.text for p in passages]
     spans = [_relative_spans(p) for p in passages]
+    encode = bounded.remembering(encode)  # each passage span is encoded once, not once per sentence
+    cap_chars, cap_sents = reader.settings.max_chars, reader.settings.max_sentences
     parts: list[str] = []
-    judged = 0  # complete sentences already verified while streaming
-    streamed: list[verify.Verification] = []  # their verifications, in order
+    size = 0
+    claims = ClaimStream()  # sentences settled as the text arrives: no re-split per piece
+    streamed: list[verify.Verification] = []  # verifications of the sentences so far, in order
 
     def emit(upto: int) -> None:
-        nonlocal judged
-        claims = verify.split_claims("".join(parts))
-        for claim in claims[judged:upto]:
-            v = verify.verify(_with_markers(claim), texts, encode, spans, settings)
+        for claim in claims.claims[len(streamed):min(upto, cap_sents)]:
+            if time.monotonic() > deadline:
+                raise LLMUnavailable(f"the answer was not ready in time (took longer than "
+                                     f"{reader.settings.timeout:g} s)")
+            v = verify.verify(_with_markers(claim), texts, encode, spans, settings, question)
             streamed.append(v)
             if v.kept:
                 reading.shown.append(_render(v.kept[0]))
                 if on_text:
                     on_text(" ".join(reading.shown))
-        judged = max(judged, min(upto, len(claims)))
 
+    pieces = reader.stream(build_messages(question, passages, previous_question))
     try:
-        for piece in reader.stream(build_messages(question, passages, previous_question)):
+        for piece in pieces:
+            piece = piece[: cap_chars - size]
             parts.append(piece)
+            size += len(piece)
+            claims.feed(piece)
             if on_text is not None:
-                n = len(verify.split_claims("".join(parts)))
-                if n - 1 > judged:  # every sentence but the last is complete
-                    emit(n - 1)
+                emit(claims.final)
+            if size >= cap_chars or claims.final >= cap_sents:
+                reading.cut = (f"the reply was cut at {size:,} characters" if size >= cap_chars
+                               else f"the reply was cut after {cap_sents} sentences")
+                break
+        reading.raw = "".join(parts)
+        claims.close()
+        if on_text is not None and not verify.is_declined(reading.raw):
+            # Every sentence was verified as it completed: the answer is those verdicts, not a
+            # second pass over the same sentences.
+            emit(len(claims.claims))  # the last sentence is complete now
+            reading.verification = verify.Verification(
+                kept=[k for v in streamed for k in v.kept],
+                dropped=[d for v in streamed for d in v.dropped], declined=False,
+                removed_citations=[r for v in streamed for r in v.removed_citations])
+        else:
+            raw = reading.raw
+            if reading.cut and len(claims.claims) > cap_sents:
+                raw = "\n".join(_with_markers(c) for c in claims.claims[:cap_sents])
+            reading.verification = verify.verify(raw, texts, encode, spans, settings, question)
     except LLMUnavailable as exc:
         reading.raw = "".join(parts)
+        reading.verification = None
         reading.fallback = str(exc)
         reading.seconds = time.perf_counter() - t0
         return reading
-    reading.raw = "".join(parts)
-    if on_text is not None and not verify.is_declined(reading.raw):
-        # Every sentence was verified as it completed: the answer is those verdicts, not a
-        # second pass over the same sentences.
-        emit(len(verify.split_claims(reading.raw)))  # the last sentence is complete now
-        reading.verification = verify.Verification(
-            kept=[k for v in streamed for k in v.kept],
-            dropped=[d for v in streamed for d in v.dropped], declined=False,
-            removed_citations=[r for v in streamed for r in v.removed_citations])
-    else:
-        reading.verification = verify.verify(reading.raw, texts, encode, spans, settings)
+    finally:
+        pieces.close()
     reading.seconds = time.perf_counter() - t0
     v = reading.verification
     if v.declined:
-        reading.fallback = "the language model found no answer in the passages"
+        reading.outcome = "declined"
     elif not reading.raw.strip():
         reading.fallback = "the language model returned no text"
     elif not v.kept:
+        reading.outcome = "unchecked"
         reading.fallback = ("no sentence of the language model's answer is supported by the "
                             "passage it cites")
+    else:
+        reading.outcome = "answered"
     return reading
 
 
@@ -236,12 +274,17 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
     survived, the extractive answer with the reason. Either way `llm` says what happened."""
     v = reading.verification
     dropped = [{"sentence": s, "why": why} for s, why in (v.dropped if v else [])]
-    info = {"model": model, "dropped": dropped, "fallback": reading.fallback}
+    info = {"model": model, "dropped": dropped, "fallback": reading.fallback,
+            "declined": reading.outcome == "declined",
+            "unchecked": reading.outcome == "unchecked", "verify": reading.verify_mode}
+    if reading.cut:
+        info["cut"] = reading.cut
     timings = {**extractive.timings_ms, "llm": reading.seconds * 1000}
+    if reading.outcome == "declined":  # a capable reader's "no" outweighs extractive confidence
+        return outcomes.declined(extractive, len(passages), info, timings)
     if reading.fallback:  # set by `read` whenever nothing verified survives
-        notice = f"Showing the extractive answer: {reading.fallback}."
-        notice = (extractive.notice + " " if extractive.notice else "") + notice
-        return dataclasses.replace(extractive, notice=notice, llm=info, timings_ms=timings)
+        return outcomes.fallback(extractive, reading.fallback, reading.outcome == "unchecked",
+                                 info, timings)
     numbers: dict[tuple[int, int, int], int] = {}  # (passage, span start, span end) -> [n]
     citations: list[Citation] = []
     sentences = []
@@ -260,6 +303,9 @@ def compose(question: str, reading: Reading, passages: Sequence[Passage], model:
             marks.append(numbers[key])
         sentences.append(claim.text + " " + "".join(f"[{m}]" for m in marks))
     notice = extractive.notice
+    if reading.cut:
+        notice = ((notice + " ") if notice else "") + (
+            f"The language model's reply was longer than allowed; {reading.cut}.")
     if dropped:
         notice = ((notice + " ") if notice else "") + (
             f"Part of the generated answer was left out ({len(dropped)} sentence(s)): no cited "

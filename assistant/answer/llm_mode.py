@@ -32,10 +32,17 @@ class LLMMode:
             reader = self.reader()
             model = reader.model
         except llm.LLMUnavailable as exc:
-            reading = llm.Reading(fallback=str(exc).rstrip("."))
+            reading = llm.Reading(fallback=str(exc).rstrip("."),
+                                  verify_mode=self.settings.llm_verify)
             return llm.compose(extractive.question, reading, (), self.settings.llm_model,
                                extractive)
         passages = extractive.passages[: reader.settings.passages]
-        reading = llm.read(reader, extractive.question, passages, context.encode,
-                           context.previous, context.on_text)
+        if self.settings.llm_verify == "model":  # the hard gates, then the model's own check
+            from .llm_judge import read_checked
+
+            reading = read_checked(reader, extractive.question, passages, context.encode,
+                                   context.previous, context.on_text)
+        else:
+            reading = llm.read(reader, extractive.question, passages, context.encode,
+                               context.previous, context.on_text)
         return llm.compose(extractive.question, reading, passages, model, extractive)

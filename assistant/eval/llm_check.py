@@ -65,7 +65,8 @@ def llm_outcome(answer, started: float, encode, expected: list[str] | None = Non
 
     info = answer.llm or {}
     return {"question": answer.question, "mode": answer.mode, "tier": answer.tier,
-            "fallback": info.get("fallback"), "dropped": info.get("dropped") or [],
+            "fallback": info.get("fallback"), "declined": bool(info.get("declined")),
+            "dropped": info.get("dropped") or [],
             "answer": answer.text, "seconds": _time.perf_counter() - started,
             "recheck_failures": recheck(answer, encode),
             "has_expected": contains_answer(answer.text, expected) if expected else None}
@@ -81,7 +82,9 @@ def llm_summary(rows: list[dict]) -> dict:
             fallbacks[x["fallback"]] = fallbacks.get(x["fallback"], 0) + 1
     return {
         "questions": len(rows), "answerable": len(checked),
-        "llm_answers": sum(x["mode"] == "llm" for x in rows),
+        "llm_answers": sum(x["mode"] == "llm" and x["tier"] != "abstain" for x in rows),
+        # The model read the passages and found no answer: shown as "no clear answer".
+        "declined": sum(bool(x.get("declined")) for x in rows),
         "fallbacks": fallbacks,
         "sentences_dropped": sum(len(x["dropped"]) for x in rows),
         "shown_sentences_failing_recheck": sum(len(x["recheck_failures"]) for x in rows),

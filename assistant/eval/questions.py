@@ -96,6 +96,7 @@ def run_questions(path: Path, assistant, depth: int = 20, llm: bool | None = Fal
             "abstained": answer.abstained, "tier": answer.tier, "confidence": answer.confidence,
             "answer": answer.text, "mode": answer.mode,
             "fallback": (answer.llm or {}).get("fallback"),
+            "declined": bool((answer.llm or {}).get("declined")),
             "cited": [f"[{c.n}] {c.source} › {c.section}" for c in answer.citations],
             "answer_ok": (any(a.lower() in answer.text.lower() for a in item["answers"])
                           if item["answers"] and item["answerable"] else None),
@@ -129,6 +130,8 @@ def summarize_questions(results: list[dict], problems: list[str], threshold: flo
         "unanswerable_abstained": sum(r["abstained"] for r in unanswerable),
         "answerable": len(answerable),
         "answerable_wrongly_abstained": sum(r["abstained"] for r in answerable),
+        # With the LLM reader: questions it read and declined (shown as "no clear answer").
+        "llm_declined": sum(bool(r.get("declined")) for r in results),
         # How each kind of question falls into the tiers (answer / may answer / no clear answer).
         "tiers": {kind: {t: sum(r.get("tier") == t for r in rs)
                          for t in ("answer", "possible", "abstain")}

@@ -16,9 +16,9 @@ from ..text import embed_prefix
 from ..config import Settings
 from ..embedding import Embedder, Encoder
 from ..errors import AssistantError, EmptyCorpus, UnreadableSource
-from .scan import (BuildReport, _stderr, build_lock, file_sig, same_stat, scan_corpus,
+from .scan import (BuildReport, ReadProgress, _stderr, build_lock, file_sig, same_stat, scan_corpus,
                    stat_trusted_before)
-from ..loaders import load_article, sha256_file, suffixes_text
+from ..loaders import Limits, ParseWorker, load_article, sha256_file, suffixes_text
 from ..records import Article, Chunk
 
 SPLITTER = "blingfire-per-line"
@@ -53,7 +53,12 @@ def build(settings: Settings, full: bool = False, embedder: Encoder | None = Non
                 log(f"skipped {item['source']}: {item['reason']}")
             report = BuildReport(None)
             max_bytes = int(settings.max_file_mb * 1e6)
+            limits = Limits.from_settings(settings)
+            root = Path(corpus_dir).resolve()
+            worker = ParseWorker(limits) if limits.seconds > 0 else None
+            progress_log = ReadProgress(len(files), log)
             for path, rel in files:
+                progress_log.start(rel)
                 try:
                     st = path.stat()
                     if st.st_size > max_bytes:
@@ -63,24 +68,31 @@ def build(settings: Settings, full: bool = False, embedder: Encoder | None = Non
                             rel, sha := sha256_file(path), st):
                         report.reused_files += 1
                         continue
-                    art = load_article(path, rel, max_bytes, sha)
+                    art = load_article(path, rel, max_bytes, sha, root=root, limits=limits,
+                                       worker=worker)
                     art_chunks = chunk_article(art, embedder.count_tokens, settings.chunk_tokens)
                     report.parsed_files += 1
                 except UnreadableSource as exc:
                     skipped.append({"source": rel, "reason": exc.reason})
                     log(f"skipped {rel}: {exc.reason}")
+                    progress_log.skipped()
                     continue
                 except Exception as exc:  # noqa: BLE001 - one bad file never stops the build
                     detail = " ".join(str(exc).split())[:100]
                     reason = f"could not read ({type(exc).__name__}: {detail})"
                     skipped.append({"source": rel, "reason": reason})
                     log(f"skipped {rel}: {reason}")
+                    progress_log.skipped()
                     continue
                 if not art_chunks:
                     skipped.append({"source": rel, "reason": "no text to index"})
                     log(f"skipped {rel}: no text to index")
+                    progress_log.skipped()
                     continue
                 plan.add(art, art_chunks, st)
+            progress_log.done()
+            if worker is not None:
+                worker.close()
             report.removed_files = len(set(plan.old_files) - set(plan.sources))
             report.skipped = skipped
             if not plan.sources:

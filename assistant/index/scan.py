@@ -6,12 +6,14 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..loaders import SUPPORTED
+from ..safe_text import strip_controls
 
 
 @dataclass
@@ -46,7 +48,47 @@ class BuildReport:
 
 
 def _stderr(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    print(strip_controls(msg), file=sys.stderr, flush=True)  # file names are untrusted
+
+
+class ReadProgress:
+    """Progress of reading the corpus files, in the build's log: a line every `every` seconds
+    (files read so far, and the one being read), and one for each file that took longer than
+    `slow` seconds, so a slow or stuck file is named while the build runs (10 s each: a small
+    corpus builds without a line)."""
+
+    def __init__(self, total: int, log: Callable[[str], None], every: float = 10.0,
+                 slow: float = 10.0):
+        self.total, self.log, self.every, self.slow = total, log, every, slow
+        self.count = 0
+        self.t0 = self.last = time.monotonic()
+        self.current: tuple[str, float] | None = None
+
+    def start(self, rel: str) -> None:
+        now = time.monotonic()
+        self._finish(now)
+        if now - self.last >= self.every:
+            self.log(f"reading files: {self.count:,} of {self.total:,} ({now - self.t0:.0f} s), "
+                     f"now {rel}")
+            self.last = now
+        self.current = (rel, now)
+
+    def _finish(self, now: float) -> None:
+        if self.current is not None:
+            rel, t = self.current
+            self.count += 1
+            if now - t >= self.slow:
+                self.log(f"read {rel} in {now - t:.1f} s")
+        self.current = None
+
+    def skipped(self) -> None:
+        """The current file was skipped (and its line, with the reason, logged already)."""
+        if self.current is not None:
+            self.count += 1
+            self.current = None
+
+    def done(self) -> None:
+        self._finish(time.monotonic())
 
 
 @contextmanager

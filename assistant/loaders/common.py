@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import UnreadableSource
 from ..records import Section
+from ..safe_text import strip_controls, strip_controls_line
 
 _FINAL_PUNCT = tuple(".!?:;,\"'”’)]…»-–—")
 _MAX_HEADING_WORDS = 12
@@ -27,7 +28,7 @@ def title_from_name(path: Path) -> str:
 
 
 def label(text: str) -> str:
-    text = _no_surrogates(text)
+    text = _no_surrogates(strip_controls_line(text))
     return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1].rstrip() + "…"
 
 
@@ -41,8 +42,12 @@ def _no_surrogates(text: str) -> str:
 
 
 def clean_section(s: Section) -> Section:
+    """Labels cut, control characters removed (after every loader has decoded its entities and
+    escapes: "&#27;" in HTML is a real ESC only then), lone surrogates replaced."""
     heading_path = tuple(label(h) for h in s.heading_path)
-    text = _no_surrogates(s.text)
+    text = _no_surrogates(strip_controls(s.text))
+    if text == s.text:
+        text = s.text
     if heading_path == s.heading_path and text is s.text:
         return s
     return Section(heading_path, text, s.page, s.start)

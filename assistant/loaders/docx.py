@@ -10,11 +10,12 @@ import re
 from ..errors import UnreadableSource
 from ..records import Section
 from .common import SectionBuilder, clean_line
+from .limits import DEFAULT_LIMITS, Limits, check_docx, check_docx_elements
 
 _HEADING_STYLE = re.compile(r"^heading ([1-9])$", re.I)
 
 
-def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
+def parse(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, list[Section]]:
     try:
         import docx
         from docx.table import Table
@@ -22,11 +23,14 @@ def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
     except ImportError:  # pragma: no cover - a core dependency
         raise UnreadableSource(
             source, "reading .docx needs python-docx: pip install python-docx") from None
+    check_docx(data, source, limits)  # before python-docx decompresses anything
     try:
         document = docx.Document(io.BytesIO(data))
         title = clean_line(document.core_properties.title or "")
         b = SectionBuilder()
-        for child in document.element.body.iterchildren():
+        body = document.element.body
+        check_docx_elements(len(body), source, limits)
+        for child in body.iterchildren():
             tag = child.tag.rsplit("}", 1)[-1]
             if tag == "p":
                 title = _paragraph(Paragraph(child, document), b, title)

@@ -8,9 +8,10 @@ import re
 from ..errors import UnreadableSource
 from ..records import Section
 from .common import SectionBuilder, add_by_heading_rule, clean_line
+from .limits import DEFAULT_LIMITS, Limits, check_pdf
 
 
-def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
+def parse(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, list[Section]]:
     import io
     import logging
 
@@ -28,6 +29,7 @@ def parse(data: bytes, source: str) -> tuple[str, list[Section]]:
                 raise UnreadableSource(source, f"encrypted PDF, cannot open ({exc})") from None
             if not ok:
                 raise UnreadableSource(source, "encrypted PDF (password required)")
+        check_pdf(reader, source, limits)  # before pypdf flattens the page tree
         pages = [(_pdf_page_text(p)) for p in reader.pages]
     except UnreadableSource:
         raise

@@ -104,31 +104,7 @@ def parse_allow_list(value: str | Iterable[str] | None, source: str) -> AllowLis
 
 # ------------------------------------------------------------------------------ identity
 
-@dataclass(frozen=True)
-class Identity:
-    """The signed-in user, from the identity token's claims."""
-
-    email: str | None  # None when the provider says the address is not verified
-    sub: str | None
-    name: str | None
-
-    @property
-    def label(self) -> str:
-        """What feedback lines and the sidebar record: the e-mail address, else the subject."""
-        return self.email or (f"sub:{self.sub}" if self.sub else "unknown user")
-
-
-def identity(claims: Mapping) -> Identity:
-    def text(key: str) -> str | None:
-        value = claims.get(key)
-        return (str(value).strip() or None) if value is not None else None
-
-    email = text("email")
-    verified = claims.get("email_verified")
-    if verified is False or (isinstance(verified, str) and verified.lower() == "false"):
-        email = None  # anyone can type an address into an account they made: not proof
-    return Identity(email.lower() if email else None, text("sub"), text("name"))
-
+from .identity import TRUST_UNVERIFIED_KEY, Identity, identity, trusted_issuers  # noqa: E402,F401 - re-exported
 
 # ------------------------------------------------------------------------------ configuration
 
@@ -141,6 +117,7 @@ class AuthConfig:
     problem: str | None = None  # [auth] exists but cannot work: refuse instead of running open
     allow: AllowList = AllowList()
     require: bool = False  # ASSISTANT_REQUIRE_AUTH
+    trusted_issuers: tuple[str, ...] = ()  # providers with trust_unverified_email = true
 
     @property
     def ready(self) -> bool:
@@ -217,7 +194,8 @@ def read_config(secrets: Mapping, environ: Mapping[str, str] | None = None) -> A
         return AuthConfig(True, (), "auth in secrets.toml must be a section ([auth])", allow,
                           require)
     providers, problem = _auth_problem(auth)
-    return AuthConfig(True, providers, problem, allow, require)
+    return AuthConfig(True, providers, problem, allow, require,
+                      trusted_issuers(auth, providers) if not problem else ())
 
 
 # ------------------------------------------------------------------------------ decisions
@@ -284,7 +262,7 @@ def decide(config: AuthConfig, claims: Mapping | None, host: str | None = None) 
         return Access("open")
     if not claims or claims.get("is_logged_in") is not True:
         return Access("sign_in")
-    user = identity(claims)
+    user = identity(claims, config.trusted_issuers)
     if not config.allow.permits(user.email):
         shown = user.email or "an account without a verified e-mail address"
         return Access("refused", user, (f"You are signed in as {shown}, which may not use "

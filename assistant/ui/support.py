@@ -17,8 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..records import Answer, ArticleInfo, Citation, Passage
+from ..safe_text import neutralize_links, strip_controls
 
 MARKER = re.compile(r"\[(\d+)\]")
+# How the LLM reader's sentences are checked (ASSISTANT_LLM_VERIFY), as the sidebar says it.
+VERIFY_MODE_LABELS = {"rules": "the verifier's rules", "model": "the rules' gates and the model"}
 
 
 # ------------------------------------------------------------------------------ escaping
@@ -41,10 +44,11 @@ _MD_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
 
 def escape_markdown(text, strip_indent: bool = True) -> str:
     """Text -> Markdown that shows exactly that text: no emphasis, links, images, HTML, headings,
-    lists, code, math or Streamlit directives. Leading indentation is dropped (it would make a
-    code block)."""
+    lists, code, math, Streamlit directives or autolinks (`safe_text.neutralize_links`: escaping
+    does not stop "www." or "http://" from becoming a link). Control characters are removed.
+    Leading indentation is dropped (it would make a code block)."""
     lines = []
-    for line in str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in neutralize_links(strip_controls(text)).split("\n"):
         line = _MD_INLINE.sub(r"\\\1", line.lstrip() if strip_indent else line)
         line = _MD_LIST_BULLET.sub(r"\\\1", line)
         line = _MD_LIST_NUMBER.sub(r"\1\\\2", line)

@@ -63,17 +63,22 @@ essentially basically answer answers in short also altogether yesterday tomorrow
 few fewer least just even especially particularly mainly mostly largely primarily partly
 partially chiefly merely simply clearly apparently reportedly allegedly nearly around still
 already almost hardly sometimes frequently commonly widely rarely seldom never ever always
-occasionally
+occasionally beyond amid amidst alongside besides unlike toward towards across behind beneath
 """.split())
 # Ordinary adjectives that often open a sentence ("Numerous Huguenots fled").
 _COMMON_OPENERS = set("""
 numerous various multiple little major minor key main large small big new old modern ancient
 early late recent former latter certain different similar same whole entire
+president king queen prime minister chancellor senator governor general professor doctor sir
+lord lady pope emperor empress chief director secretary judge justice mayor bishop archbishop
+captain commander chairman chairwoman chair coach manager striker midfielder defender
 """.split())
 # Adverb endings; names that end in -ly mostly do not end like these ("Italy", "Beverly", "Kelly").
 _ADVERB_ENDINGS = ("ally", "ously", "ively", "ately", "edly", "ingly", "ently", "antly", "ibly",
                    "ably", "fully", "lessly", "ctly", "ghly", "stly", "rtly", "arly", "etly",
-                   "ntly", "tly", "mply", "ily")
+                   "ntly", "tly", "mply", "ily", "dly", "rly", "gly", "sly")
+_ADJECTIVE_ENDINGS = ("ent", "ant", "ous", "ive", "ful", "less", "able", "ible", "ical", "ial",
+                      "ary", "ern", "ese")
 _PREPS = {"in", "on", "at", "by", "from", "as", "with", "to", "for", "into", "during", "after",
           "before", "under", "over", "through", "the", "a", "an", "its", "their", "his", "her"}
 
@@ -160,7 +165,19 @@ def _common_opener(word: str, rest: str) -> bool:
         return False
     if word.endswith(_ADVERB_ENDINGS) and len(word) >= 6:
         return True
+    # A descriptive opener before a lowercase word ("Prominent refugee ...", "Sports
+    # psychologist ..."): adjective endings, or a plural common noun ("Sports", "Officials").
+    if len(word) >= 6 and word.endswith(_ADJECTIVE_ENDINGS) and nxt_word[:1].islower():
+        return True
     return bool(len(word) >= 5 and word.endswith(("ed", "ing")) and nxt_word in _PREPS)
+
+
+def _in_spans(i: int, spans: list[tuple[int, int]], starts: list[int]) -> bool:
+    """Whether i is inside one of the sorted `spans` (the figures, which may overlap)."""
+    import bisect
+
+    k = bisect.bisect_right(starts, i)
+    return any(a <= i < b for a, b in spans[max(0, k - 8):k])
 
 
 def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
@@ -168,18 +185,21 @@ def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
     quotation or a clause after a colon) is skipped when it is a function word; words that are
     part of a figure ("Three", "US$5") are checked as figures."""
     text = _fold(claim)
-    inside = [f.span for f in figures]
+    inside = sorted(f.span for f in figures)
+    starts = [a for a, _ in inside]
     words = [m for m in re.finditer(r"(?:[A-Za-z]\.){2,}|" + _WORD.pattern, text)]
     out: list[_Name] = []
     for m in words:
         w = m.group(0)
-        if not w[0].isupper() or any(a <= m.start() < b for a, b in inside):
+        if not w[0].isupper() or _in_spans(m.start(), inside, starts):
             continue
-        before = text[: m.start()].rstrip()
-        lead = not before or before[-1] in ".!?:;\"'([{-"
+        j = m.start()  # the last non-space character before the word (no copy of the text)
+        while j > 0 and text[j - 1].isspace():
+            j -= 1
+        lead = j == 0 or text[j - 1] in ".!?:;\"'([{-"
         core = w.rstrip(".").lower()
         core = re.sub(r"'s$|'$", "", core)
-        if w == "I" or (lead and _common_opener(core, text[m.end():])):
+        if w == "I" or (lead and _common_opener(core, text[m.end():m.end() + 80])):
             continue
         parts = tuple(_word_parts(w))
         if parts:
@@ -187,3 +207,19 @@ def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
     return out
 
 
+
+
+def _acronyms_ok(missing: list[_Name], words: frozenset[str] | set[str]) -> list[_Name]:
+    """`missing` without runs of two or more consecutive name words whose initials the passage
+    writes as one word ("United States" for "US" or "U.S.")."""
+    out, i = [], 0
+    while i < len(missing):
+        for j in range(len(missing), i + 1, -1):
+            initials = "".join(n.parts[0][0] for n in missing[i:j] if n.parts)
+            if len(initials) == j - i and _stem(initials) in words:
+                i = j
+                break
+        else:
+            out.append(missing[i])
+            i += 1
+    return out

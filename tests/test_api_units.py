@@ -1,0 +1,236 @@
+"""The API's parts without a server: token records, rate limits, who gets in, the Markdown the
+chat clients see."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.api.access import ApiError, Gate, bearer
+from assistant.api.openai_face import md, pieces
+from assistant.api.ratelimit import RateLimiter, retry_after
+from assistant.api.settings import ApiSettings, read_admins
+from assistant.api.tokens import (
+    PREFIX,
+    FileTokenStore,
+    TokenFileError,
+    looks_like_token,
+    revoke_as,
+    token_hash,
+    visible_tokens,
+)
+from assistant.errors import SettingError
+from assistant.ui.auth import parse_allow_list
+
+
+@pytest.fixture
+def store(tmp_path):
+    return FileTokenStore.in_data_dir(tmp_path / "data")
+
+
+# ------------------------------------------------------------------------------ tokens
+
+def test_token_is_shown_once_and_only_its_hash_is_kept(store):
+    secret, info = store.create("Alice@Example.org", "  my\tbot \x00 ")
+    assert secret.startswith(PREFIX) and looks_like_token(secret) and len(secret) == 47
+    raw = store.path.read_text()
+    assert secret not in raw and secret[len(PREFIX):] not in raw
+    assert token_hash(secret) in raw
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert info.user == "alice@example.org" and info.name == "my bot"
+    assert store.lookup(secret) == info
+    assert store.lookup(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
+    assert store.lookup("not a token") is None
+
+
+def test_file_mode_is_restored_on_write(store):
+    store.create("a@x.org", "one")
+    os.chmod(store.path, 0o644)
+    store.create("a@x.org", "two")
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
+def test_revoked_token_stays_on_record(store):
+    secret, info = store.create("a@x.org", "bot")
+    revoked = store.revoke(info.id, by="a@x.org")
+    assert not revoked.active and revoked.revoked_by == "a@x.org"
+    again = store.revoke(info.id, by="someone else")
+    assert again.revoked_by == "a@x.org"  # the first revocation is the record
+    assert store.lookup(secret).revoked == revoked.revoked
+    with pytest.raises(KeyError):
+        store.revoke("nope", by="x")
+
+
+def test_another_store_on_the_same_file_sees_changes(store):
+    """The server caches the file; a token made or revoked by the CLI or the app is seen."""
+    server_view = FileTokenStore(store.path)
+    assert server_view.list() == []
+    secret, info = store.create("a@x.org", "bot")
+    assert server_view.lookup(secret).active
+    store.revoke(info.id, by="admin")
+    assert not server_view.lookup(secret).active
+
+
+def test_users_see_and_revoke_their_own_tokens_admins_all(store):
+    _, a = store.create("a@x.org", "a's")
+    _, b = store.create("b@x.org", "b's")
+    assert [t.id for t in visible_tokens(store, "a@x.org")] == [a.id]
+    assert {t.id for t in visible_tokens(store, "boss@x.org", admin=True)} == {a.id, b.id}
+    with pytest.raises(KeyError):
+        revoke_as(store, b.id, "a@x.org")  # not theirs: as if it did not exist
+    assert store.list("b@x.org")[0].active
+    assert not revoke_as(store, b.id, "boss@x.org", admin=True).active
+
+
+def test_a_damaged_token_file_is_one_clear_line(store):
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    store.path.write_text("{not json")
+    with pytest.raises(TokenFileError) as err:
+        store.lookup(PREFIX + "a" * 43)
+    assert str(store.path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_an_unwritable_token_folder_is_one_clear_line(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(TokenFileError) as err:
+        FileTokenStore.in_data_dir(tmp_path / "a-file" / "data").create("a@x.org", "bot")
+    assert "Cannot write tokens" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_listing_never_carries_the_hash(store):
+    store.create("a@x.org", "bot")
+    assert "hash" not in json.dumps([t.public() for t in store.list()])
+
+
+# ------------------------------------------------------------------------------ rate limits
+
+def test_token_bucket_refills_at_the_rate():
+    now = [0.0]
+    limiter = RateLimiter(rate_per_minute=60, burst=3, clock=lambda: now[0])
+    assert [limiter.take("t") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = limiter.take("t")
+    assert wait == pytest.approx(1.0) and retry_after(wait) == "1"
+    assert limiter.take("other") == 0.0  # buckets are per token
+    now[0] += 0.5
+    assert limiter.take("t") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert limiter.take("t") == 0.0
+    now[0] += 100
+    assert [limiter.take("t") for _ in range(4)][-1] > 0  # refills to the burst, not beyond
+
+
+def test_rate_zero_turns_limits_off():
+    limiter = RateLimiter(0, 1)
+    assert all(limiter.take("t") == 0.0 for _ in range(1000))
+
+
+# ------------------------------------------------------------------------------ the gate
+
+def _gate(store, **api):
+    return Gate(store, ApiSettings(**api), parse_allow_list("@x.org", "test"))
+
+
+@pytest.mark.parametrize("header, expected", [
+    (None, None), ("", None), ("Bearer abc", "abc"), ("bearer  abc ", "abc"),
+    ("Basic abc", ""), ("Bearer", "")])
+def test_bearer(header, expected):
+    assert bearer(header) == expected
+
+
+def test_gate_missing_bad_revoked_and_allowed(store):
+    gate = _gate(store)
+    secret, info = store.create("a@x.org", "bot")
+    caller = gate.check(f"Bearer {secret}", "10.0.0.5")
+    assert (caller.user, caller.token_id, caller.admin) == ("a@x.org", info.id, False)
+    for header, code in [(None, "missing_token"), ("Token xyz", "malformed_authorization"),
+                         (f"Bearer {PREFIX}{'b' * 43}", "invalid_token")]:
+        with pytest.raises(ApiError) as err:
+            gate.check(header, "127.0.0.1")
+        assert err.value.status == 401 and err.value.code == code
+        assert "\n" not in err.value.message and secret not in err.value.message
+    store.revoke(info.id, by="a@x.org")
+    with pytest.raises(ApiError) as err:
+        gate.check(f"Bearer {secret}", "10.0.0.5")
+    assert err.value.status == 401 and "revoked" in err.value.message
+
+
+def test_a_token_acts_as_its_user_on_the_allow_list(store):
+    gate = _gate(store)
+    secret, _ = store.create("mallory@elsewhere.com", "bot")
+    with pytest.raises(ApiError) as err:
+        gate.check(f"Bearer {secret}", "10.0.0.5")
+    assert err.value.status == 403 and "allow-list" in err.value.message
+
+
+def test_open_mode_is_for_loopback_clients_only(store):
+    gate = _gate(store, open_loopback=True)
+    assert gate.check(None, "127.0.0.1").user is None
+    assert gate.check("Bearer sk-anything", "::1").user is None  # clients that need a key
+    for host, proxied in [("10.0.0.5", False), ("192.168.1.2", False), ("127.0.0.1", True)]:
+        with pytest.raises(ApiError) as err:
+            gate.check(None, host, proxied=proxied)
+        assert err.value.status == 401
+    with pytest.raises(ApiError):  # a token of ours is always checked
+        gate.check(f"Bearer {PREFIX}{'c' * 43}", "127.0.0.1")
+    with pytest.raises(ApiError):
+        _gate(store).check(None, "127.0.0.1")  # not open unless asked
+
+
+def test_gate_rate_limit_says_when_to_retry(store):
+    gate = _gate(store, rate_per_minute=6, burst=2)
+    secret, _ = store.create("a@x.org", "bot")
+    gate.check(f"Bearer {secret}", "10.0.0.5")
+    gate.check(f"Bearer {secret}", "10.0.0.5")
+    with pytest.raises(ApiError) as err:
+        gate.check(f"Bearer {secret}", "10.0.0.5")
+    assert err.value.status == 429 and err.value.headers["Retry-After"] == "10"
+
+
+def test_admins_by_address(store):
+    assert read_admins({"ASSISTANT_ADMINS": "Boss@x.org"},
+                       {"assistant": {"admins": ["chief@x.org"]}}) == {"boss@x.org",
+                                                                       "chief@x.org"}
+    with pytest.raises(SettingError):
+        read_admins({"ASSISTANT_ADMINS": "@x.org"}, {})
+    gate = Gate(store, ApiSettings(admins=frozenset({"boss@x.org"})))
+    secret, _ = store.create("boss@x.org", "admin bot")
+    assert gate.check(f"Bearer {secret}", "10.0.0.5").admin
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"ASSISTANT_API_RATE": "fast"}, "ASSISTANT_API_RATE"),
+    ({"ASSISTANT_API_OPEN": "maybe"}, "ASSISTANT_API_OPEN"),
+    ({"ASSISTANT_API_BURST": "-1"}, "ASSISTANT_API_BURST")])
+def test_bad_settings_are_one_line(env, problem):
+    with pytest.raises(SettingError) as err:
+        ApiSettings.from_env(env, {})
+    assert problem in str(err.value) and "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------ Markdown
+
+def test_markdown_shows_hostile_text_as_text():
+    from markdown_it import MarkdownIt
+
+    render = MarkdownIt("commonmark", {"linkify": True}).enable(["linkify", "table",
+                                                                 "strikethrough"])
+    hostile = ("<script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:x) "
+               "![i](http://evil.com/p.png) https://evil.com/a www.evil.com mail@evil.com "
+               "**b** `c` "
+               "# h\n- item\n1. one | a | b |")
+    html = render.render(md(hostile))
+    for bad in ("<script", "<img", "<a ", "<strong", "<code", "<h1", "<li", "<table"):
+        assert bad not in html, (bad, html)
+    # Every word is still there, as text.
+    for word in ("alert(1)", "click", "evil.com/a", "mail", "item"):
+        assert word in html
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_stream_pieces_join_back_exactly(text):
+    assert "".join(pieces(text)) == text
