@@ -44,7 +44,7 @@ PUBLISH = ("tests/test_crash_points.py", "tests/test_build.py")
 
 MUTANTS = [
     Mutant("stream-raw-text", "streaming shows only verified text", "assistant/answer/llm.py",
-           "                    emit(n - 1)", '                    on_text("".join(parts))',
+           "                emit(claims.final)", '                on_text("".join(parts))',
            STREAM),
     Mutant("abstain-claims-absence", "wording", "assistant/answer/extractive.py",
            '"below: the answer may still be in them or elsewhere in the articles."',
@@ -62,14 +62,14 @@ MUTANTS = [
     # Other paths of the same promises.
     Mutant("stream-last-sentence-raw", "streaming shows only verified text",
            "assistant/answer/llm.py",
-           "        emit(len(verify.split_claims(reading.raw)))",
-           "        on_text(reading.raw)", STREAM),
+           "            emit(len(claims.claims))  # the last sentence is complete now",
+           "            on_text(reading.raw)", STREAM),
     Mutant("possible-label-claims-absence", "wording", "assistant/answer/extractive.py",
            '"This may answer your question (low confidence): check the cited passage."',
            '"The articles lack a clear answer; this may answer your question."', WORDING),
-    Mutant("llm-decline-claims-absence", "wording", "assistant/answer/llm.py",
-           '"the language model found no answer in the passages"',
-           '"the answer is not in the articles"', WORDING),
+    Mutant("llm-decline-claims-absence", "wording", "assistant/answer/llm_outcomes.py",
+           'f"The language model found no answer in the {what} it read. The closest passages "',
+           'f"The articles contain no answer; the {what} it read "', WORDING),
     Mutant("passage-card-raw-name", "hostile names", "assistant/ui/support.py",
            "f'<div class=\"aa-src-file\">{html_text(p.source)}</div>'",
            "f'<div class=\"aa-src-file\">{p.source}</div>'", NAMES),

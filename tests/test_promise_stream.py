@@ -25,6 +25,7 @@ RAW = ("It was opened in 1987 by mayor Elisabeth Tran [1]. "
        "Its new quay was finished in 2004 [2]. "
        "Trains cross it every hour [1].")
 FAKE = FakeEmbedder()
+QUESTION = "When was the bridge opened?"
 
 
 def encode(texts):
@@ -51,6 +52,8 @@ PASSAGES = [_passage(BRIDGE, "Quorvath Bridge"), _passage(PORT, "Hallenby Port")
 class ScriptedReader:
     """Stands in for llm.Reader: streams a fixed text in the given pieces."""
 
+    settings = llm.LLMSettings(url="http://scripted.invalid/v1")
+
     def __init__(self, pieces: list[str]):
         self.pieces = pieces
 
@@ -65,13 +68,13 @@ def _pieces(text: str, cuts: list[int]) -> list[str]:
 
 def one_shot() -> list[str]:
     v = verify.verify(RAW, [p.chunk.text for p in PASSAGES], encode,
-                      [llm._relative_spans(p) for p in PASSAGES])
+                      [llm._relative_spans(p) for p in PASSAGES], question=QUESTION)
     return [llm._render(k) for k in v.kept]
 
 
 def _check(pieces: list[str]) -> None:
     payloads: list[str] = []
-    reading = llm.read(ScriptedReader(pieces), "When was the bridge opened?", PASSAGES, encode,
+    reading = llm.read(ScriptedReader(pieces), QUESTION, PASSAGES, encode,
                        on_text=payloads.append)
     kept = one_shot()
     assert reading.shown == kept
@@ -117,7 +120,7 @@ def test_any_split_of_the_stream_shows_only_verified_text(cuts):
 
 def test_payloads_grow_one_verified_sentence_at_a_time():
     payloads: list[str] = []
-    llm.read(ScriptedReader(re.findall(r"\S+\s*", RAW)), "q", PASSAGES, encode,
+    llm.read(ScriptedReader(re.findall(r"\S+\s*", RAW)), QUESTION, PASSAGES, encode,
              on_text=payloads.append)
     kept = one_shot()
     assert payloads == [" ".join(kept[:n]) for n in range(1, len(kept) + 1)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import extractive, llm
+from assistant.answer import extractive, llm, llm_outcomes
 from assistant.answer.conversation import clean_question
 from assistant.records import Answer
 from devtools.fakes import FakeEmbedder
@@ -47,6 +47,8 @@ def test_the_deny_list_lets_honest_wording_through(fine):
 
 
 class Scripted:
+    settings = llm.LLMSettings(url="http://scripted.invalid/v1")
+
     def __init__(self, text: str = "", fail: str = ""):
         self.text, self.fail = text, fail
 
@@ -72,7 +74,9 @@ def _extractive(tier: str) -> Answer:
 def shown_texts() -> dict[str, str]:
     """Every text an answer can show, produced by the code that makes it."""
     out = {"abstain": extractive.compose("q", [], _passages(), 0.0).text,
-           "may answer": extractive.POSSIBLE_LABEL}
+           "may answer": extractive.POSSIBLE_LABEL,
+           "llm declined (1 passage)": llm_outcomes.declined_text(1),
+           "llm declined (5 passages)": llm_outcomes.declined_text(5)}
     for name, q in (("empty question", ""), ("long question", "why " * 5000)):
         out[name] = clean_question(q)[1]
     readers = {
@@ -98,8 +102,10 @@ def test_every_tier_and_fallback_text_was_produced():
     texts = shown_texts()
     assert texts["abstain"] == extractive.NO_CLEAR_ANSWER
     assert "may answer" in texts["may answer"].lower()
-    for name in ("decline", "empty reply", "nothing verified", "endpoint failure"):
+    assert texts["llm decline (answer)"].strip().startswith("The language model found no answer")
+    for name in ("empty reply", "endpoint failure"):
         assert texts[f"llm {name} (answer)"].startswith("Showing the extractive answer"), name
+    assert "could not be checked" in texts["llm nothing verified (answer)"]
     assert "left out" in texts["llm some dropped (answer)"]
 
 
