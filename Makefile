@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python 3.11, make and apt):
 #   make run    set up, build or update the index when missing or stale, start the chat app
+#               (WATCH=1: and the watcher that keeps the index following the corpus)
 #   make test   set up and run the whole test suite
 PYTHON ?= python3.11
 VENV   := .venv
@@ -61,10 +62,17 @@ llm-server: $(LLM_STAMP)
 # The sign-in check first: it refuses to start (one line why) when ASSISTANT_REQUIRE_AUTH=1 or an
 # allow-list is set without an [auth] section, or [auth] cannot work; it warns when the app would
 # serve a non-loopback HOST without sign-in.
+# The server starts through app_server.py: the model, the index, the article list and the first
+# corpus walk are loaded before it answers its health check, so the first visitor waits for
+# nothing. WATCH=1 also starts `assistant watch` beside it (stopped with it): the index then
+# follows the corpus by itself.
+WATCH ?= 0
 run: $(STAMP)
 	@$(BIN)/assistant check-auth --host $(HOST)
 	$(BIN)/assistant build --if-stale
-	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
+	@if [ "$(WATCH)" = "1" ]; then $(BIN)/assistant watch & WATCHER=$$!; \
+		trap 'kill -TERM $$WATCHER 2>/dev/null; wait $$WATCHER' EXIT INT TERM; fi; \
+	$(BIN)/python app_server.py --server.address $(HOST) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 # The HTTP API (README, section "HTTP API"): the same index, allow-list and tokens as the app;

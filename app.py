@@ -15,14 +15,19 @@ from pathlib import Path
 
 import streamlit as st
 
+import app_review  # the administrators' feedback review page (UI only)
 import workspace_ui as wsui  # saved conversations, history search, shares (issue 22)
-from assistant import service
+from assistant import access as accesslib
+from assistant import review, service
+from assistant.access_views import readable_answer
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexNotBuilt, SettingError
 from assistant.safe_text import redact_url
 from assistant.ui import (
     auth,  # the sign-in gate decides before anything of the library is shown
     feedback,
+    freshness,  # how current the index is; Update now
+    warm,  # what app_server.py loaded before the server started
 )
 from assistant.ui import support as ui  # the page's escaping and HTML: UI code kept testable
 from assistant.ui.catalog import ArticleCatalog
@@ -64,6 +69,9 @@ mark.aa-quote { background: #ffe866; color: #1a1a1a; padding: 0 .1em; border-rad
 @st.cache_resource(show_spinner=False)
 def get_embedder(threads: int, batch_size: int, precision: str = "auto"):
     """One model per process for the assistant's questions."""
+    preloaded = warm.take("embedder", threads, batch_size, precision)  # app_server.py
+    if preloaded is not None:
+        return preloaded
     return service.make_embedder(Settings().replace(threads=threads, batch_size=batch_size,
                                                     precision=precision))
 
@@ -76,6 +84,10 @@ def get_assistant(index_dir: str):
     a dozen tokens, and splitting its forward pass over cores only made each wait for the
     slowest one. Under load (50 sessions, other work on the machine) two threads cost 0.18 s of
     CPU per question against 0.04 s with one (benchmarks/bench_load.py, paced)."""
+    preloaded = warm.take("assistant", index_dir)  # loaded before the server started
+    if preloaded is not None:
+        freeze_heap()
+        return preloaded
     settings = Settings().replace(index_dir=Path(index_dir))
     assistant = service.Assistant.open(settings=settings,
                                embedder=get_embedder(settings.threads or 1, settings.batch_size,
@@ -95,18 +107,31 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def get_catalog(index_dir: str, build: str) -> ArticleCatalog:
-    """The articles of one build, ready to search (made once per build, for all sessions)."""
-    catalog = ArticleCatalog(get_assistant(index_dir).articles())
+@st.cache_resource(show_spinner=False, max_entries=8)
+def get_catalog(index_dir: str, build: str, scope_key: str = "",
+                _scope: accesslib.Scope | None = None) -> ArticleCatalog:
+    """The articles of one build a scope may read, ready to search (made once per build and
+    scope, for all sessions; `scope_key` is the scope's repr, what the cache is keyed by)."""
+    catalog = ((warm.take("catalog", index_dir, build) if _scope is None else None)
+               or ArticleCatalog(get_assistant(index_dir).articles(scope=_scope)))
     freeze_heap()
     return catalog
+
+
+def current_scope() -> accesslib.Scope | None:
+    """What this visitor may read, by the rules as they are now (read at every request, so a
+    changed rule applies to the next question). None: no rules, everything open."""
+    reader = st.session_state.get("reader")
+    path = accesslib.rules_path()
+    if path is None:
+        return None
+    return accesslib.scope_for(reader or accesslib.Reader(), path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def corpus_watch(corpus_dir: str):
     """One watcher per corpus folder and process, shared by all sessions."""
-    return CorpusWatch(corpus_dir)
+    return warm.take("watch", corpus_dir) or CorpusWatch(corpus_dir)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -135,10 +160,12 @@ def record_feedback(msg_id: str) -> None:
     if value is None or msg is None or "answer" not in msg:
         return
     rating = "up" if value == 1 else "down"
-    error = wsui.save_feedback(msg, feedback.feedback_record(
-        msg["answer"], rating, msg.get("history", []), user=st.session_state.get("signed_in_as")))
+    record = feedback.feedback_record(msg["answer"], rating, msg.get("history", []),
+                                      user=st.session_state.get("signed_in_as"))
+    error = wsui.save_feedback(msg, record)
     if error is None:
         msg["feedback"] = rating
+        msg["feedback_id"] = record["id"]
         msg.pop("feedback_error", None)
     else:
         msg["feedback_error"] = error
@@ -271,7 +298,10 @@ def sidebar_api_tokens(access: auth.Access, settings: Settings) -> None:
 @st.dialog("Article", width="large")
 def show_article(assistant, target: ui.Target) -> None:
     try:
-        article, sections = assistant.article(target.article_id)
+        article, sections = assistant.article(target.article_id, scope=current_scope())
+    except accesslib.AccessDenied as exc:
+        st.error(ui.message_markdown(exc))
+        return
     except KeyError:
         st.error("This article is no longer in the index (it was removed or changed since this "
                  "answer). Ask again for current sources.")
@@ -343,7 +373,7 @@ def sidebar(assistant, settings: Settings) -> None:
     st.caption(f"Model: {ui.escape_markdown(model.get('name', '?'))} "
                f"({model.get('dim', '?')}-d, "
                f"{ui.escape_markdown(status.precision)})  \n"
-               f"Built at: {ui.escape_markdown(status.built_at or '?')}")
+               f"Last updated: {ui.escape_markdown(freshness.built_ago(status.built_at))}")
     if status.reload_error:
         st.warning(ui.message_markdown(status.reload_error))
     try:
@@ -353,10 +383,7 @@ def sidebar(assistant, settings: Settings) -> None:
     except OSError as exc:
         digest, reason = "", f"the corpus folder cannot be read ({exc.strerror or exc})"
     st.session_state.sidebar_shows = (status.build, digest)
-    if reason:
-        st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
-                   "not include these changes until the index is rebuilt:")
-        st.code("assistant build      # or: make run", language=None)
+    sidebar_freshness(settings, status, reason)
     skipped = status.skipped
     if skipped:
         with st.expander(f"{len(skipped)} corpus file(s) not indexed"):
@@ -364,7 +391,8 @@ def sidebar(assistant, settings: Settings) -> None:
                 st.text(f"{item.get('source')}: {item.get('reason')}")
 
     st.subheader("Search")
-    article_filter(get_catalog(str(settings.index_dir), status.build))
+    scope = current_scope()
+    article_filter(get_catalog(str(settings.index_dir), status.build, repr(scope), scope))
     st.slider("Number of sources (k)", 1, 10, value=default_k(settings), key="k",
               help="How many of the closest passages an answer draws on.")
     if assistant.llm_configured:
@@ -428,7 +456,7 @@ def sidebar_download(turns: list) -> None:
 
 
 def render_answer(msg: dict) -> None:
-    answer = msg["answer"]
+    answer = readable_answer(msg["answer"], current_scope())  # the rule as it is now
     mid = msg["id"]
     if answer.notice:
         st.info(ui.message_markdown(answer.notice))
@@ -471,9 +499,59 @@ def render_answer(msg: dict) -> None:
     st.feedback("thumbs", key=f"fb-{mid}", on_change=record_feedback, args=(mid,))
     if msg.get("feedback"):
         st.caption("Thanks, your feedback was saved.")
+    if msg.get("feedback") == "down" and msg.get("feedback_id"):
+        what_was_wrong(msg)
     if msg.get("feedback_error"):
         st.error(msg["feedback_error"])
     wsui.answer_actions(msg)
+
+
+def save_detail(msg_id: str) -> None:
+    """The optional "What was wrong?" of a thumbs-down, appended to the feedback log."""
+    state = st.session_state
+    msg = next((m for m in state.get("messages", []) if m.get("id") == msg_id), None)
+    if msg is None or not msg.get("feedback_id"):
+        return
+    source = ""
+    picked = state.get(f"why-article-{msg_id}")
+    if picked:
+        try:
+            source = get_assistant(str(Settings().index_dir)).article(
+                picked, scope=current_scope())[0].source
+        except (KeyError, accesslib.AccessDenied):
+            source = ""
+    error = wsui.save_feedback(msg, review.detail_record(
+        msg["feedback_id"], state.get(f"why-{msg_id}") or (),
+        state.get(f"why-text-{msg_id}") or "", source, user=state.get("signed_in_as")))
+    if error is None:
+        msg["detail_saved"] = True
+    else:
+        msg["feedback_error"] = error
+
+
+def what_was_wrong(msg: dict) -> None:
+    mid = msg["id"]
+    if msg.get("detail_saved"):
+        st.caption("Noted what was wrong: thank you.")
+        return
+    with st.expander("What was wrong? (optional)"):
+        st.multiselect("What was wrong?", list(review.REASONS), key=f"why-{mid}",
+                       format_func=lambda r: review.REASONS[r])
+        st.text_area("Tell us more (optional)", key=f"why-text-{mid}")
+        try:
+            assistant = get_assistant(str(Settings().index_dir))
+            scope = current_scope()
+            catalog = get_catalog(str(Settings().index_dir), assistant.build_name, repr(scope),
+                                  scope)
+        except AssistantError:
+            catalog = None
+        if catalog is not None:
+            words = st.text_input("Find the article that has the answer", key=f"why-find-{mid}",
+                                  placeholder="Words of its title or file name")
+            matches, _ = catalog.search(words, limit=MAX_LISTED)
+            st.selectbox("The article with the answer", ["", *matches], key=f"why-article-{mid}",
+                         format_func=lambda i: catalog.label(i) if i else "(not picked)")
+        st.button("Send", key=f"why-send-{mid}", on_click=save_detail, args=(mid,))
 
 
 def render_message(msg: dict) -> None:
@@ -506,7 +584,8 @@ def ask(assistant, question: str, sources: list[str] | None, k: int) -> dict:
                     live.markdown(ui.escape_markdown(verified))
 
                 msg["answer"] = assistant.ask(question, history=history, k=k, sources=sources,
-                                              llm=use_llm, on_text=on_text if use_llm else None)
+                                              llm=use_llm, on_text=on_text if use_llm else None,
+                                              scope=current_scope())
                 live.empty()
         except AssistantError as exc:
             msg["error"] = ui.message_markdown(exc)
@@ -549,7 +628,9 @@ def chat(settings: Settings, side: st.delta_generator.DeltaGenerator):
         ask(assistant, question, sources, int(state.get("k", default_k(settings))))
     with side:
         wsui.sidebar_conversations()
-        sidebar_download([(m["question"], m["answer"]) for m in state.messages if "answer" in m])
+        scope = current_scope()  # the export applies the rule as it is now
+        sidebar_download([(m["question"], readable_answer(m["answer"], scope))
+                          for m in state.messages if "answer" in m])
     target = state.pop("open_target", None)
     if target is not None:
         show_article(assistant, target)
@@ -563,7 +644,7 @@ def share_view(settings: Settings, access: auth.Access) -> None:
         assistant = get_assistant(str(settings.index_dir))
     except AssistantError:
         assistant = None  # the snapshot is still shown, without the article viewer
-    wsui.share_page(st.query_params.get("share", ""), assistant, open_article)
+    wsui.share_page(st.query_params.get("share", ""), assistant, open_article, current_scope())
     target = st.session_state.pop("open_target", None)
     if target is not None and assistant is not None:
         show_article(assistant, target)
@@ -580,6 +661,73 @@ def sidebar_outdated(assistant, settings: Settings) -> bool:
     return st.session_state.get("sidebar_shows") not in (None, (assistant.build_name, digest))
 
 
+# ------------------------------------------------------------------------------ freshness
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def update_now(corpus_dir: str, index_dir: str) -> freshness.UpdateNow:
+    """One background *Update now* build per process, whichever session pressed it."""
+    return freshness.UpdateNow(Settings().replace(corpus_dir=Path(corpus_dir),
+                                                  index_dir=Path(index_dir)))
+
+
+def freshness_key(settings: Settings) -> tuple:
+    """What the freshness lines depend on besides the build and the corpus: the watcher's state
+    and whether an *Update now* build runs."""
+    watch = freshness.read_status(settings.index_dir)
+    updater = update_now(str(settings.corpus_dir), str(settings.index_dir))
+    return (watch.state if watch else None, watch.running if watch else False,
+            updater.state.running, updater.state.finished_at)
+
+
+def sidebar_freshness(settings: Settings, status, reason: str | None) -> None:
+    """The stale warning, or "Updating…" while the watcher or an *Update now* build brings the
+    index up to date; the watcher's state; the *Update now* button for administrators."""
+    state = st.session_state
+    watch = freshness.read_status(settings.index_dir)
+    updater = update_now(str(settings.corpus_dir), str(settings.index_dir))
+    busy = updater.state.running or (watch is not None and watch.updating)
+    if watch is not None and watch.running and watch.state == "failed":
+        st.warning(ui.message_markdown(freshness.watch_line(watch)))
+    if reason and busy:
+        st.info("Updating… " + ui.escape_markdown(reason) + ". The page follows by itself.",
+                icon=":material/sync:")
+    elif reason:
+        st.warning("The index is out of date: " + ui.escape_markdown(reason) + ". Answers do "
+                   "not include these changes until the index is rebuilt:")
+        st.code("assistant build      # or: make run, or assistant watch", language=None)
+    if watch is not None and watch.running and watch.state != "failed":
+        st.caption(ui.escape_markdown(freshness.watch_line(watch).capitalize()))
+    if updater.state.error:
+        st.error(ui.message_markdown("The last update failed: " + updater.state.error))
+    if state.get("may_update") and (reason or updater.state.running):
+        st.button("Update now", icon=":material/sync:", key="update_now",
+                  disabled=updater.state.running, on_click=updater.start,
+                  help="Runs the incremental build in the background (files that did not change "
+                       "are reused); the page shows the new index when it is done.")
+    state.freshness_shows = freshness_key(settings)
+
+
+@st.fragment(run_every=freshness.refresh_seconds())
+def follow_index(settings: Settings) -> None:
+    """Reruns the whole page when the build, the corpus or the watcher's state changed since it
+    was drawn: with the watcher on, new articles appear without anyone pressing a button."""
+    try:
+        assistant = get_assistant(str(settings.index_dir))
+    except AssistantError:
+        return
+    if sidebar_outdated(assistant, settings) or \
+            st.session_state.get("freshness_shows") != freshness_key(settings):
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=freshness.refresh_seconds())
+def follow_first_build(settings: Settings) -> None:
+    """On the no-index page: opens the chat once a build (the watcher's, another session's, or
+    `assistant build`) has made the index usable."""
+    if service.index_state(settings, corpus=False).usable:
+        st.rerun(scope="app")
+
+
 def main() -> None:
     try:
         settings = Settings()
@@ -592,7 +740,32 @@ def main() -> None:
     if access is None:
         return
     state.signed_in_as = access.user.label if access.user else None
+    state.may_update = freshness.may_update(access, read_secrets())
+    state.reader = (accesslib.Reader.of(access.user.email, access.user.groups)
+                    if access.user else None)
+    is_admin = accesslib.is_admin(state.reader) if state.reader else False
+    def chat_run() -> None:
+        chat_page(settings, access)
+
+    def review_run() -> None:
+        app_review.review_page(settings, is_admin)
+
+    pages = [st.Page(chat_run, title="Chat", icon=":material/chat:", default=True)]
+    # The review page is listed for administrators only; anyone else who opens its URL gets
+    # the refusal page (not listed either), never the feedback.
+    pages.append(st.Page(review_run,
+                         title="Feedback review", icon=":material/rate_review:",
+                         url_path="feedback-review",
+                         visibility="visible" if is_admin else "hidden"))
+    st.navigation(pages).run()
+
+
+def chat_page(settings: Settings, access: auth.Access) -> None:
+    state = st.session_state
     state.setdefault("messages", [])
+    scope = current_scope()
+    if scope is not None and scope.problem:
+        st.error(ui.message_markdown(scope.problem))
     st.html(CSS)
     if access.kind == "allowed":
         wsui.resume_share_link()
@@ -607,6 +780,7 @@ def main() -> None:
         # An index of the previous format is updated (its vectors reused), others rebuilt.
         no_index_page(settings, index.problem, full=getattr(index.problem, "full", False))
         sidebar_account(access)
+        follow_first_build(settings)
         return
 
     st.title("Article Assistant")
@@ -627,6 +801,7 @@ def main() -> None:
     if assistant is not None:
         with top:
             sidebar(assistant, settings)
+        follow_index(settings)
     sidebar_account(access)
     sidebar_api_tokens(access, settings)
     state.full_run = False

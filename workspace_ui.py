@@ -345,8 +345,10 @@ def _shares_list(ws) -> None:
                 st.caption(f"~~{ui.escape_markdown(s.question)}~~ · revoked")
 
 
-def share_page(token: str, assistant, open_article) -> None:
-    """The read-only view behind ?share=<token>: the snapshot, and what changed since."""
+def share_page(token: str, assistant, open_article, scope=None) -> None:
+    """The read-only view behind ?share=<token>: the snapshot, and what changed since. A
+    citation of a collection the reader may not read (`scope`, issue 23) is shown as withheld,
+    and so is the answer's text, which quotes it."""
     st.title("Shared answer")
     st.button("Back to the chat", icon=":material/arrow_back:", on_click=_leave_share)
     ws = workspace()
@@ -373,11 +375,20 @@ def share_page(token: str, assistant, open_article) -> None:
     changed = {}
     if assistant is not None:
         changed = shares.freshness(answer, assistant.article)
-    if answer.tier == "possible":
+    hidden = {c.n for c in answer.citations
+              if scope is not None and not scope.permits_source(c.source)}
+    if hidden:
+        st.warning("This answer cites a collection you may not read: its text and those "
+                   "sources are withheld.", icon=":material/lock:")
+    elif answer.tier == "possible":
         st.warning("This may answer the question (the best sentences found).")
-    st.html(ui.answer_html(answer, "aa-shared"))
+    if not hidden:
+        st.html(ui.answer_html(answer, "aa-shared"))
     st.markdown("**Sources**")
     for c in answer.citations:
+        if c.n in hidden:
+            st.caption(f"[{c.n}] Withheld: this source is in a collection you may not read.")
+            continue
         st.html(ui.source_html(c, "aa-shared"))
         state = changed.get(c.n)
         if state == "gone":

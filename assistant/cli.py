@@ -1,5 +1,5 @@
-"""Command line: `assistant build | ask | eval | status | check-auth | serve | token`. Parses
-input, calls the library, prints."""
+"""Command line: `assistant build | watch | ask | eval | status | check-auth | serve | token`.
+Parses input, calls the library, prints."""
 
 from __future__ import annotations
 
@@ -46,9 +46,27 @@ def cmd_status(args) -> int:
     status = index_status(settings)
     print(json.dumps({"build": status.build, "built_at": status.built_at, "counts": status.counts,
                       "model": status.model, "precision": status.precision,
-                      "skipped": list(status.skipped), "stale": index_state(settings).stale},
+                      "skipped": list(status.skipped), "stale": index_state(settings).stale,
+                      **_freshness(settings)},
                      indent=2, ensure_ascii=False))
     return 0
+
+
+def _freshness(settings: Settings) -> dict:
+    """The watcher's state and the articles detected as mostly non-English
+    (assistant/ui/freshness.py)."""
+    from .embedding import MODEL_DIM, MODEL_NAME
+    from .index.snapshot import Snapshot
+    from .ui.freshness import status_fields
+
+    try:
+        build = Snapshot(Path(settings.index_dir), MODEL_NAME, MODEL_DIM)
+    except AssistantError:  # a damaged build: `stale` already says why; the watcher still shows
+        return status_fields(settings)
+    try:
+        return status_fields(settings, build)
+    finally:
+        build.close()
 
 
 def cmd_check_auth(args) -> int:
@@ -88,9 +106,10 @@ def main(argv=None) -> int:
                    help="a secrets.toml file (repeatable; default: Streamlit's locations)")
     p.set_defaults(func=cmd_check_auth)
 
-    from . import cli_query  # a broken import must fail loudly, not hide `ask` and `eval`
+    from . import cli_query, cli_watch  # a broken import must fail loudly, not hide commands
 
     cli_query.register(sub)
+    cli_watch.register(sub)
     from .api import commands as api_commands  # serve, token (FastAPI only once serving)
 
     api_commands.register(sub)

@@ -26,8 +26,19 @@ def cmd_ask(args) -> int:
     from .service import POSSIBLE_LABEL, Assistant
 
     settings = _require_llm(_settings(args), args.llm)
+    scope = None
+    if args.as_user:  # answered as that user would be: the same rules, read now
+        from .access import Reader, load_rules, rules_path
+
+        rules = load_rules(rules_path())
+        if rules is None:
+            raise AssistantError("--as needs access rules: set ASSISTANT_ACCESS or put access.toml "
+                                 "in this folder (without rules everyone reads everything).")
+        if rules.problem:
+            raise AssistantError(rules.problem)
+        scope = rules.scope(Reader.of(args.as_user, args.group or ()))
     assistant = Assistant.open(settings=settings)
-    answer = assistant.ask(args.question, k=args.k, llm=args.llm)
+    answer = assistant.ask(args.question, k=args.k, llm=args.llm, scope=scope)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -185,6 +196,11 @@ def register(sub) -> None:
     p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
     p.add_argument("--k", type=int, default=None, help="number of passages to retrieve")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--as", dest="as_user", metavar="EMAIL",
+                   help="answer as this user would be answered under the access rules "
+                        "(default: the operator, who reads every collection)")
+    p.add_argument("--group", action="append", metavar="GROUP",
+                   help="with --as: an OIDC group of that user (repeatable)")
     _llm_flags(p)
     p.set_defaults(func=cmd_ask)
 

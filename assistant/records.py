@@ -169,6 +169,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "tier": self.tier,
+            "notice": self.notice,  # e.g. a question not in English (answer/language.py)
             "confidence": round(float(self.confidence), 4),
             "mode": self.mode,
             "llm": self.llm,

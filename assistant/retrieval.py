@@ -79,13 +79,17 @@ class Retriever:
 
     def search(self, qvec: np.ndarray, query_tokens: list[str], k: int = 10,
                sources: Iterable[str] | None = None,
-               mode: str = "hybrid") -> list[tuple[int, float, float, float]]:
+               mode: str = "hybrid",
+               within: np.ndarray | None = None) -> list[tuple[int, float, float, float]]:
         """Ranked (row, fused, dense, lexical) for the top k chunks. `mode` "dense" or "lexical"
-        ranks by one side alone (for evaluation)."""
+        ranks by one side alone (for evaluation). `within`: the rows the reader may read (the
+        access filter); no other row is scored, on either side."""
         if self.n == 0:
             return []
         f = self.fusion
         rows = self.allowed_rows(sources)
+        if within is not None:
+            rows = within if rows is None else np.intersect1d(rows, within, assume_unique=True)
         n_cand = max(f.candidates, k)
         l_ids, _, all_lex = self.lexical_scores(query_tokens, rows, n_cand)
         ranked = self._fuse(qvec, l_ids, all_lex, rows, n_cand, k, mode)

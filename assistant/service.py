@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .answer import extractive
+from .access import AccessDenied, Scope
+from .answer import extractive, language
 from .answer.conversation import clean_question, last_question, query_for
 from .answer.pipeline import Pipeline
 from .answer.readers import MODES, Mode, ReadContext
@@ -114,13 +115,20 @@ class Assistant:
         return IndexStatus.of_manifest(b.name, manifest, reload_error=self.reload_error,
                                        query_precision=self.embedder.precision)
 
-    def articles(self) -> list[ArticleInfo]:
-        return sorted((ArticleInfo(**a) for a in self.current().snapshot.articles.values()),
+    def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
+        """The articles of the current build (only those `scope` may read, when given)."""
+        return sorted((ArticleInfo(**a) for a in self.current().snapshot.articles.values()
+                       if scope is None or scope.permits_source(a["source"])),
                       key=lambda a: (a.title.lower(), a.source))
 
-    def article(self, article_id: str) -> tuple[ArticleInfo, list[Section]]:
-        """An article and its sections; KeyError when the current build does not have it."""
-        art, sections = self.current().snapshot.article(article_id)
+    def article(self, article_id: str, scope: Scope | None = None
+                ) -> tuple[ArticleInfo, list[Section]]:
+        """An article and its sections; KeyError when the current build does not have it,
+        AccessDenied when `scope` may not read its collection."""
+        snap = self.current().snapshot
+        if scope is not None and not scope.permits_source(snap.articles[article_id]["source"]):
+            raise AccessDenied("This article is in a collection you may not read.")
+        art, sections = snap.article(article_id)
         return ArticleInfo(**art), sections
 
     def encode(self, texts: Sequence[str]):
@@ -145,10 +153,12 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence = (), k: int | None = None,
             sources: Iterable[str] | None = None, llm: bool | None = None,
-            on_text: Callable[[str], None] | None = None) -> Answer:
+            on_text: Callable[[str], None] | None = None, scope: Scope | None = None) -> Answer:
         """Answer a question. `llm`: None uses the LLM reader when an endpoint is configured,
         True/False force it on/off. `on_text(verified_text_so_far)` follows the LLM's answer
-        as its sentences pass verification."""
+        as its sentences pass verification. `scope`: the collections the asker may read
+        (assistant/access.py); retrieval scores no other row, so nothing else reaches the
+        answer, its closest passages or the LLM."""
         t0 = time.perf_counter()
         q, notice = clean_question(question)
         if not q:
@@ -156,21 +166,24 @@ class Assistant:
                           notice=notice)
         query = self.query_for(q, history)
         vecs = self.encode([q, query] if query != q else [q])
-        answer = self.current().answer(q, vecs[0], query, vecs[-1], k, sources, notice, t0)
+        answer = self.current().answer(q, vecs[0], query, vecs[-1], k, sources, notice, t0,
+                                       scope=scope)
         use_llm = self.llm_configured if llm is None else llm
         if not use_llm or not answer.passages:
-            return answer
+            return language.add_notice(answer, q)
         previous = last_question(history) if query != q else ""
-        return self.mode("llm")(answer, ReadContext(previous, on_text, self.encode))
+        read = self.mode("llm")(answer, ReadContext(previous, on_text, self.encode))
+        return language.add_notice(read, q)
 
     def retrieve_passages(self, question: str, history: Sequence = (), k: int | None = None,
-                          sources: Iterable[str] | None = None) -> list[Passage]:
+                          sources: Iterable[str] | None = None,
+                          scope: Scope | None = None) -> list[Passage]:
         """Ranked passages for a question in its conversation (no answer composed)."""
         query = self.query_for(clean_question(question)[0], history)
-        return self.search(query, k=k, sources=sources)
+        return self.search(query, k=k, sources=sources, scope=scope)
 
     def search(self, query: str, k: int | None = None, sources: Iterable[str] | None = None,
-               vector=None) -> list[Passage]:
+               vector=None, scope: Scope | None = None) -> list[Passage]:
         """Ranked passages for a retrieval query (its vector, when already encoded)."""
         vec = self.encode([query])[0] if vector is None else vector
-        return self.current().search(query, vec, k, sources)
+        return self.current().search(query, vec, k, sources, scope)

@@ -219,6 +219,37 @@ def build_load_note(r: dict) -> list[str]:
     return [f"Note: {note}", ""] if note else []
 
 
+def section_language(r: dict) -> list[str]:
+    tot = r["english_total"]
+    out = ["## Language notice (false alarms on English questions)", "",
+           "`python -m benchmarks.bench_language`: a false alarm is an English question told it is "
+           "not English (bar: at most 1% on every set).", "",
+           "| English set | questions | false alarms | rate |", "|---|---|---|---|"]
+    out += [f"| {name} | {x['questions']:,} | {x['false_alarms']} | {x['rate_pct']}% |"
+            for name, x in r["english"].items()]
+    out += [f"| **all** | {tot['questions']:,} | {tot['false_alarms']} | {tot['rate_pct']}% |", "",
+            "| written in | questions | notice given |", "|---|---|---|"]
+    out += [f"| {lang} | {x['questions']} | {x['noticed']} |" for lang, x in r["foreign"].items()]
+    return out + [""]
+
+
+def section_warm(r: dict) -> list[str]:
+    out = ["## Warm start: the first answer after a server start (BBC)", "",
+           f"`python -m benchmarks.bench_warm`: {r['rounds']} starts of each kind, alternating, in "
+           "one run; a page opened in Chromium as soon as the health check answers asks "
+           f"\"{r['question']}\". Medians, seconds:", "",
+           "| server start | until healthy | open → chat input | Enter → answer shown | "
+           "open → answer shown |", "|---|---|---|---|---|"]
+    for name, m in r["median"].items():
+        out.append(f"| {name} | {m['healthy_s']} | {m['open_to_input_s']} | "
+                   f"{m['submit_to_answer_s']} | {m['open_to_answer_s']} |")
+    out += ["", f"First answer within 2 s of pressing Enter after a warm start: "
+                f"**{'yes' if r.get('bar_2s_met') else 'no'}**. The loading moved before the "
+                "health check (\"until healthy\"); \"open → chat input\" is Streamlit's page "
+                "load in Chromium, the same both ways.", ""]
+    return out
+
+
 def section_generic(title: str, r: dict) -> list[str]:
     out = [f"## {title}", "", f"`{r.get('command', '')}` — {r.get('when', '')}", ""]
     table = r.get("table")
@@ -460,7 +491,8 @@ def main() -> None:
         lines += section_own_words(own)
     for name, render in (("verifier", section_verifier), ("llm", section_llm),
                          ("ask", section_ask), ("ui", section_ui), ("peer", section_peer),
-                         ("scale", section_scale)):
+                         ("scale", section_scale), ("warm", section_warm),
+                         ("language", section_language)):
         r = load(name)
         if r:
             lines += render(r)

@@ -36,11 +36,12 @@ class StreamlitServer:
     """Started on construction (`t0` is that moment); `wait_healthy()` returns the seconds until
     the health endpoint answered; `stop()` terminates it. Its output goes to `log_path`.
     `port` (default: a free one), `env` (added to the environment) and `args` (more `streamlit
-    run` options, e.g. `--secrets.files`) serve the sign-in tests."""
+    run` options, e.g. `--secrets.files`) serve the sign-in tests; `warm` starts it through
+    app_server.py, as `make run` does."""
 
     def __init__(self, corpus: Path, index: Path, data: Path, log_path: Path,
                  port: int | None = None, env: Mapping[str, str] | None = None,
-                 args: Sequence[str] = ()):
+                 args: Sequence[str] = (), warm: bool = False):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
@@ -49,8 +50,10 @@ class StreamlitServer:
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
         self.log = open(self.log_path, "w")
         self.t0 = time.perf_counter()
+        # warm: started as `make run` starts it (app_server.py loads everything first).
+        launcher = ["app_server.py"] if warm else ["-m", "streamlit", "run", "app.py"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py",
+            [sys.executable, *launcher,
              "--server.headless", "true", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -188,8 +188,9 @@ def test_json_output_shape(seed_assistant, capsys, monkeypatch):
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(seed_assistant.index_dir))
     assert main(["ask", "Who will lead the coordinated efforts?", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"question", "answer", "abstained", "tier", "confidence", "mode", "llm",
-                        "citations", "closest", "timings_ms"}
+    assert set(out) == {"question", "answer", "abstained", "tier", "notice", "confidence", "mode",
+                        "llm", "citations", "closest", "timings_ms"}
+    assert out["notice"] == ""  # an English question: no language notice
     assert out["mode"] == "extractive" and out["llm"] is None and out["tier"] == "answer"
     assert set(out["timings_ms"]) == {"retrieve", "answer", "total"}
     c = out["citations"][0]

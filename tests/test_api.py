@@ -429,17 +429,19 @@ def test_llm_reader_through_the_api_and_a_client_that_leaves(in_process, app_ind
         with httpx.stream("POST", server.url + "/v1/chat/completions", json=body,
                           headers=headers, timeout=60) as resp:
             assert next(resp.iter_lines()).startswith("data: ")
+        # Wait on the outcome (the request counted as cancelled, nothing left running), not on
+        # a duration: whether the server noticed before or during the reading depends on load.
         done = threading.Event()
         for _ in range(600):
             status = httpx.get(server.url + "/v1/status", headers=headers, timeout=30).json()
-            if status["api"]["requests"]["in_flight"] == 0:
+            counts = status["api"]["requests"]
+            if counts["cancelled"] == 1 and counts["in_flight"] == 0:
                 done.set()
                 break
             threading.Event().wait(0.1)
         assert done.is_set(), status
-        assert status["api"]["requests"]["cancelled"] == 1, status
         assert status["api"]["requests"]["answered"] == 2 and not llm.errors, (status, llm.errors)
-        assert len(calls) == 2
+        assert len(calls) <= 2  # the reading the client left was never asked again
 
 
 def test_llm_true_without_an_endpoint_is_one_line(in_process):
@@ -482,8 +484,6 @@ def test_the_api_follows_rebuilds(in_process, embedder, tmp_path, seed_path):
     assert "turquoise" in after["answer"] and after["citations"][0]["source"] == "lighthouse.txt"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 (collections) not landed: once it is, the "
-                   "API passes the token's user to retrieval and this test must pass")
 def test_a_token_gets_nothing_from_a_collection_its_user_may_not_read(in_process, embedder,
                                                                        tmp_path, monkeypatch):
     from assistant.config import Settings

@@ -232,7 +232,7 @@ def test_sidebar_shows_index_status_and_download(env):
     sidebar = " ".join(m.value for m in at.sidebar.markdown) + " ".join(
         c.value for c in at.sidebar.caption)
     assert "**2** articles" in sidebar and "sections" in sidebar and "chunks" in sidebar
-    assert "all-MiniLM-L6-v2" in sidebar and "Built at" in sidebar
+    assert "all-MiniLM-L6-v2" in sidebar and "Last updated" in sidebar
     assert not at.sidebar.warning  # the corpus has not changed since the build
     assert at.slider(key="k").value == env.settings.top_k
     assert at.download_button[0].proto.disabled

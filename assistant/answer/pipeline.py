@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..access import Scope
+from ..index.collections import CollectionRows
 from ..index.snapshot import Snapshot
 from ..records import Answer, Passage
 from ..retrieval import Fusion, Retriever
@@ -26,23 +28,30 @@ class Pipeline:
         self.idf = snapshot.idf
         self.answer_settings = answer_settings
         self.top_k = top_k
+        self.collections = CollectionRows(snapshot)
+
+    def rows_within(self, scope: Scope | None):
+        """The rows `scope` may read (None: all rows)."""
+        return None if scope is None else self.collections.rows(scope.permits)
 
     def search(self, query: str, vector, k: int | None = None,
-               sources: Iterable[str] | None = None) -> list[Passage]:
-        """Ranked passages for a retrieval query and its vector."""
+               sources: Iterable[str] | None = None, scope: Scope | None = None
+               ) -> list[Passage]:
+        """Ranked passages for a retrieval query and its vector, only from rows of `scope`."""
         ranked = self.retriever.search(vector, tokenize([query], query=True)[0],
-                                       k=k or self.top_k, sources=sources)
+                                       k=k or self.top_k, sources=sources,
+                                       within=self.rows_within(scope))
         return self.retriever.passages(ranked)
 
     def answer(self, q: str, qvec, query: str, rvec, k: int | None = None,
                sources: Iterable[str] | None = None, notice: str = "",
-               t0: float | None = None) -> Answer:
+               t0: float | None = None, scope: Scope | None = None) -> Answer:
         """Answer from precomputed question vectors (`qvec` for the question itself, `rvec` for
         the retrieval query); evaluation batches the encoding and calls this directly."""
         t0 = time.perf_counter() if t0 is None else t0
         k = k or self.top_k
         s = self.answer_settings
-        passages = self.search(query, rvec, max(k, s.passages_considered), sources)
+        passages = self.search(query, rvec, max(k, s.passages_considered), sources, scope)
         t1 = time.perf_counter()
         rows = [p.sentence_rows for p in passages[: s.passages_considered]]
         if query != q:  # a follow-up: judge sentences against the question in its context
@@ -57,7 +66,9 @@ class Pipeline:
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000,
                    "total": (t2 - t0) * 1000}
-        if sources is not None and not passages:
+        if scope is not None and scope.problem and not passages:
+            notice = notice or scope.problem
+        elif sources is not None and not passages:
             notice = notice or "None of the chosen articles has a passage for this question."
         return extractive.compose(q, chosen, passages[:k], conf, s, timings, self.snapshot.name,
                                   notice, feats)

@@ -146,7 +146,7 @@ def install_routes(app: FastAPI) -> None:
              summary="An article's sections, for a citation link")
     def article(ref: str, request: Request, who: CallerDep) -> dict[str, Any]:
         """`ref`: the article's id or its source file (a citation's `source`)."""
-        info, sections = find_article(request.app.state, ref)
+        info, sections = find_article(request.app.state, ref, deps.scope_of(request))
         return {"id": info.id, "title": info.title, "source": info.source,
                 "sections": [{"section": section_label(info.title, s.heading_path),
                               "heading_path": list(s.heading_path), "page": s.page,
@@ -186,21 +186,29 @@ def stale(state) -> str | None:
     return reason
 
 
-def find_article(state, ref: str):
+def find_article(state, ref: str, scope=None):
     """(ArticleInfo, sections) by article id or source file; ApiError 404 when the current
-    build has neither. The source -> id table is made once per build."""
+    build has neither, or `scope` may not read it (not found, rather than revealing it). The
+    source -> id table is made once per build."""
+    from ..access import AccessDenied
+
     assistant = state.assistant
     try:
-        return assistant.article(ref)
+        return assistant.article(ref, scope=scope)
     except KeyError:
         pass
+    except AccessDenied:
+        raise ApiError(404, f"No article {ref!r} in the current index (give an article id or "
+                       "its source file).", code="not_found") from None
     build = assistant.build_name
     if state.sources[0] != build:
         state.sources = (build, {a.source: a.id for a in assistant.articles()})
     article_id = state.sources[1].get(ref)
     if article_id is not None:
         try:
-            return assistant.article(article_id)
+            return assistant.article(article_id, scope=scope)
+        except AccessDenied:
+            pass
         except KeyError:  # a rebuild in between: the next request makes the table again
             pass
     raise ApiError(404, f"No article {ref!r} in the current index (give an article id or its "

@@ -48,9 +48,24 @@ async def caller(request: Request) -> Caller:
     the token file, cheaper than a trip to the thread pool."""
     gate: Gate = request.app.state.gate
     headers = request.headers
-    return gate.check(headers.get("authorization"),
-                      request.client.host if request.client else None,
-                      proxied=any(h in headers for h in PROXY_HEADERS))
+    who = gate.check(headers.get("authorization"),
+                     request.client.host if request.client else None,
+                     proxied=any(h in headers for h in PROXY_HEADERS))
+    request.state.caller = who  # for scope_of: what the token's user may read
+    return who
+
+
+def scope_of(request: Request):
+    """The collections the request's user may read under the access rules, read now (None: no
+    rules, everything open). A tokenless loopback client reads what `default` opens."""
+    from .. import access
+
+    path = access.rules_path()
+    if path is None:
+        return None
+    who = getattr(request.state, "caller", None)
+    user = getattr(who, "user", None)
+    return access.scope_for(access.Reader.of(user) if user else access.Reader(), path)
 
 
 def check_question(question: str) -> str:
@@ -96,9 +111,11 @@ def ask(request: Request, question: str, history: Sequence = (), k: int | None =
                 raise Cancelled()
     stats.add(in_flight=1)
     try:
+        if cancel is not None and cancel.is_set():  # the client left before the work began
+            raise Cancelled()
         answer = assistant.ask(question, history=list(history), k=k,
                                sources=list(sources) if sources is not None else None,
-                               llm=llm, on_text=on_text)
+                               llm=llm, on_text=on_text, scope=scope_of(request))
     except Cancelled:
         stats.add(cancelled=1)
         raise

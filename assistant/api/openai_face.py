@@ -166,11 +166,13 @@ async def stream(request: Request, body: ChatRequest, cid: str, created: int
                              "finish_reason": finish}], **extra}
 
     cancel = threading.Event()
+    asked = False  # deps.ask counts what it ran; a client gone before that is counted here
     try:
         yield _sse(chunk({"role": "assistant", "content": ""}))
         run = partial(deps.ask, request, body.question, body.history, body.k, body.sources,
                       body.llm, cancel)
         try:
+            asked = True
             answer = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
         except ApiError as exc:  # the status line is sent: say it the way OpenAI does mid-stream
             yield _sse(exc.body())
@@ -185,6 +187,8 @@ async def stream(request: Request, body: ChatRequest, cid: str, created: int
         yield _sse("[DONE]")
     finally:
         cancel.set()  # a client that left: a running LLM reading stops at its next sentence
+        if not asked:
+            request.app.state.stats.add(cancelled=1)
 
 
 # ------------------------------------------------------------------------------ routes

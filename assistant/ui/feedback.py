@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def feedback_record(answer: Answer, rating: str, history: Sequence[str] = (),
     citations, the rating ("up"/"down"). Abstentions keep the passages they showed, for
     calibrating abstention."""
     rec = {
+        "id": uuid.uuid4().hex[:16],  # what a later "What was wrong?" line refers to
         "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "user": user,
         "question": clean_question(answer.question)[0],

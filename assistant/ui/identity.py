@@ -13,6 +13,7 @@ class Identity:
     email: str | None  # None when the provider says the address is not verified
     sub: str | None
     name: str | None
+    groups: tuple[str, ...] = ()  # the provider's groups claim, for the access rules
 
     @property
     def label(self) -> str:
@@ -38,7 +39,10 @@ def identity(claims: Mapping, trusted_issuers: Sequence[str] = ()) -> Identity:
             email = None
     elif verified is not True:
         email = None
-    return Identity(email.lower() if email else None, text("sub"), text("name"))
+    groups = claims.get("groups") or ()
+    groups = (groups,) if isinstance(groups, str) else groups
+    return Identity(email.lower() if email else None, text("sub"), text("name"),
+                    tuple(str(g) for g in groups if isinstance(g, (str, int))))
 
 
 TRUST_UNVERIFIED_KEY = "trust_unverified_email"
