@@ -20,7 +20,7 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run serve test test-fast lint build chromium postgresql build-tools llama llm-server
+.PHONY: run serve test test-fast lint build chromium postgresql build-tools llama llm-server mutants mutant-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -109,3 +109,16 @@ test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 # here). `make test` stays the full suite that CI runs.
 test-fast: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow and not browser and not data"
+
+# Mutation testing of the promise modules ([tool.mutmut] in pyproject.toml; slow: hours on 2
+# cores for all of them). MUTANTS picks a subset by mutmut's names, e.g.
+#   make mutants MUTANTS='assistant.answer.verify.claims*'
+# then `$(BIN)/mutmut results` lists the survivors. Results and triage: BENCHMARKS.md.
+MUTANTS ?=
+mutants: $(STAMP)
+	$(BIN)/mutmut run $(MUTANTS)  # imports the mutated copy in mutants/ (pytest pythonpath ".")
+
+# The hand-written one-line mutants of issue 26 (devtools/mutant_check.py): each applied alone to
+# a copy, the promise's tests must fail. Writes benchmarks/results/mutants.json (about 6 min).
+mutant-check: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python devtools/mutant_check.py

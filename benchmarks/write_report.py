@@ -448,6 +448,26 @@ def with_api_row(reliability: dict, api: dict | None) -> dict:
     return {**reliability, "table": reliability["table"] + [row]}
 
 
+def section_mutants(r: dict) -> list[str]:
+    """devtools/mutant_check.py: hand-written one-line bugs against the promises."""
+    lines = ["## Mutants: one-line bugs against the promises", "",
+             "`python devtools/mutant_check.py` (`make mutant-check`): each one-line bug applied "
+             "alone to a copy of the code, then the promise's test files run there "
+             f"(`-m \"{r['lane']}\"`); the unmutated copy passes them first "
+             f"({r['baseline']['summary']}).", "",
+             "| mutant | promise | file | change | outcome | tests failing |", "|---|---|---|---|---|---|"]
+    for m in r["mutants"]:
+        change = f"`{m['from'][:60]}` → `{m['to'][:60]}`".replace("|", "\\|")
+        lines.append(f"| {m['name']} | {m['promise']} | {m['file']} | {change} | "
+                     f"{'killed' if m['killed'] else '**survived**'} | {len(m['failed'])} |")
+    lines += ["", f"- {r['killed']} of {r['total']} killed. The first four are issue 26's; "
+              "`control-always-abstain` is the control (every answer abstains).",
+              "- mutmut over the promise modules (`make mutants`, `[tool.mutmut]` in "
+              "pyproject.toml) is set up; a full run is hours on 2 shared cores and was not "
+              "completed (see below).", ""]
+    return lines
+
+
 def main() -> None:
     lines = ["# Benchmarks", "",
              "Measured on this project's machine (2 cores, no GPU). Every figure below is produced "
@@ -487,6 +507,9 @@ def main() -> None:
             r = with_api_row(r, load("api-load"))
         if r:
             lines += section_generic(title, r)
+    mutants = load("mutants")
+    if mutants:
+        lines += section_mutants(mutants)
     (HERE.parent / "BENCHMARKS.md").write_text("\n".join(lines))
     print("wrote BENCHMARKS.md")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import numpy as np
 
 from assistant.embedding import MODEL_DIM, MODEL_NAME
 from assistant.index import reuse, snapshot
+from devtools.ports import free_port
 
 RAY = Path(sys.executable).with_name("ray")
 
@@ -42,11 +42,6 @@ def min_cosines(a: dict, b: dict) -> tuple[float, float]:
     sent = min(float((a[k][1] * b[k][1]).sum(1).min()) for k in a if len(a[k][1]))
     return chunk, sent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def descendants(pid: int) -> list:

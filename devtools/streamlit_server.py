@@ -5,7 +5,6 @@ load benchmarks (benchmarks/bench_ui.py, benchmarks/bench_load.py)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,17 +12,14 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from devtools.ports import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLACEHOLDER = "Ask a question about the articles"  # the chat input's placeholder in app.py
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -14,8 +14,11 @@ SEED = REPO / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
 
 # The hostile article: markup, Markdown and script in its title, headings and body. Plain text,
 # so the loader keeps every character and the app is the only line of defence.
-HOSTILE_SOURCE = "hostile-markup.txt"
-HOSTILE_TITLE = "Hostile Markup <script>alert('title')</script> Report"
+# The file's name is markup too, with a quote that would close an attribute (issue 26): every place
+# that shows a file name (source card, closest passage, article view, export) must show it as text.
+HOSTILE_FILE = '<img src=x onerror=alert(1)>".txt'
+HOSTILE_SOURCE = HOSTILE_FILE
+HOSTILE_TITLE = "Hostile Markup <script>alert('title')</script> \"Quoted\" & Report"
 HOSTILE = f"""{HOSTILE_TITLE}
 The zephyrine gadget <script>alert('xss')</script> was tested by the lab. The lab notes that <img src=x onerror=alert(1)> appears in the zephyrine log. A link [click here](javascript:alert(1)) was found in the zephyrine manual.
 Zephyrine Testing **Bold** Results

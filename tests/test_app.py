@@ -21,6 +21,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.index.builder import build
 from assistant.service import Assistant
+from assistant.ui import support as ui
+from devtools.page import page_strings
 from devtools.ui_samples import (
     HOSTILE_QUESTIONS,
     HOSTILE_SOURCE,
@@ -107,14 +109,7 @@ def dialogs(at: AppTest) -> list:
 
 def rendered_text(at: AppTest) -> list[tuple[str, str, bool]]:
     """(kind, body, HTML allowed) of every element that renders text."""
-    out = []
-    for node in at._tree:
-        proto = getattr(node, "proto", None)
-        body = getattr(proto, "body", None)
-        if isinstance(body, str):
-            kind = getattr(node, "type", "?")
-            out.append((kind, body, kind == "html" or bool(getattr(proto, "allow_html", False))))
-    return out
+    return page_strings(at)
 
 
 # ------------------------------------------------------------------------------ answering
@@ -372,7 +367,7 @@ def test_unusable_index_is_one_error_line(site, tmp_path, monkeypatch):
 def test_previous_format_is_updated_by_the_button_reusing_vectors(site, tmp_path, monkeypatch):
     """A format 3 index: one error line saying a plain build updates it; the button's build
     reuses every vector (a full rebuild would embed the whole corpus again)."""
-    from test_lexical_update import _as_format_3
+    from devtools.index_db import as_format_3 as _as_format_3
 
     index = tmp_path / "old-index"
     shutil.copytree(site.index, index)
@@ -404,7 +399,6 @@ def test_llm_switch_streams_verified_text_and_can_be_turned_off(env, monkeypatch
     """With an endpoint configured (a scripted OpenAI-compatible server on localhost): the sidebar
     has the switch, the answer is the model's verified sentence with its citation, an invented
     sentence never reaches the page, and switching off gives the extractive answer."""
-    pytest.importorskip("openai")
     from devtools.llm_servers import ScriptedServer, citing
 
     script = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "
@@ -435,7 +429,6 @@ def test_llm_decline_is_no_clear_answer_with_openable_passages(env, monkeypatch)
     saying the model found no answer in the passages it read (not that the articles lack it),
     the closest passages each with its button, and no extractive answer; the sidebar says how
     sentences are checked."""
-    pytest.importorskip("openai")
     from devtools.llm_servers import Reply, ScriptedServer
 
     with ScriptedServer(lambda body: Reply("NOT_IN_ARTICLES")) as srv:
@@ -472,3 +465,34 @@ def get_assistant_cache_clear() -> None:
     import streamlit as st
 
     st.cache_resource.clear()
+
+
+# ------------------------------------------------------------------------------ tiers and wording
+
+@pytest.mark.parametrize("tier", ["answer", "possible", "abstain"])
+def test_each_tier_shows_its_label_and_claims_nothing_about_the_articles(env, monkeypatch, tier):
+    """The same question forced into each tier: "possible" shows the may-answer label and
+    "may answer" beside the confidence; "abstain" shows the no-clear-answer text with the closest
+    passages; "answer" shows neither. No notice, label or caption claims what the articles hold."""
+    from assistant.answer import extractive
+    from devtools.wording import claims_in
+
+    monkeypatch.setattr(extractive, "tier_of", lambda conf, s: tier)
+    at = ask(start_app(), env.seed_question)
+    answer = last_answer(at)
+    assert answer.tier == tier and answer.abstained == (tier == "abstain")
+    warnings = [w.value for w in at.warning]
+    captions = " ".join(c.value for c in at.caption)
+    label = ui.escape_markdown(extractive.POSSIBLE_LABEL)
+    if tier == "possible":
+        assert label in warnings and "may answer" in captions
+    else:
+        assert label not in warnings and "may answer" not in captions
+    if tier == "abstain":
+        assert ui.escape_markdown(extractive.NO_CLEAR_ANSWER) in warnings
+        assert any("Closest passages" in m.value for m in at.markdown)
+    else:
+        assert ui.escape_markdown(extractive.NO_CLEAR_ANSWER) not in warnings
+        assert answer.citations and any('class="aa-cite"' in h for h in html(at))
+    shown = " ".join(warnings + [captions] + [i.value for i in at.info])
+    assert claims_in(shown.replace("\\", "")) == [], shown

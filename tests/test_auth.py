@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from assistant.errors import SettingError
 from assistant.ui import auth
 from assistant.ui.auth import AllowList, AuthConfig, parse_allow_list
+from devtools.page import page_text as _page_text
 from devtools.ui_samples import REPO
 
 APP = str(REPO / "app.py")
@@ -305,14 +306,7 @@ def app_with(secrets: dict | None = None, user: dict | None = None) -> AppTest:
 
 
 def page_text(at: AppTest) -> str:
-    parts = []
-    for node in at._tree:
-        proto = getattr(node, "proto", None)
-        for attr in ("body", "label", "placeholder"):
-            value = getattr(proto, attr, None)
-            if isinstance(value, str):
-                parts.append(value)
-    return "\n".join(parts)
+    return _page_text(at, ("body", "label", "placeholder"))
 
 
 def assert_nothing_of_the_articles(at: AppTest) -> None:

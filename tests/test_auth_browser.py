@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
+from devtools.ports import free_port
+from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
 from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering
 
 pytestmark = pytest.mark.browser

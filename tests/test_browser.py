@@ -192,7 +192,6 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
     """A second app with an LLM endpoint (a scripted OpenAI-compatible server streaming slowly):
     the page shows the model's supported sentence with a working citation, never the invented
     one, and says a part was left out. Then the model declines a question: no clear answer."""
-    pytest.importorskip("openai")
     from devtools.llm_servers import Reply, ScriptedServer, citing
 
     answers = citing("The Drug Enforcement Administration and Mexico's Federal Police lead the "

@@ -88,7 +88,6 @@ def test_llm_failure_reason_does_not_carry_credentials():
 def test_sidebar_endpoint_and_model_caption_in_the_app(monkeypatch, seed_index):
     """The app, run headless: the endpoint caption shows no credentials, and the model name
     (the endpoint's first /v1/models id) is escaped: no image, link or colour directive."""
-    pytest.importorskip("openai")
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 

@@ -18,8 +18,7 @@ pytestmark = pytest.mark.browser
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing; browser tests skipped", allow_module_level=True)
-pytest.importorskip("openai")
-
+import openai  # noqa: E402,F401 - a test dependency: never skipped
 from playwright.sync_api import expect  # noqa: E402
 
 from devtools.llm_servers import Reply, ScriptedServer, prompt_passages  # noqa: E402

@@ -7,9 +7,8 @@ import socket
 import threading
 import time
 
+import openai  # noqa: F401 - a test dependency: never skipped
 import pytest
-
-pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
 from assistant.answer.verify.claims import ClaimStream, split_claims
 from assistant.service import Assistant

@@ -14,6 +14,7 @@ from assistant.index import format as index_format
 from assistant.index import layout, lexical, snapshot
 from assistant.index.builder import build
 from assistant.text import tokenize
+from devtools.index_db import as_format_3 as _as_format_3
 from devtools.index_db import db_rows
 from devtools.reliability_cases import article, quiet, real_named_fake_embedder
 
@@ -157,18 +158,6 @@ def test_term_frequencies_come_back_from_the_scores(tmp_path):
     want = {(int(a), int(b)): int(c) for a, b, c in zip(t, d, tf)}
     got = {(int(a), int(b)): int(c) for a, b, c in zip(p.term_ids(), p.docs, p.tf)}
     assert got == want and max(got.values()) == 3000
-
-
-def _as_format_3(index_dir) -> None:
-    """Make the current build look like format 3 to this program: format_version 3 and no
-    stored lexical entries (format 3 had a chunk-level BM25 index in lexical/ instead)."""
-    d = layout.current_build_dir(index_dir)
-    manifest = index_format.read_manifest(d, records=False)
-    for name in ("doclen.npy", "chunk_df.npy"):
-        (d / "lexical" / name).unlink()
-        del manifest["files"][f"lexical/{name}"]
-    manifest["format_version"] = 3
-    (d / "manifest.json").write_text(json.dumps(manifest))
 
 
 def test_a_format_3_index_is_updated_by_a_plain_build_reusing_its_vectors(tmp_path):

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import time
 
+import openai  # noqa: F401 - a test dependency: never skipped
 import pytest
-
-pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
 
 from assistant.answer.verify.model_check import CHECK_PROMPT, check_messages, parse_verdicts  # noqa: E402
 from assistant.service import Assistant  # noqa: E402

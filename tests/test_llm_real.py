@@ -10,15 +10,12 @@ import shutil
 
 import pytest
 
-pytest.importorskip("openai", reason="the LLM reader needs the `llm` extra (openai)")
-
-from test_llm import SEED  # noqa: E402
-
-from assistant.config import Settings  # noqa: E402
-from assistant.eval import recheck  # noqa: E402
-from assistant.index.builder import build  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
-from devtools.llm_servers import LlamaServer, llama_available  # noqa: E402
+from assistant.config import Settings
+from assistant.eval import recheck
+from assistant.index.builder import build
+from assistant.service import Assistant
+from devtools.llm_servers import LlamaServer, llama_available
+from devtools.ui_samples import SEED
 
 pytestmark = pytest.mark.slow
 

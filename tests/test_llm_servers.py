@@ -7,12 +7,10 @@ from __future__ import annotations
 import threading
 import time
 
+import openai  # a test dependency (the test extra), never skipped
 import pytest
 
-openai = pytest.importorskip("openai", reason="the `llm` extra is not installed: "
-                             "pip install -e '.[llm]' (make test does)")
-
-from devtools.llm_servers import (  # noqa: E402
+from devtools.llm_servers import (
     Cut,
     Error,
     Hang,

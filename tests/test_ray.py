@@ -17,13 +17,13 @@ import pytest
 from assistant.config import Settings
 from assistant.index import format as index_format
 from assistant.index import layout
+from devtools.ports import free_port
 from devtools.ray_cluster import (
     RAY,
     Cluster,
     build_vectors,
     descendants,
     eventually,
-    free_port,
     min_cosines,
     wait_gone,
 )

@@ -21,6 +21,7 @@ from assistant.config import Settings
 from assistant.index import layout
 from assistant.index.builder import build
 from assistant.service import Assistant
+from devtools.page import page_strings
 from devtools.reliability_cases import (
     DAMAGES,
     HOSTILE_QUESTIONS,
@@ -75,14 +76,7 @@ def _app_env(monkeypatch, corpus: Path, index: Path, data: Path) -> None:
 
 
 def _texts(at: AppTest) -> list[str]:
-    out = []
-    for node in at._tree:
-        proto = getattr(node, "proto", None)
-        for attr in ("body", "message", "value"):
-            v = getattr(proto, attr, None)
-            if isinstance(v, str) and v:
-                out.append(v)
-    return out
+    return [text for _, text, _ in page_strings(at, ("body", "message", "value"))]
 
 
 # ------------------------------------------------------------------------------ damaged index

@@ -118,19 +118,16 @@ def test_feedback_keeps_the_head_and_fills_the_tail(corpus_dir, index_dir, fake_
         assert len(rows) == len(set(rows)) == k
         scores = [s for _, s, _, _ in ranked]
         assert all(a > b for a, b in zip(scores, scores[1:])), "score order is rank order"
-        # The tail is ordered by the moved query: its dense similarity to that query falls.
+        # The outcome of feedback, not its formula: the tail moves towards the head's top
+        # passages (closer to their centroid on average than the tail without feedback), and
+        # the head's order is untouched.
         vecs = b.dense.vectors(np.arange(b.n_chunks))
-        fb = qv + f.feedback_weight * vecs[rows[: f.feedback_passages]].mean(axis=0)
-        fb /= np.linalg.norm(fb)
+        centroid = vecs[rows[: f.feedback_passages]].mean(axis=0)
+        plain_rows = [r for r, *_ in plain]
+        assert set(rows[20:]).isdisjoint(rows[:20])
+        assert float((vecs[rows[20:]] @ centroid).mean()) > float(
+            (vecs[plain_rows[20:]] @ centroid).mean())
         _, _, all_lex = with_fb.lexical_scores(toks, None, k)
-        # This index is smaller than the candidate depth, so every chunk is a candidate: the tail
-        # is the feedback ranking of all chunks, less the head.
-        assert b.n_chunks <= f.candidates
-        lex = all_lex.astype(np.float64)
-        fused = f.dense_weight * (vecs @ fb) + (1 - f.dense_weight) * (lex - lex.min()) / (lex.max() - lex.min())
-        head = set(rows[:20])
-        expected = [int(r) for r in np.argsort(-fused, kind="stable") if r not in head][: k - 20]
-        assert rows[20:] == expected
         assert rows[20:] != [r for r, *_ in plain[20:]], "feedback should reorder this tail"
         # Its reported dense score is the question's own, not the moved query's.
         for r, _, d, lx in ranked[20:]:

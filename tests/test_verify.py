@@ -539,6 +539,30 @@ def test_verify_never_fails_and_spans_are_exact(answer, passages):
         assert why and "\n" not in why
 
 
+def _sentences_of(text: str) -> list[str]:
+    return [x.strip() for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 5)), min_size=1, max_size=4))
+def test_copied_sentences_are_kept_with_exact_spans(picks):
+    """The companion of the fuzz test above, whose random answers are mostly dropped: here every
+    sentence is copied from the passage it cites, so every one is kept, and each support's span
+    holds that sentence."""
+    passages = [NORMANS, STEAM, MONEY]
+    chosen = []
+    for p, i in picks:
+        sents = _sentences_of(passages[p])
+        chosen.append((p + 1, sents[i % len(sents)]))
+    answer = " ".join(f"{text[:-1]} [{n}]." for n, text in chosen)
+    v = run(answer, passages)
+    assert len(v.kept) == len(chosen) and v.dropped == []
+    for (_claim, sup), (n, text) in zip(v.kept, chosen):
+        assert list(sup) == [n] and sup[n].ok
+        a, b = sup[n].span
+        assert text[:-1] in passages[n - 1][a:b]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(_VOCAB + _NAMES + ["1066", "3.5", "U.S.", "Dr.", ",", "(a)",
                                                    "e.g.", "[1]", "[2,3]", "?", "!", "."]),

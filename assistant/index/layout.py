@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -53,14 +54,28 @@ def new_build_dir(index_dir: Path) -> Path:
     return path
 
 
+# Test-only: ASSISTANT_TEST_CRASH_AT=<point> makes the build SIGKILL itself at that moment of
+# publishing (tests/test_crash_points.py); unset in normal use.
+CRASH_POINTS = ("before-publish", "after-rename", "before-pointer", "after-pointer")
+
+
+def crash_point(name: str) -> None:
+    if os.environ.get("ASSISTANT_TEST_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def publish(index_dir: Path, tmp_dir: Path, keep: int = 2) -> Path:
     """Make a finished build current: rename its folder, then switch CURRENT by rename."""
+    crash_point("before-publish")
     final = tmp_dir.with_suffix("")
     os.replace(tmp_dir, final)
+    crash_point("after-rename")
     pointer = Path(index_dir) / f".CURRENT.{os.getpid()}.tmp"
     pointer.write_text(final.name + "\n")
     _fsync_file(pointer)
+    crash_point("before-pointer")
     os.replace(pointer, Path(index_dir) / "CURRENT")
+    crash_point("after-pointer")
     _fsync_dir(Path(index_dir))
     collect_garbage(index_dir, keep)
     return final
