@@ -20,7 +20,7 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run serve test test-fast lint build chromium postgresql build-tools llama llm-server mutants mutant-check
+.PHONY: run serve test test-random test-fast lint build chromium postgresql build-tools llama llm-server mutants mutant-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -102,13 +102,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy assistant
 
+# Fixed order (-p no:randomly) until the suite is shown to pass in random order (issue 26);
+# `make test-random` runs it shuffled (pytest-randomly; the seed is printed, -p randomly -p
+# "randomly_seed=N" repeats one).
 test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
+	$(BIN)/python -m pytest -p no:randomly
+
+test-random: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 	$(BIN)/python -m pytest
 
 # The quick lane while working: no browser, no real LLM server, no shared data sets (about 50 s
 # here). `make test` stays the full suite that CI runs.
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow and not browser and not data"
+	$(BIN)/python -m pytest -p no:randomly -m "not slow and not browser and not data"
 
 # Mutation testing of the promise modules ([tool.mutmut] in pyproject.toml; slow: hours on 2
 # cores for all of them). MUTANTS picks a subset by mutmut's names, e.g.
