@@ -246,9 +246,11 @@ def sidebar_api_tokens(access: auth.Access, settings: Settings) -> None:
         return
     from assistant.api import tokens as api_tokens
     from assistant.api.settings import read_admins
+    from assistant.api.token_db import DbTokenStore
+    from assistant.workspace import database_url
 
     user = access.user.label
-    store = api_tokens.FileTokenStore.in_data_dir(settings.data_dir)
+    store = DbTokenStore(wsui._holder(database_url(settings)), settings.data_dir)
     state = st.session_state
     try:
         admin = user in read_admins(os.environ, read_secrets())

@@ -20,7 +20,7 @@ import openai  # a test dependency: never skipped
 
 from assistant.api.app import create_app  # noqa: E402
 from assistant.api.settings import ApiSettings  # noqa: E402
-from assistant.api.tokens import FileTokenStore  # noqa: E402
+from assistant.api.token_db import DbTokenStore  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from devtools.api_server import REPO, ServeProcess, ThreadedApi  # noqa: E402
 from devtools.ui_samples import HOSTILE_SOURCE  # noqa: E402
@@ -334,7 +334,7 @@ def test_a_client_leaving_mid_stream_costs_nothing(served, alice):
 @pytest.fixture
 def in_process(app_index, embedder, tmp_path):
     """(start(api_settings, **settings) -> ThreadedApi, token store)."""
-    store = FileTokenStore.in_data_dir(tmp_path / "api-data")
+    store = DbTokenStore.in_data_dir(tmp_path / "api-data")
     servers = []
 
     def start(api: ApiSettings, settings=None, allow=None) -> ThreadedApi:

@@ -4,12 +4,15 @@ Also: `assistant serve` without the api extra says what to install."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.api.access import ApiError, Gate
 from assistant.api.settings import ApiSettings
-from assistant.api.tokens import FileTokenStore, looks_like_token
+from assistant.api.token_db import DbTokenStore
+from assistant.api.tokens import looks_like_token
 from assistant.ui import auth
 from devtools.ui_samples import REPO
 
@@ -26,7 +29,7 @@ def site(seed_index, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     for name in (auth.ALLOWED_ENV, auth.REQUIRE_ENV, "ASSISTANT_ADMINS"):
         monkeypatch.delenv(name, raising=False)
-    return FileTokenStore.in_data_dir(tmp_path / "data")
+    return DbTokenStore.in_data_dir(tmp_path / "data")
 
 
 def signed_in(email: str, secrets: dict | None = None) -> AppTest:
@@ -53,7 +56,8 @@ def test_a_signed_in_user_makes_sees_once_and_revokes_a_token(site):
     secret = shown[0]
     info = site.lookup(secret)
     assert info.user == "bob@example.org" and info.name == "slack <b>bot</b>" and info.active
-    assert secret not in site.path.read_text()
+    db = Path(site.holder.get().where)  # the app database: the token's hash only
+    assert secret.encode() not in b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     assert Gate(site, ApiSettings()).check(f"Bearer {secret}", "10.0.0.1").user == \
         "bob@example.org"
     captions = " ".join(c.value for c in at.sidebar.caption)
@@ -124,7 +128,7 @@ def test_token_cli_for_scripts(tmp_path):
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip()  # the token alone on stdout, for `TOKEN=$(assistant token ...)`
     assert looks_like_token(secret) and "shown once" in made.stderr
-    info = FileTokenStore.in_data_dir(tmp_path / "data").lookup(secret)
+    info = DbTokenStore.in_data_dir(tmp_path / "data").lookup(secret)
     listed = run("list")
     assert info.id in listed.stdout and "dana@example.org" in listed.stdout
     assert secret not in listed.stdout and "active" in listed.stdout

@@ -15,6 +15,7 @@ from assistant.api.access import ApiError, Gate, bearer
 from assistant.api.openai_face import md, pieces
 from assistant.api.ratelimit import RateLimiter, retry_after
 from assistant.api.settings import ApiSettings, read_admins
+from assistant.api.token_db import DbTokenStore
 from assistant.api.tokens import (
     PREFIX,
     FileTokenStore,
@@ -29,30 +30,39 @@ from assistant.ui.auth import parse_allow_list
 
 
 @pytest.fixture
-def store(tmp_path):
+def file_store(tmp_path):
     return FileTokenStore.in_data_dir(tmp_path / "data")
+
+
+@pytest.fixture(params=["db", "file"])
+def store(request, tmp_path):
+    """The database store (the default everywhere) and the file store (kept for the one-time
+    import) keep the same promises."""
+    if request.param == "file":
+        return FileTokenStore.in_data_dir(tmp_path / "data")
+    return DbTokenStore.in_data_dir(tmp_path / "data")
 
 
 # ------------------------------------------------------------------------------ tokens
 
-def test_token_is_shown_once_and_only_its_hash_is_kept(store):
-    secret, info = store.create("Alice@Example.org", "  my\tbot \x00 ")
+def test_token_is_shown_once_and_only_its_hash_is_kept(file_store):
+    secret, info = file_store.create("Alice@Example.org", "  my\tbot \x00 ")
     assert secret.startswith(PREFIX) and looks_like_token(secret) and len(secret) == 47
-    raw = store.path.read_text()
+    raw = file_store.path.read_text()
     assert secret not in raw and secret[len(PREFIX):] not in raw
     assert token_hash(secret) in raw
-    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(file_store.path).st_mode) == 0o600
     assert info.user == "alice@example.org" and info.name == "my bot"
-    assert store.lookup(secret) == info
-    assert store.lookup(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
-    assert store.lookup("not a token") is None
+    assert file_store.lookup(secret) == info
+    assert file_store.lookup(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
+    assert file_store.lookup("not a token") is None
 
 
-def test_file_mode_is_restored_on_write(store):
-    store.create("a@x.org", "one")
-    os.chmod(store.path, 0o644)
-    store.create("a@x.org", "two")
-    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+def test_file_mode_is_restored_on_write(file_store):
+    file_store.create("a@x.org", "one")
+    os.chmod(file_store.path, 0o644)
+    file_store.create("a@x.org", "two")
+    assert stat.S_IMODE(os.stat(file_store.path).st_mode) == 0o600
 
 
 def test_revoked_token_stays_on_record(store):
@@ -66,13 +76,13 @@ def test_revoked_token_stays_on_record(store):
         store.revoke("nope", by="x")
 
 
-def test_another_store_on_the_same_file_sees_changes(store):
+def test_another_store_on_the_same_file_sees_changes(file_store):
     """The server caches the file; a token made or revoked by the CLI or the app is seen."""
-    server_view = FileTokenStore(store.path)
+    server_view = FileTokenStore(file_store.path)
     assert server_view.list() == []
-    secret, info = store.create("a@x.org", "bot")
+    secret, info = file_store.create("a@x.org", "bot")
     assert server_view.lookup(secret).active
-    store.revoke(info.id, by="admin")
+    file_store.revoke(info.id, by="admin")
     assert not server_view.lookup(secret).active
 
 
@@ -87,12 +97,12 @@ def test_users_see_and_revoke_their_own_tokens_admins_all(store):
     assert not revoke_as(store, b.id, "boss@x.org", admin=True).active
 
 
-def test_a_damaged_token_file_is_one_clear_line(store):
-    store.path.parent.mkdir(parents=True, exist_ok=True)
-    store.path.write_text("{not json")
+def test_a_damaged_token_file_is_one_clear_line(file_store):
+    file_store.path.parent.mkdir(parents=True, exist_ok=True)
+    file_store.path.write_text("{not json")
     with pytest.raises(TokenFileError) as err:
-        store.lookup(PREFIX + "a" * 43)
-    assert str(store.path) in str(err.value) and "\n" not in str(err.value)
+        file_store.lookup(PREFIX + "a" * 43)
+    assert str(file_store.path) in str(err.value) and "\n" not in str(err.value)
 
 
 def test_an_unwritable_token_folder_is_one_clear_line(tmp_path):

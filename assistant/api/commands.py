@@ -13,7 +13,8 @@ from ..config import Settings
 from ..errors import AssistantError
 from ..ui import auth
 from .settings import OPEN_ENV, ApiSettings
-from .tokens import FileTokenStore, revoke_as
+from .token_db import DbTokenStore
+from .tokens import revoke_as
 
 
 def _settings(args) -> Settings:
@@ -68,7 +69,7 @@ def cmd_serve(args) -> int:
     assistant.encode(["warm up"])
     gc.collect()
     gc.freeze()  # the model and index out of the collector's sight (see app.freeze_heap)
-    app = create_app(assistant, FileTokenStore.in_data_dir(settings.data_dir), api, allow)
+    app = create_app(assistant, DbTokenStore.for_settings(settings), api, allow)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -81,7 +82,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_token(args) -> int:
-    store = FileTokenStore.in_data_dir(_settings(args).data_dir)
+    store = DbTokenStore.for_settings(_settings(args))
     if args.token_command == "create":
         allow = auth.read_config(_secrets(args)).allow
         if not allow.permits(args.user):

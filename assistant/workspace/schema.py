@@ -81,6 +81,7 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_by", sa.String(320), nullable=True),  # migration 0002
     sa.Index("ix_api_tokens_user", "user_key"),
 )
 
