@@ -174,9 +174,9 @@ def main() -> int:
         return 2
     work = Path(args.work)
     corpus, index, data, info = prepare_site(work, corpus_src)
-    from assistant.api.tokens import FileTokenStore
+    from assistant.api.token_db import DbTokenStore
 
-    store = FileTokenStore.in_data_dir(data)
+    store = DbTokenStore.in_data_dir(data)
     tokens = [store.create(f"client{i}@example.org", "bench_api_load")[0]
               for i in range(args.clients)]
     env = {"ASSISTANT_API_RATE": "1000000", "ASSISTANT_API_BURST": "1000"}

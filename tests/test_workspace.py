@@ -80,7 +80,7 @@ def test_migration_makes_the_tables_the_code_uses_and_is_applied_once(ws, tmp_pa
         made = {c["name"] for c in inspector.get_columns(table.name)}
         assert made == {c.name for c in table.columns}, table.name
     with ws.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
     cid, _ = cv.save_answer(ws, "alice", None, make_answer())
     again = Workspace.open(url=str(ws.url))  # a restart: nothing re-created, nothing lost
     assert [c.id for c in cv.list_conversations(again, "alice")] == [cid]

@@ -96,6 +96,23 @@ def test_conversations_search_and_shares_on_postgresql(pg):
     other.close()
 
 
+def test_api_tokens_on_postgresql(pg):
+    """The API's token store (issue 25) over PostgreSQL: created, seen by another server,
+    revoked there with who did it, looked up by hash."""
+    from assistant.api.token_db import DbTokenStore
+
+    url = fresh_database(pg, "tokens")
+    app_side, server_side = DbTokenStore(WorkspaceHolder(url=url)), DbTokenStore(
+        WorkspaceHolder(url=url))
+    secret, info = app_side.create("Alice@Example.org", "bot")
+    assert server_side.lookup(secret) == info and info.user == "alice@example.org"
+    assert server_side.revoke(info.id, by="boss@example.org").revoked_by == "boss@example.org"
+    assert not app_side.lookup(secret).active
+    assert [t.id for t in app_side.list("alice@example.org")] == [info.id]
+    for store in (app_side, server_side):
+        store.holder.get().close()
+
+
 def test_postgresql_down_mid_session_then_back_loses_nothing(pg, monkeypatch):
     monkeypatch.setattr(db, "RETRY_AFTER_S", 0.0)
     url = fresh_database(pg, "outage")

@@ -125,7 +125,7 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
     p.add_argument("--corpus", help="corpus folder (default: ./corpus or $ASSISTANT_CORPUS_DIR)")
     p.add_argument("--index", help="index folder (default: ./index or $ASSISTANT_INDEX_DIR)")
-    p.add_argument("--data", help="data folder with the tokens (default: ./data or "
+    p.add_argument("--data", help="data folder with the app database (default: ./data or "
                                   "$ASSISTANT_DATA_DIR)")
     p.add_argument("--secrets", action="append", type=Path,
                    help="secrets.toml with the allow-list and admins (repeatable; default: "

@@ -6,8 +6,8 @@ so that the API can say "revoked" rather than "unknown".
 
 `TokenStore` is the interface; `FileTokenStore` keeps the records in one JSON file in the data
 folder (mode 0600, replaced atomically under a lock, so the app, the CLI and the server can all
-write). When the app database (issue 22) lands, a store over its `api_tokens` table takes its
-place behind the same interface."""
+write). The default store is `token_db.DbTokenStore` over the app database (issue 22); this
+file store remains for the one-time import of an older data/api_tokens.json."""
 
 from __future__ import annotations
 
