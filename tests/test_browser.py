@@ -15,7 +15,14 @@ import pytest
 
 from assistant.service import Assistant
 from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
-from devtools.ui_samples import HOSTILE_QUESTIONS, OFF_CORPUS, REPO, SEED_QUESTIONS, first_answering
+from devtools.ui_samples import (
+    HOSTILE_QUESTIONS,
+    HOSTILE_TITLE,
+    OFF_CORPUS,
+    REPO,
+    SEED_QUESTIONS,
+    first_answering,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -148,8 +155,7 @@ def test_hostile_article_is_literal_text(page):
     reply.get_by_role("button", name="in the article").first.click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.locator("h3")).to_have_text(
-        "Hostile Markup <script>alert('title')</script> Report")
+    expect(dialog.locator("h3")).to_have_text(HOSTILE_TITLE)  # with its ", < and &, as text
     text = dialog.inner_text()
     for literal in ("<script>alert('xss')</script>", "<img src=x onerror=alert(1)>",
                     "[click here](javascript:alert(1))", "Zephyrine Testing **Bold** Results",
