@@ -717,9 +717,18 @@ def follow_index(settings: Settings) -> None:
         assistant = get_assistant(str(settings.index_dir))
     except AssistantError:
         return
-    if sidebar_outdated(assistant, settings) or \
-            st.session_state.get("freshness_shows") != freshness_key(settings):
-        st.rerun(scope="app")
+    outdated = sidebar_outdated(assistant, settings)
+    key = freshness_key(settings)
+    if not outdated and st.session_state.get("freshness_shows") == key:
+        return
+    # Once per change, not every tick: a whole-page rerun interrupts a question being answered
+    # in this session (its run restarts without the question), so a state the page cannot
+    # leave (a sidebar that stays outdated) must not rerun it every few seconds.
+    seen = (assistant.build_name, outdated, key)
+    if st.session_state.get("followed") == seen:
+        return
+    st.session_state["followed"] = seen
+    st.rerun(scope="app")
 
 
 @st.fragment(run_every=freshness.refresh_seconds())
