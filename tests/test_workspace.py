@@ -1,5 +1,5 @@
 """The app database on SQLite (fast lane): migrations, conversations, history search, shares,
-feedback import, API tokens, two users kept apart on every path, and bad input (a damaged file,
+feedback import, two users kept apart on every path, and bad input (a damaged file,
 wrong URLs, a server that is not there). The same behaviour on a real PostgreSQL is in
 test_workspace_pg.py."""
 
@@ -22,7 +22,6 @@ from assistant.workspace import (
     db,
     search,
     shares,
-    tokens,
 )
 from assistant.workspace import conversations as cv
 from assistant.workspace import feedback as fb
@@ -233,16 +232,6 @@ def test_feedback_is_stored_with_its_user_and_an_old_file_imported_once(ws, tmp_
         fb.record_feedback(ws, {**good, "rating": "sideways"})
 
 
-def test_api_tokens_are_created_looked_up_listed_and_revoked(ws):
-    tid, token = tokens.create_token(ws, "alice", "reports script")
-    assert token.startswith("aa_") and tokens.lookup_token(ws, token) == "alice"
-    assert tokens.lookup_token(ws, token + "x") is None
-    assert tokens.lookup_token(ws, "nonsense") is None
-    assert [t.name for t in tokens.list_tokens(ws, "alice")] == ["reports script"]
-    assert tokens.list_tokens(ws, "bob") == []
-    assert tokens.revoke_token(ws, "bob", tid) is False
-    assert tokens.revoke_token(ws, "alice", tid) is True
-    assert tokens.lookup_token(ws, token) is None
 
 
 def test_many_writers_at_once_lose_nothing(tmp_path):
