@@ -18,7 +18,7 @@ import time
 from collections import Counter
 
 from benchmarks.common import save_result
-from benchmarks.realistic_fixtures import DIR, half, read_jsonl
+from devtools.realistic_fixtures import DIR, half, read_jsonl
 
 
 def shown_sentences(verification) -> set[str]:

@@ -76,7 +76,8 @@ def test_hostile_endpoint_in_the_browser(tmp_path, app_index):
     def script(body):
         n = next(k for k, t in prompt_passages(body).items() if DEA in t)
         calls.append(n)
-        if len(calls) == 1:  # 3,000 cited sentences, 60,000+ characters, in one chunk
+        # the first page's question gets the huge reply, whichever request arrives first
+        if "in charge" in body["messages"][-1]["content"]:  # 3,000 cited sentences, one chunk
             huge = (sentence.format(n=n) * 3000)[:60_000]
             return Reply(huge, pieces=[huge])
         return Reply(sentence.format(n=n), piece_chars=8)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from benchmarks import realistic_fixtures as rf
+from devtools import realistic_fixtures as rf
 
 SETS = [s for s in ("seed", "bbc") if (rf.DIR / f"replies-{s}.jsonl").exists()]
 

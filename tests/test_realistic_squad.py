@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from benchmarks import realistic_check_squad as check
-from benchmarks import realistic_squad_assemble as assemble
+from devtools import realistic_check_squad as check
+from devtools import realistic_squad_assemble as assemble
 
 
 def _rows(name):

@@ -1,6 +1,6 @@
 """Check the realistic development set's files and print their counts per half (issue 21).
 
-    .venv/bin/python -m benchmarks.realistic_check_squad [--set squad] [--set bbc] ...
+    .venv/bin/python -m devtools.realistic_check_squad [--set squad] [--set bbc] ...
 
 For each set (default: squad): every line of prompts-, replies- and variants-<set>.jsonl parses
 and has its fields; every reply and variant belongs to a prompt; every [n] marker is within the
@@ -25,7 +25,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-DIR = Path(__file__).resolve().parent / "realistic"
+DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "realistic"  # the committed set
 STYLES = {"paraphrase", "joins_passages", "echoes_question", "figures_adjacent",
           "descriptive_first_word", "verbatim"}
 KINDS = ("figure", "name", "invented", "wrong_passage", "reversal")

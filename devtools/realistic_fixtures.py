@@ -1,8 +1,8 @@
 """The realistic LLM-reply development set (benchmarks/realistic/, issue 21): turn the hand-written
 authoring files into the committed JSON Lines fixtures, and check the fixtures.
 
-    .venv/bin/python -m benchmarks.realistic_fixtures write --set seed|bbc
-    .venv/bin/python -m benchmarks.realistic_fixtures check [--set NAME ...]
+    .venv/bin/python -m devtools.realistic_fixtures write --set seed|bbc
+    .venv/bin/python -m devtools.realistic_fixtures check [--set NAME ...]
 
 Authoring files (benchmarks/realistic/authoring/), one block per question, `@<id>` first:
 
@@ -29,9 +29,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.common import HERE
-
-DIR = HERE / "realistic"
+DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "realistic"  # the committed set
 DECLINE = "NOT_IN_ARTICLES"
 KINDS = ("figure", "name", "invented", "wrong_passage", "reversal")
 STYLES = {"paraphrase", "joins_passages", "echoes_question", "figures_adjacent",

@@ -1,7 +1,7 @@
 """Turn the hand-written SQuAD replies and variants (benchmarks/realistic/squad-authored.txt) into
 the fixture files replies-squad.jsonl and variants-squad.jsonl (format: realistic/README.md).
 
-    .venv/bin/python -m benchmarks.realistic_squad_assemble
+    .venv/bin/python -m devtools.realistic_squad_assemble
 
 The text file is what the writer wrote, one block per question; this script only lays it out:
 it takes each sentence's [n] markers as its citations, numbers the variants of a question
@@ -18,9 +18,7 @@ import json
 import re
 from pathlib import Path
 
-from benchmarks.common import HERE
-
-DIR = HERE / "realistic"
+DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "realistic"  # the committed set
 STYLES = {"paraphrase", "joins_passages", "echoes_question", "figures_adjacent",
           "descriptive_first_word", "verbatim"}
 KINDS = ("figure", "name", "invented", "wrong_passage", "reversal")
