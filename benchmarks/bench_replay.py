@@ -64,15 +64,27 @@ class Replayer:
     """The scripted endpoint's answer to each chat request: the recorded (or variant) reply for
     the question it asks, with remapped markers."""
 
-    def __init__(self, prompts: dict[str, dict]):
+    def __init__(self, prompts: dict[str, dict], verdicts: dict[str, str] | None = None):
         self.by_question = {asked(p["messages"][-1]["content"]): p for p in prompts.values()}
         self.reply: dict[str, str] = {}  # question id -> reply text to serve now
         self.unknown: list[str] = []
         self.remapped = 0
+        # ASSISTANT_LLM_VERIFY=model: the check requests, answered by recorded verdicts (keyed
+        # by the request), and those that had none (written out for the writers).
+        self.verdicts = verdicts or {}
+        self.pending: dict[str, list[dict]] = {}
 
     def __call__(self, body: dict):
+        from assistant.answer.verify.model_check import CHECK_PROMPT
+        from benchmarks.bench_model_check import request_key
         from devtools.llm_servers import Error, Reply, prompt_passages
 
+        if body["messages"][0].get("content") == CHECK_PROMPT:
+            key = request_key(body["messages"])
+            if key not in self.verdicts:
+                self.pending[key] = body["messages"]
+                return Reply("no recorded verdict")  # unreadable: every sentence unsupported
+            return Reply(self.verdicts[key])
         q = asked(body["messages"][-1]["content"])
         p = self.by_question.get(q)
         if p is None or p["id"] not in self.reply:
@@ -166,6 +178,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--replay", action="append", required=True, help="a replies-<set>.jsonl file")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--work", default="/tmp/assistant-replay")
+    ap.add_argument("--verify", choices=("rules", "model"), default=None,
+                    help="ASSISTANT_LLM_VERIFY for the run (model: the check requests are "
+                         "answered from benchmarks/realistic/judge/verdicts-replay-*.jsonl)")
     args = ap.parse_args(argv)
     from assistant.config import Settings
     from assistant.embedding import Embedder
@@ -175,15 +190,21 @@ def main(argv: list[str] | None = None) -> None:
 
     work = Path(args.work)
     base = Settings()
+    if args.verify:
+        base = base.replace(llm_verify=args.verify)
     embedder = Embedder.from_settings(base)
-    replayer = Replayer({})
+    from benchmarks import bench_model_check as judge
+
+    replayer = Replayer({}, judge.read_verdicts("replay") if base.llm_verify == "model" else {})
     def shown_path(f: str) -> str:
         p = Path(f).resolve()
         return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else f
 
-    result = {"command": "python -m benchmarks.bench_llm " + " ".join(
-        f"--replay {shown_path(f)}" for f in args.replay), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "verify": base.llm_verify, "sets": {}}
+    command = "python -m benchmarks.bench_llm " + " ".join(
+        f"--replay {shown_path(f)}" for f in args.replay) + (
+        f" --verify {args.verify}" if args.verify else "")
+    result = {"command": command, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "verify": base.llm_verify, "sets": {}}
     with ScriptedServer(replayer) as server:
         for f in args.replay:
             path = Path(f)
@@ -205,7 +226,13 @@ def main(argv: list[str] | None = None) -> None:
             print(name, json.dumps({k: v for k, v in res.items()
                                     if k not in ("rows", "false_passed")}))
     result["unknown_questions"] = replayer.unknown
-    print(save_result("llm-replay", result))
+    if base.llm_verify == "model":
+        result["check_requests_without_verdict"] = len(replayer.pending)
+        if replayer.pending:
+            judge.write_batches(replayer.pending, "replay", per_file=70)
+            print(f"{len(replayer.pending)} check requests had no recorded verdict: written to "
+                  f"{judge.JUDGE}/batch-replay-*.txt; record them and run again")
+    print(save_result("llm-replay" + ("-model" if base.llm_verify == "model" else ""), result))
 
 
 if __name__ == "__main__":

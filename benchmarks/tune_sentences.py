@@ -40,8 +40,8 @@ def main() -> None:
     kept = {0: [], 1: []}  # (candidates, answers) for choosing how many sentences to keep
     for (q, answers, half), v in zip(qs, vecs):
         passages = loaded.search(q, v, 5, None)
-        rows = [p.sentence_rows for p in passages[:4]]
-        cands, _ = extractive.candidates(q, v, passages, loaded.snapshot.sentence_vectors, rows, loaded.idf)
+        vectors = loaded.snapshot.sentence_vectors_of([p.sentence_rows for p in passages[:4]])
+        cands, _ = extractive.candidates(q, v, passages, vectors, loaded.idf)
         kept[half].append((cands, answers))
         feats[half].append(np.array([[c.dense, c.overlap, c.with_prev, c.window, c.passage_share,
                                       float(c.typed), float(contains_answer(c.text, answers))]

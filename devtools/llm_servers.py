@@ -545,6 +545,7 @@ class LlamaServer:
         self.extra_args = list(extra_args)
         self.port = 0
         self.model = ""
+        self.failed_log = ""  # the log of a start that failed
         self.proc: subprocess.Popen | None = None
         self.startup_seconds = float("nan")
         self._log = None
@@ -566,8 +567,17 @@ class LlamaServer:
             os.close(fd)
             self.log_path = Path(name)
             self._own_log = True
-        self._log = open(self.log_path, "w")
-        self.port = free_port()
+        for attempt in range(4):  # a port free when chosen may have been taken since
+            self._log = open(self.log_path, "w")
+            self.port = free_port()
+            try:
+                return self._start_on_port(model)
+            except RuntimeError:
+                if attempt == 3 or "already in use" not in self.failed_log:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_on_port(self, model) -> LlamaServer:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)]
@@ -580,6 +590,7 @@ class LlamaServer:
         try:
             self.model = self._wait_ready()
         except BaseException:
+            self.failed_log = self.log_tail()
             self.stop()
             raise
         self.startup_seconds = time.perf_counter() - t0

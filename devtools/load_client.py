@@ -126,6 +126,22 @@ class _Turns:
         return self.plan.questions[(self.k - 1) % len(self.plan.questions)]
 
 
+async def _page_state(page, n: int) -> dict:
+    """What the page showed when a reply did not come: for the failure record."""
+    try:
+        return await page.evaluate("""([n]) => {
+          const m = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
+          const t = document.querySelector('[data-testid="stChatInputTextArea"]');
+          return {messages_before: n, messages_now: m.length,
+                  last: m.length ? m[m.length - 1].innerText.slice(0, 300) : null,
+                  input_disabled: t ? t.disabled : null, input_value: t ? t.value : null,
+                  status: (document.querySelector('[data-testid="stStatusWidget"]') || {}).innerText
+                          || null};
+        }""", [n])
+    except Exception as exc:  # noqa: BLE001 - the page itself may be gone
+        return {"unreadable": f"{type(exc).__name__}: {str(exc)[:120]}"}
+
+
 async def _session(browser, url: str, i: int, log: SessionLog, start_at: float, stop_at: float,
                    t0: float, plan: Plan) -> None:
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
@@ -165,7 +181,8 @@ async def _session(browser, url: str, i: int, log: SessionLog, start_at: float, 
             except Exception as exc:  # noqa: BLE001 - a timeout is a failed question
                 outcome, latency = "timeout", time.monotonic() - t
                 log.failures.append({"t": round(t - t0, 1), "question": question,
-                                     "what": f"{type(exc).__name__}: {str(exc)[:200]}"})
+                                     "what": f"{type(exc).__name__}: {str(exc)[:200]}",
+                                     "page": await _page_state(page, n)})
                 log.outcomes[outcome] = log.outcomes.get(outcome, 0) + 1
                 # Start over in a fresh page state rather than stacking up on a stuck one.
                 await page.reload()

@@ -2,8 +2,9 @@
 
 Servers we run in-process bind port 0 themselves and read the port back (`listening_socket`).
 Servers in other processes (Streamlit, Ray, llama.cpp) need a number on their command line:
-`free_port` gives one the kernel just handed out, and their starters retry on another port if
-it was taken in between (the only window left)."""
+`free_port` gives one the kernel just handed out, and their starters (StreamlitServer,
+PostgresServer, LlamaServer) start again on another port when the server says it was taken in
+between (the only window left)."""
 
 from __future__ import annotations
 

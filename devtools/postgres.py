@@ -35,7 +35,6 @@ class PostgresServer:
         self.data = self.root / "data"
         self.port = free_port()
         self.database = database
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
@@ -52,11 +51,25 @@ class PostgresServer:
             raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n"
                                f"{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
 
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
     def start(self) -> None:
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "-o",
-                  f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                  "-c fsync=off -c max_connections=60", "start")
+        for attempt in range(4):  # the port was free when chosen; it may have been taken since
+            try:
+                self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
+                          str(self.root / "log"), "-w", "-t", "60", "-o",
+                          f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                          "-c fsync=off -c max_connections=60", "start")
+                return
+            except RuntimeError:
+                log = (self.root / "log").read_text(errors="replace") \
+                    if (self.root / "log").exists() else ""
+                if attempt == 3 or "already in use" not in log:
+                    raise
+                (self.root / "log").unlink()
+                self.port = free_port()
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")

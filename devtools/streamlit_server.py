@@ -42,21 +42,27 @@ class StreamlitServer:
     def __init__(self, corpus: Path, index: Path, data: Path, log_path: Path,
                  port: int | None = None, env: Mapping[str, str] | None = None,
                  args: Sequence[str] = (), warm: bool = False):
+        self._auto_port = port is None
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
-        env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus),
-               "ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_DATA_DIR": str(data),
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
-        self.log = open(self.log_path, "w")
-        self.t0 = time.perf_counter()
+        self._env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus),
+                     "ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_DATA_DIR": str(data),
+                     "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
         # warm: started as `make run` starts it (app_server.py loads everything first).
-        launcher = ["app_server.py"] if warm else ["-m", "streamlit", "run", "app.py"]
+        self._launcher = ["app_server.py"] if warm else ["-m", "streamlit", "run", "app.py"]
+        self._args = list(args)
+        self.t0 = time.perf_counter()
+        self._launch()
+
+    def _launch(self) -> None:
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, *launcher,
+            [sys.executable, *self._launcher,
              "--server.headless", "true", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             *self._args],
+            cwd=REPO, env=self._env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def _log_tail(self) -> str:
         self.log.flush()
@@ -64,9 +70,17 @@ class StreamlitServer:
 
     def wait_healthy(self, timeout: float = 300) -> float:
         deadline = time.monotonic() + timeout
+        retries = 3  # the port was free when chosen; another process may have taken it since
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited ({self.proc.returncode}):\n{self._log_tail()}")
+                tail = self._log_tail()
+                if self._auto_port and retries and "already in use" in tail:
+                    retries -= 1
+                    self.log.close()
+                    self.port = free_port()
+                    self._launch()
+                    continue
+                raise RuntimeError(f"streamlit exited ({self.proc.returncode}):\n{tail}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:

@@ -57,8 +57,8 @@ SENTS = np.stack([unit(0.3, 1, 0), unit(1, 0.1, 0), unit(0, 0, 1), unit(0, 1, 1)
 
 
 def test_the_sentence_that_answers_is_chosen_first():
-    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [passage()], SENTS,
-                              [(0, 4)], IDF)
+    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [passage()], [SENTS],
+                              IDF)
     assert cands[0].text == "It was opened in 1987 by mayor Elisabeth Tran."
     assert cands[0].typed  # a date question and a sentence with a year
     assert set(feats) == set(extractive.FEATURES)
@@ -66,8 +66,8 @@ def test_the_sentence_that_answers_is_chosen_first():
 
 
 def test_select_drops_near_duplicates_and_weak_sentences():
-    cands, _ = candidates("When was the Quorvath bridge opened?", QVEC, [passage()], SENTS,
-                          [(0, 4)], IDF)
+    cands, _ = candidates("When was the Quorvath bridge opened?", QVEC, [passage()], [SENTS],
+                          IDF)
     s = dataclasses.replace(DEFAULT_ANSWER_SETTINGS, keep_ratio=0.0, duplicate_cos=0.99)
     assert len(select(cands, s)) == 3  # max_sentences
     dup = [dataclasses.replace(cands[0]), dataclasses.replace(cands[0], start=99)]
@@ -96,8 +96,7 @@ def test_tiers_follow_the_two_thresholds(conf, tier):
 
 def test_each_tier_says_what_it_is_and_cites_only_when_shown():
     p = passage()
-    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [p], SENTS, [(0, 4)],
-                              IDF)
+    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [p], [SENTS], IDF)
     chosen = select(cands)
     for conf, tier in ((0.9, "answer"), (0.2, "possible"), (0.05, "abstain")):
         a = compose("When was it opened?", chosen, [p], conf, features=feats)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,9 +130,11 @@ def question_terms(question: str, idf: lexical.Idf) -> tuple[dict[str, float], f
     return weights, (unknown / total if total else 0.0)
 
 
-def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentence_vectors,
-               sent_rows: list[tuple[int, int]], idf: lexical.Idf,
+def candidates(question: str, qvec: np.ndarray, passages: list[Passage],
+               sentence_vectors: Sequence[np.ndarray], idf: lexical.Idf,
                s: AnswerSettings = DEFAULT_ANSWER_SETTINGS) -> tuple[list[Candidate], dict]:
+    """The sentences of the top passages as candidates; `sentence_vectors[i]` holds passage i's
+    sentence vectors (`Snapshot.sentence_vectors_of`)."""
     q_terms, unknown = question_terms(question, idf)
     kind = answer_type(question)
     top = passages[: s.passages_considered]
@@ -141,8 +144,7 @@ def candidates(question: str, qvec: np.ndarray, passages: list[Passage], sentenc
     # Every sentence of the passages considered, with its neighbours' words: a sentence that
     # answers often names its subject only in the sentence before ("She ...").
     texts, metas = [], []
-    for rank, (p, (lo, hi)) in enumerate(zip(top, sent_rows)):
-        vecs = np.asarray(sentence_vectors[lo:hi], dtype=np.float32)
+    for rank, (p, vecs) in enumerate(zip(top, sentence_vectors)):
         for k, ((a, b), vec) in enumerate(zip(p.chunk.sentences, vecs)):
             texts.append(p.chunk.text[a - p.chunk.start: b - p.chunk.start])
             metas.append((rank, p, k, a, b, vec))

@@ -19,8 +19,10 @@ from ..records import Passage
 from . import llm, verify
 from .verify.model_check import check_messages, parse_verdicts
 
-# The deterministic gates alone: the meaning test is left to the model.
-GATES_ONLY = verify.VerifySettings(min_similarity=-1.0, min_overlap=0.0)
+# The deterministic gates alone (figures and names in the cited passages, the citation range):
+# the meaning test, the polarity rule and "all figures in one span" are left to the model.
+GATES_ONLY = verify.VerifySettings(min_similarity=-1.0, min_overlap=0.0, figures_in_span=False,
+                                   polarity=False)
 CHECK_MAX_TOKENS = 400
 
 

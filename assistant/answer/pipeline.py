@@ -53,12 +53,12 @@ class Pipeline:
         s = self.answer_settings
         passages = self.search(query, rvec, max(k, s.passages_considered), sources, scope)
         t1 = time.perf_counter()
-        rows = [p.sentence_rows for p in passages[: s.passages_considered]]
+        vectors = self.snapshot.sentence_vectors_of(
+            [p.sentence_rows for p in passages[: s.passages_considered]])
         if query != q:  # a follow-up: judge sentences against the question in its context
             qvec = qvec + rvec
             qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
-        cands, feats = extractive.candidates(q, qvec, passages, self.snapshot.sentence_vectors,
-                                             rows, self.idf, s)
+        cands, feats = extractive.candidates(q, qvec, passages, vectors, self.idf, s)
         if query != q:  # a follow-up: judge how known its words are in its context
             feats["unknown_terms"] = extractive.question_terms(query, self.idf)[1]
         conf = extractive.confidence(feats, s)

@@ -164,6 +164,11 @@ class Snapshot:
                        dtype=object)
         return ids[self.chunk_article_ord]
 
+    def sentence_vectors_of(self, ranges: Iterable[tuple[int, int]]) -> list[np.ndarray]:
+        """The sentence vectors (float32) of each row range [lo, hi) of the sentence matrix: a
+        passage's `sentence_rows`."""
+        return [np.asarray(self.sentence_vectors[lo:hi], dtype=np.float32) for lo, hi in ranges]
+
     def rows_for(self, sources: Iterable[str]) -> np.ndarray:
         """Chunk rows of the articles named by id or source path (indexed look-ups)."""
         wanted = list(dict.fromkeys(sources))

@@ -48,6 +48,7 @@ from .words import (  # noqa: F401
     _acronyms_ok,
     _fold,
     _function_words,
+    _name_in,
     _name_part_in,
     _names,
     _stem,
@@ -208,7 +209,7 @@ def _support(claim: str, claim_terms: set[str], claim_vec: np.ndarray, p: _Prepa
         verb = "is" if len(missing_fig) == 1 else "are"
         reasons.append(f"the {kind} {_quote(missing_fig)} {verb} not in {label}")
     missing_names = [n.text for n in _acronyms_ok(
-        [n for n in _names(claim, figures) if not all(_name_part_in(x, p.words) for x in n.parts)],
+        [n for n in _names(claim, figures) if not _name_in(n, p.words, p.text)],
         p.words)]
     if missing_names:
         kind = "name" if len(missing_names) == 1 else "names"

@@ -112,8 +112,10 @@ def _figures(text: str, claim: bool) -> list[_Figure]:
         plain = _canon(value)
         if m.group("ord"):
             keys = {f"ord:{plain}"} if claim else {f"ord:{plain}", f"any:{plain}"}
+        elif m.group("dec") and (plain.endswith("0") or m.group("dec") == "s"):
+            keys = {f"dec:{plain}"}  # "the 1990s", "the 80's"; "2004's" is a possessive
         elif m.group("dec"):
-            keys = {f"dec:{plain}"}
+            keys = {f"any:{plain}"} if claim else {f"any:{plain}", f"bare:{plain}"}
         elif m.group("pct"):
             keys = {f"pct:{scaled}"} if claim else \
                 {f"pct:{scaled}", f"any:{scaled}", f"any:{plain}"}

@@ -12,7 +12,7 @@ import numpy as np
 from . import Support, VerifySettings, _names, _Prepared, _terms_for, _window_terms
 from .figures import _figures
 from .polarity import reversed_of
-from .words import _name_part_in
+from .words import _name_in
 
 
 def joint_support(claim: str, claim_terms: set[str], claim_vec: np.ndarray,
@@ -28,7 +28,8 @@ def joint_support(claim: str, claim_terms: set[str], claim_vec: np.ndarray,
     figures = _figures(claim, claim=True)
     if any(not (f.keys & figure_keys) for f in figures):
         return {}
-    if any(not all(_name_part_in(x, words) for x in n.parts) for n in _names(claim, figures)):
+    text = "\n".join(p.text for p in ps.values())
+    if any(not _name_in(n, words, text) for n in _names(claim, figures)):
         return {}
     best = {n: int(np.argmax(span_vecs[n] @ claim_vec)) for n in ps}
     sims = {n: float(span_vecs[n][best[n]] @ claim_vec) for n in ps}

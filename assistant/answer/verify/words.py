@@ -209,6 +209,24 @@ def _names(claim: str, figures: Sequence[_Figure] = ()) -> list[_Name]:
 
 
 
+_CAP_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on|de)\s+)*[A-Z][\w'’-]*)+")
+
+
+def _written_out(name: _Name, text: str) -> bool:
+    """Whether `text` spells out an all-capitals short name: consecutive capitalised words
+    whose initials hold it ("European Union" for "EU", "Bureau of Investigation" for "BI")."""
+    letters = name.text.replace(".", "")
+    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    return any(letters in "".join(w[0] for w in re.findall(r"[A-Z][\w'’-]*", m.group(0)))
+               for m in _CAP_RUN.finditer(text))
+
+
+def _name_in(name: _Name, words: frozenset[str] | set[str], text: str) -> bool:
+    """Whether a name of the sentence is in a passage (its words, or spelled out in its text)."""
+    return all(_name_part_in(x, words) for x in name.parts) or _written_out(name, text)
+
+
 def _acronyms_ok(missing: list[_Name], words: frozenset[str] | set[str]) -> list[_Name]:
     """`missing` without runs of two or more consecutive name words whose initials the passage
     writes as one word ("United States" for "US" or "U.S.")."""
