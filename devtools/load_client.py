@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, percentile
+from devtools.streamlit_server import CHROMIUM, IDLE_JS, PLACEHOLDER, StreamlitServer, percentile
 from devtools.streamlit_server import CHROMIUM_ARGS as _BASE_ARGS
 from devtools.ui_samples import BENCH_QUESTIONS, SEED
 
@@ -76,8 +76,6 @@ REPLY_JS = """([n]) => {
   if (r.querySelector('[data-testid="stAlertContentInfo"]')) return 'notice';
   return false;
 }"""
-IDLE_JS = """() => { const t = document.querySelector('[data-testid="stChatInputTextArea"]');
-                     return !!t && !t.disabled; }"""
 
 
 @dataclass

@@ -19,6 +19,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLACEHOLDER = "Ask a question about the articles"  # the chat input's placeholder in app.py
+# The page is idle: the chat input is there and no script run (page or fragment) is going on or
+# requested (Streamlit writes its run state on the app's root element).
+IDLE_JS = ("() => !!document.querySelector('[data-testid=\"stChatInputTextArea\"]') && "
+           "!!document.querySelector('[data-testid=\"stApp\"][data-test-script-state=\"notRunning\"]')")
 
 
 

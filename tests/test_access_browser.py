@@ -19,7 +19,14 @@ import pytest
 
 from assistant.index.builder import build
 from devtools.access_corpus import QUESTION, RULES, SECRET, make_access_corpus
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium, free_port
+from devtools.streamlit_server import (
+    CHROMIUM,
+    IDLE_JS,
+    PLACEHOLDER,
+    StreamlitServer,
+    chromium,
+    free_port,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -145,9 +152,7 @@ def ask(page, question: str):
     box.press("Enter")
     reply = messages.nth(n + 1)
     reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_function(
-        "() => { const t = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
-        " return t && !t.disabled; }", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function(IDLE_JS, timeout=ANSWER_TIMEOUT_MS)
     return reply
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.service import Assistant
 from devtools.ports import free_port
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
+from devtools.streamlit_server import CHROMIUM, IDLE_JS, PLACEHOLDER, StreamlitServer, chromium
 from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering
 
 pytestmark = pytest.mark.browser
@@ -156,9 +156,7 @@ def ask(page, question: str):
     box.press("Enter")
     reply = messages.nth(n + 1)
     reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_function(
-        "() => { const t = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
-        " return t && !t.disabled; }", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function(IDLE_JS, timeout=ANSWER_TIMEOUT_MS)
     return reply
 
 

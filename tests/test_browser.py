@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
+from devtools.streamlit_server import CHROMIUM, IDLE_JS, PLACEHOLDER, StreamlitServer, chromium
 from devtools.ui_samples import (
     HOSTILE_QUESTIONS,
     HOSTILE_TITLE,
@@ -89,9 +89,7 @@ def ask(page, question: str):
     reply = messages.nth(n + 1)
     reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
     # the run is over when the chat input is enabled again
-    page.wait_for_function(
-        "() => { const t = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
-        " return t && !t.disabled; }", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function(IDLE_JS, timeout=ANSWER_TIMEOUT_MS)
     return reply
 
 

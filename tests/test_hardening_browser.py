@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.streamlit_server import CHROMIUM, PLACEHOLDER, StreamlitServer, chromium
+from devtools.streamlit_server import CHROMIUM, IDLE_JS, PLACEHOLDER, StreamlitServer, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -61,9 +61,7 @@ def submit(page, question: str):
 
 def finished(page, reply):
     reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=WAIT_MS)
-    page.wait_for_function(
-        "() => { const t = document.querySelector('[data-testid=\"stChatInputTextArea\"]');"
-        " return t && !t.disabled; }", timeout=WAIT_MS)
+    page.wait_for_function(IDLE_JS, timeout=WAIT_MS)
     return reply
 
 
