@@ -111,10 +111,12 @@ test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 test-random: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 	$(BIN)/python -m pytest
 
-# The quick lane while working: no browser, no real LLM server, no shared data sets (about 50 s
-# here). `make test` stays the full suite that CI runs.
+# The quick lane while working: no browser, no real LLM server, no shared data sets, and none of
+# the tests marked `heavy` (servers, subprocesses, the real model, AppTest). `make test` stays
+# the full suite that CI runs, and the non-slow lane (-m "not slow and not data") keeps the heavy
+# tests (the promise mutants are checked there).
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -p no:randomly -m "not slow and not browser and not data"
+	$(BIN)/python -m pytest -p no:randomly -m "not slow and not browser and not data and not heavy"
 
 # Mutation testing of the promise modules ([tool.mutmut] in pyproject.toml; slow: hours on 2
 # cores for all of them). MUTANTS picks a subset by mutmut's names, e.g.

@@ -19,6 +19,9 @@ ALICE, BOB, CHIEF = (Reader.of(e) for e in ("alice@example.org", "Bob@Example.or
                                              "chief@example.org"))
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 def _rules(tmp_path, text=RULES):
     p = tmp_path / "access.toml"
     p.write_text(text, encoding="utf-8")

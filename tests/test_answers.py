@@ -100,6 +100,7 @@ FOLLOW_UPS = [
 ]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("first,follow,phrase", FOLLOW_UPS)
 def test_follow_up_uses_history(seed_assistant, first, follow, phrase):
     answer = seed_assistant.ask(follow, history=[first])
@@ -140,6 +141,7 @@ def _check_integrity(assistant, answer):
     "DEA police fentanyl border Laredo corruption reform community trafficking opioid Mexico "
     "operations smuggling Mayorkas experts who what how many when lead militarization".split()),
     min_size=1, max_size=7))
+@pytest.mark.heavy
 def test_citation_integrity_property(seed_assistant, words):
     question = " ".join(words) + "?"
     _check_integrity(seed_assistant, seed_assistant.ask(question))
@@ -151,6 +153,7 @@ def test_citation_integrity_on_question_set(seed_assistant, question):
     _check_integrity(seed_assistant, seed_assistant.ask(question))
 
 
+@pytest.mark.heavy
 def test_sources_filter_limits_the_search(seed_assistant, tmp_path, embedder):
     answer = seed_assistant.ask("Who will lead the coordinated efforts?", sources=["no-such-article.txt"])
     assert answer.citations == () and answer.passages == ()
@@ -176,12 +179,14 @@ def test_empty_questions_get_a_clear_reply(seed_assistant, question):
     assert answer.abstained and answer.notice == "Please type a question."
 
 
+@pytest.mark.heavy
 def test_huge_question_is_cut_with_a_notice(seed_assistant):
     answer = seed_assistant.ask("Who will lead the coordinated efforts? " * 3000)
     assert "characters long" in answer.notice
     _check_integrity(seed_assistant, answer)
 
 
+@pytest.mark.heavy
 def test_json_output_shape(seed_assistant, capsys, monkeypatch):
     from assistant.cli import main
 

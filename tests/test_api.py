@@ -33,6 +33,9 @@ FIRST, FOLLOW, FOLLOW_PHRASE = ("What joint operations did Mexico and the US ann
 MODEL = "article-assistant"
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=cwd, text=True,
                           capture_output=True, timeout=600,

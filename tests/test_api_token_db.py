@@ -18,6 +18,8 @@ from assistant.ui.auth import parse_allow_list
 from assistant.workspace.db import DB_FILE
 from devtools.ui_samples import REPO
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
 
 @pytest.fixture(autouse=True)
 def _no_database_url(monkeypatch):

@@ -44,6 +44,9 @@ The Quorvath bridge was built by the Halvorsen company over four years, with ste
 NEW_QUESTION = "Who opened the Quorvath bridge?"
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 @dataclass
 class Site:
     corpus: Path

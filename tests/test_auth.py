@@ -247,6 +247,7 @@ def test_check_refuses_require_auth_without_auth_in_one_line(tmp_path):
         "Refusing to start: ASSISTANT_REQUIRE_AUTH=1 but sign-in is not configured")
 
 
+@pytest.mark.heavy
 def test_check_warns_on_network_address_and_passes_localhost(tmp_path):
     done = run_check(tmp_path, "--host", "0.0.0.0")
     assert done.returncode == 0 and done.stderr.startswith("Warning: sign-in is not configured")
@@ -255,6 +256,7 @@ def test_check_warns_on_network_address_and_passes_localhost(tmp_path):
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
 
 
+@pytest.mark.heavy
 def test_check_accepts_working_auth_and_refuses_broken(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in AUTH.items()))
@@ -270,6 +272,7 @@ def test_check_accepts_working_auth_and_refuses_broken(tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "'bob'" in done.stderr
 
 
+@pytest.mark.heavy
 def test_make_run_checks_sign_in_before_anything_else(tmp_path):
     """`make run` refuses with one line of ours (plus make's own error line) before it builds
     or serves anything."""
@@ -353,6 +356,7 @@ def test_require_auth_without_auth_serves_one_line_only(monkeypatch):
     assert_nothing_of_the_articles(at)
 
 
+@pytest.mark.heavy
 def test_broken_auth_or_bad_allow_list_closes_the_app(monkeypatch):
     at = app_with({"auth": {**AUTH, "cookie_secret": "x"}}, {"is_logged_in": True,
                                                             "email": "bob@example.org"})

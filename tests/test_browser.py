@@ -217,6 +217,9 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             page.set_default_timeout(60_000)
+            frames: list[bytes] = []  # everything the server sent this page, streaming included
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(
+                data if isinstance(data, bytes) else data.encode())))
             page.goto(server.url)
             page.get_by_placeholder(PLACEHOLDER).wait_for(timeout=ANSWER_TIMEOUT_MS)
             expect(page.get_by_text("Answer with the language model")).to_be_visible(
@@ -227,6 +230,10 @@ def test_llm_answer_in_the_browser_shows_only_verified_sentences(browser, site, 
             expect(reply).to_contain_text("every sentence checked")
             expect(reply).to_contain_text("left out")
             assert "12,345" not in page.content()
+            # Not even for a moment while it streamed: no frame the browser received holds the
+            # invented figure, though the frames hold the verified sentence.
+            assert any(b"Federal Police" in f for f in frames), len(frames)
+            assert not any(b"12,345" in f or b"12345" in f for f in frames)
             marker = reply.locator("a.aa-cite").first
             source = page.locator(marker.get_attribute("href"))
             expect(source.locator("mark.aa-quote")).to_contain_text("Drug Enforcement Administration")

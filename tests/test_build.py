@@ -454,6 +454,7 @@ def test_failure_in_lexical_indexing_leaves_previous_build(corpus_dir, index_dir
     assert [p.name for p in (index_dir / "builds").iterdir()] == [before]
 
 
+@pytest.mark.heavy
 def test_all_bad_corpus_raises_and_keeps_previous_index(corpus_dir, index_dir, fake_embedder):
     (corpus_dir / "alpha.md").write_text(ALPHA)
     s = settings_for(corpus_dir, index_dir)
@@ -496,6 +497,7 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path, index_dir, fake_embedd
 
 # ------------------------------------------------------------------------ bad input in a corpus
 
+@pytest.mark.heavy
 def test_bad_files_are_skipped_with_reasons(corpus_dir, index_dir, fake_embedder):
     (corpus_dir / "good.md").write_text(ALPHA)
     bad = {
@@ -556,6 +558,7 @@ def test_symlink_outside_corpus_is_skipped(tmp_path, corpus_dir, index_dir, fake
     assert "platypuspassword" not in blob and "Private Diary" not in blob
 
 
+@pytest.mark.heavy
 def test_pdf_pages_reach_the_database(corpus_dir, index_dir, fake_embedder):
     pages = [["Harbour Report", "The harbour opened in spring. Boats returned quickly."],
              ["Fishing", "Fishing boats landed cod and haddock. Prices fell at the market."],

@@ -99,6 +99,7 @@ def check_invariants(article: Article, chunks, count, budget):
 
 # ------------------------------------------------------------------------ property tests
 
+@pytest.mark.heavy
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(section_texts(), min_size=1, max_size=4),
        chunk_tokens=st.sampled_from([16, 24, 40, 80, 200]))

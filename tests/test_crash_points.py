@@ -35,6 +35,9 @@ DRIVER = textwrap.dedent("""
 """)
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 def write_article(corpus: Path, n: int) -> None:
     (corpus / f"town-{n}.txt").write_text(ARTICLE.format(title=f"Town{n}", n=100 + n))
 

@@ -14,6 +14,8 @@ from assistant.index.builder import build  # noqa: E402
 from assistant.loaders import FORMATS, load_article, suffixes_text  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
 
 def make_docx(path: Path, title_style: bool = True) -> Path:
     d = docx.Document()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
 
 def test_chunk_vector_matches_the_models_own_encode(embedder):
@@ -44,6 +45,7 @@ def test_a_sentence_cut_off_by_truncation_gets_the_chunk_vector(embedder):
     assert enc.tokens == 256
 
 
+@pytest.mark.heavy
 def test_one_embedder_shared_by_threads_that_count_encode_and_embed(embedder):
     """The app shares one Embedder between chat sessions (questions) and a build started from
     the page (token counting, chunk embedding), with no lock around the tokenizer. Older fast

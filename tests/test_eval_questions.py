@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "mexico-us-cross-border-crime-cooperation.txt"
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 @pytest.fixture(scope="module")
 def seed_assistant(seed_index, embedder):
     return Assistant.open(settings=seed_index.settings(), embedder=embedder)

@@ -8,6 +8,7 @@ import json
 import shutil
 import time
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import Settings
@@ -20,6 +21,9 @@ from devtools.ui_samples import REPO, SEED
 NEW_ARTICLE = """Quorvath Bridge
 The Quorvath bridge over the river Lenn was opened in 1987 by mayor Elisabeth Tran. It is 840 meters long and carries a railway line.
 """
+
+
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
 
 
 def wait_for(condition, timeout: float = 300.0, what: str = "condition"):

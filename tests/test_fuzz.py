@@ -38,6 +38,9 @@ _SETTINGS = dict(deadline=None, database=None, derandomize=False,
                                         HealthCheck.data_too_large, HealthCheck.large_base_example])
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 def _check(case) -> str:
     data, suffix, stem = case
     with tempfile.TemporaryDirectory(prefix="fuzz-") as d:

@@ -85,6 +85,7 @@ def test_llm_failure_reason_does_not_carry_credentials():
     assert "s3cret" not in _why(exc) and "10.0.0.5" in _why(exc)
 
 
+@pytest.mark.heavy
 def test_sidebar_endpoint_and_model_caption_in_the_app(monkeypatch, seed_index):
     """The app, run headless: the endpoint caption shows no credentials, and the model name
     (the endpoint's first /v1/models id) is escaped: no image, link or colour directive."""
@@ -158,6 +159,7 @@ def test_section_offsets_stay_consistent_after_cleaning(tmp_path):
         assert body[s.start:s.start + len(s.text)] == s.text
 
 
+@pytest.mark.heavy
 def test_cli_prints_nothing_raw(tmp_path, embedder):
     """`assistant build`, `status` and `ask` over a corpus whose file name, title and text
     carry terminal escapes: the output has no control character but the line feed."""
@@ -251,6 +253,7 @@ def test_limits_are_settings(bomb_dir, monkeypatch):
         load_article(p, "three.pdf", limits=Limits(pages=3))
 
 
+@pytest.mark.heavy
 def test_the_time_budget_skips_a_slow_file_and_the_worker_goes_on(bomb_dir):
     """With the size limits out of the way, the shared-stream PDF is slow (seconds a page):
     the worker is stopped at the budget, and the next file gets a new one."""
@@ -269,12 +272,14 @@ def test_the_time_budget_skips_a_slow_file_and_the_worker_goes_on(bomb_dir):
         assert "containers" in art.sections[0].text
 
 
+@pytest.mark.heavy
 def test_the_memory_budget_skips_a_file_that_needs_too_much(bomb_dir):
     limits = Limits(expanded_mb=1e9, memory_mb=400)
     with ParseWorker(limits) as worker, pytest.raises(UnreadableSource):
         load_article(bomb_dir / "word-bomb.docx", "w.docx", limits=limits, worker=worker)
 
 
+@pytest.mark.heavy
 def test_a_build_over_all_the_bombs_skips_them_and_indexes_the_rest(bomb_dir, tmp_path,
                                                                     embedder):
     """The bar: the build finishes, `assistant status` lists each bomb with its reason, and the
@@ -356,6 +361,7 @@ def test_build_progress_names_files_as_they_are_read():
     assert lines[-1].startswith("read c.txt in")
 
 
+@pytest.mark.heavy
 def test_the_apps_build_button_skips_the_bombs_too(bomb_dir, tmp_path, monkeypatch):
     """"Build the index now" runs the same build: the bombs are skipped with their reasons (in
     the sidebar's list of files not indexed) and the rest is answered from."""

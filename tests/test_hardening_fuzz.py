@@ -8,6 +8,7 @@ import io
 import zipfile
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +41,7 @@ def test_streamed_claims_equal_the_whole_split(text, sizes):
     assert cs.close() == whole
 
 
+@pytest.mark.heavy
 @settings(max_examples=40, deadline=timedelta(seconds=3),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.sampled_from(PIECES), st.integers(2_000, 20_000), st.sampled_from(PIECES))

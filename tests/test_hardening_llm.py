@@ -19,6 +19,9 @@ DEA = "Drug Enforcement Administration"
 SENTENCE = "The DEA and Mexico's Federal Police will lead the efforts [{n}]. "
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 @pytest.fixture(scope="module")
 def seed_settings(seed_index):
     return seed_index.settings()

@@ -21,6 +21,9 @@ GERMAN = "Wer wird die gemeinsamen Einsätze gegen die Kartelle leiten?"
 SPANISH = "¿Quién dirigirá los esfuerzos coordinados contra los cárteles?"
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 @pytest.mark.parametrize("question, expected", [
     (FRENCH, "french"), (GERMAN, "german"), (SPANISH, "spanish"),
     ("Что сказал министр о сотрудничестве?", "cyrillic"),

@@ -154,6 +154,7 @@ def test_the_model_declining_means_no_clear_answer(seed_settings, embedder, serv
     (Hang(30.0), "in time"),
     (Hang(30.0, text_before="The DEA will"), ""),
 ])
+@pytest.mark.heavy
 def test_endpoint_failures_fall_back_with_a_reason(seed_settings, embedder, server, script, why):
     server.push(script)
     a = make(seed_settings, embedder, server, timeout=1.5)
@@ -165,6 +166,7 @@ def test_endpoint_failures_fall_back_with_a_reason(seed_settings, embedder, serv
     assert ans.text == plain.text and ans.citations == plain.citations
 
 
+@pytest.mark.heavy
 def test_a_stream_slower_than_the_timeout_in_total_falls_back(seed_settings, embedder, server):
     """Each piece comes within the read timeout, but the whole answer takes too long."""
     server.push(Reply("The DEA and Mexico's Federal Police will lead the efforts [1].",

@@ -21,6 +21,9 @@ AGENTS = "Each agency sends 900 officers [{n}]."  # 900 is not in the article: a
 TRUE_2 = "Both agencies will share intelligence on trafficking networks [{n}]."
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 @pytest.fixture(scope="module")
 def seed_settings(seed_index):
     return seed_index.settings()

@@ -41,6 +41,9 @@ APP = str(REPO / "app.py")
 TIMEOUT = 300
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 def quiet(_msg: str) -> None:
     pass
 

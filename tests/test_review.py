@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from assistant import review
 from assistant.access import Reader, parse_rules
 from assistant.access_views import WITHHELD, readable_answer
@@ -14,6 +16,8 @@ from assistant.index.builder import build
 from assistant.service import Assistant
 from assistant.ui import feedback
 from devtools.access_corpus import QUESTION, RULES, make_access_corpus
+
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
 
 
 def test_feedback_becomes_questions_and_a_report(tmp_path, embedder, capsys):

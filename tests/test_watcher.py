@@ -32,6 +32,9 @@ The Antarctic survey counted 4,812 emperor penguins at the Halley Bay colony in 
 PENGUIN_CHANGED = PENGUIN.replace("4,812", "7,305").replace("Marta Quillon", "Ravi Okonkwo")
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 def wait_for(condition, timeout: float = 240.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -20,6 +20,9 @@ TIMEOUT = 300
 FOLLOW_UP = "Who will lead them?"
 
 
+pytestmark = pytest.mark.heavy  # servers, subprocesses, the real model or AppTest: not in make test-fast
+
+
 @pytest.fixture(scope="module")
 def seed(seed_index, embedder):
     found = first_answering(Assistant.open(settings=seed_index.settings(), embedder=embedder),
