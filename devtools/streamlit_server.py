@@ -104,6 +104,20 @@ class StreamlitServer:
         self.log.close()
 
 
+def ask_in_page(page, question: str, timeout_ms: int = 180_000):
+    """Type a question into the chat, wait until its reply (answer or alert) is rendered and the
+    run is over; the reply element. The first question may wait for the model on a busy machine."""
+    messages = page.get_by_test_id("stChatMessage")
+    n = messages.count()
+    box = page.get_by_placeholder(PLACEHOLDER)
+    box.fill(question)
+    box.press("Enter")
+    reply = messages.nth(n + 1)
+    reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=timeout_ms)
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+    return reply
+
+
 def chromium():
     """Headless Debian Chromium under Playwright, closed on exit (a generator for fixtures:
     `yield from chromium()`)."""

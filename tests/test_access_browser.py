@@ -21,9 +21,9 @@ from assistant.index.builder import build
 from devtools.access_corpus import QUESTION, RULES, SECRET, make_access_corpus
 from devtools.streamlit_server import (
     CHROMIUM,
-    IDLE_JS,
     PLACEHOLDER,
     StreamlitServer,
+    ask_in_page,
     chromium,
     free_port,
 )
@@ -144,16 +144,9 @@ def sign_in(page, site, sub: str) -> None:
                                                               timeout=ANSWER_TIMEOUT_MS)
 
 
+
 def ask(page, question: str):
-    messages = page.get_by_test_id("stChatMessage")
-    n = messages.count()
-    box = page.get_by_placeholder(PLACEHOLDER)
-    box.fill(question)
-    box.press("Enter")
-    reply = messages.nth(n + 1)
-    reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_function(IDLE_JS, timeout=ANSWER_TIMEOUT_MS)
-    return reply
+    return ask_in_page(page, question, ANSWER_TIMEOUT_MS)
 
 
 def sent_to_llm(llm) -> str:

@@ -20,7 +20,13 @@ import pytest
 
 from assistant.service import Assistant
 from devtools.ports import free_port
-from devtools.streamlit_server import CHROMIUM, IDLE_JS, PLACEHOLDER, StreamlitServer, chromium
+from devtools.streamlit_server import (
+    CHROMIUM,
+    PLACEHOLDER,
+    StreamlitServer,
+    ask_in_page,
+    chromium,
+)
 from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering
 
 pytestmark = pytest.mark.browser
@@ -148,16 +154,9 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name))
 
 
+
 def ask(page, question: str):
-    messages = page.get_by_test_id("stChatMessage")
-    n = messages.count()
-    box = page.get_by_placeholder(PLACEHOLDER)
-    box.fill(question)
-    box.press("Enter")
-    reply = messages.nth(n + 1)
-    reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_function(IDLE_JS, timeout=ANSWER_TIMEOUT_MS)
-    return reply
+    return ask_in_page(page, question, ANSWER_TIMEOUT_MS)
 
 
 def test_signed_out_visitor_sees_only_sign_in_which_leads_to_the_provider(page, site):

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from assistant.service import Assistant
-from devtools.streamlit_server import CHROMIUM, IDLE_JS, PLACEHOLDER, StreamlitServer, chromium
+from devtools.streamlit_server import (
+    CHROMIUM,
+    PLACEHOLDER,
+    StreamlitServer,
+    ask_in_page,
+    chromium,
+)
 from devtools.ui_samples import (
     HOSTILE_QUESTIONS,
     HOSTILE_TITLE,
@@ -79,18 +85,9 @@ def page(browser, site):
     assert not fired, f"a JavaScript dialog fired: {fired}"
 
 
+
 def ask(page, question: str):
-    """Type a question, wait until its answer (or abstention) is rendered; the reply element."""
-    messages = page.get_by_test_id("stChatMessage")
-    n = messages.count()
-    box = page.get_by_placeholder(PLACEHOLDER)
-    box.fill(question)
-    box.press("Enter")
-    reply = messages.nth(n + 1)
-    reply.locator('.aa-answer, [data-testid="stAlert"]').first.wait_for(timeout=ANSWER_TIMEOUT_MS)
-    # the run is over when the chat input is enabled again
-    page.wait_for_function(IDLE_JS, timeout=ANSWER_TIMEOUT_MS)
-    return reply
+    return ask_in_page(page, question, ANSWER_TIMEOUT_MS)
 
 
 def shot(page, name: str) -> Path:
