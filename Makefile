@@ -103,8 +103,8 @@ lint: $(STAMP)
 	$(BIN)/mypy assistant
 
 # Fixed order (-p no:randomly) until the suite is shown to pass in random order (issue 26);
-# `make test-random` runs it shuffled (pytest-randomly; the seed is printed, -p randomly -p
-# "randomly_seed=N" repeats one).
+# `make test-random` runs it shuffled (pytest-randomly; the seed is printed, --randomly-seed=N
+# repeats one).
 test: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 	$(BIN)/python -m pytest -p no:randomly
 
@@ -115,8 +115,12 @@ test-random: $(STAMP) $(LLAMA_STAMP) $(LLM_STAMP) chromium postgresql lint
 # the tests marked `heavy` (servers, subprocesses, the real model, AppTest). `make test` stays
 # the full suite that CI runs, and the non-slow lane (-m "not slow and not data") keeps the heavy
 # tests (the promise mutants are checked there).
-test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -p no:randomly -m "not slow and not browser and not data and not heavy"
+# The lint runs beside the tests (each takes one core); its output comes after theirs.
+test-fast: $(STAMP)
+	@( $(MAKE) --no-print-directory lint > .venv/lint-fast.log 2>&1; echo $$? > .venv/lint-fast.rc ) & \
+	$(BIN)/python -m pytest -p no:randomly -m "not slow and not browser and not data and not heavy"; \
+	tests=$$?; wait; cat .venv/lint-fast.log; \
+	test $$tests -eq 0 && test "$$(cat .venv/lint-fast.rc)" -eq 0
 
 # Mutation testing of the promise modules ([tool.mutmut] in pyproject.toml; slow: hours on 2
 # cores for all of them). MUTANTS picks a subset by mutmut's names, e.g.

@@ -239,6 +239,7 @@ def test_check_reads_streamlits_secrets_locations(tmp_path):
         auth.load_secrets([bad])
 
 
+@pytest.mark.heavy
 def test_check_refuses_require_auth_without_auth_in_one_line(tmp_path):
     done = run_check(tmp_path, "--host", "localhost", env={auth.REQUIRE_ENV: "1"})
     assert done.returncode == 2 and done.stdout == ""
@@ -319,6 +320,7 @@ def assert_nothing_of_the_articles(at: AppTest) -> None:
         assert word not in text, word
 
 
+@pytest.mark.heavy
 def test_signed_out_visitor_sees_only_the_sign_in_page(tmp_path, monkeypatch):
     from devtools.ui_samples import make_corpus
 
@@ -330,6 +332,7 @@ def test_signed_out_visitor_sees_only_the_sign_in_page(tmp_path, monkeypatch):
     assert_nothing_of_the_articles(at)
 
 
+@pytest.mark.heavy
 def test_one_sign_in_button_per_named_provider():
     section = {"redirect_uri": AUTH["redirect_uri"], "cookie_secret": SECRET,
                "google": {k: AUTH[k] for k in auth.PROVIDER_KEYS},
@@ -338,6 +341,7 @@ def test_one_sign_in_button_per_named_provider():
     assert [b.label for b in at.button] == ["Sign in with Google", "Sign in with Microsoft"]
 
 
+@pytest.mark.heavy
 def test_user_outside_the_allow_list_is_refused(monkeypatch, caplog):
     monkeypatch.setenv(auth.ALLOWED_ENV, "@example.org, alice@partner.com")
     at = app_with({"auth": AUTH}, {"is_logged_in": True, "email": "eve@other.org", "email_verified": True})
@@ -348,6 +352,7 @@ def test_user_outside_the_allow_list_is_refused(monkeypatch, caplog):
     assert_nothing_of_the_articles(at)
 
 
+@pytest.mark.heavy
 def test_require_auth_without_auth_serves_one_line_only(monkeypatch):
     monkeypatch.setenv(auth.REQUIRE_ENV, "1")
     at = app_with()
@@ -368,6 +373,7 @@ def test_broken_auth_or_bad_allow_list_closes_the_app(monkeypatch):
     assert_nothing_of_the_articles(at)
 
 
+@pytest.mark.heavy
 def test_open_app_on_a_network_address_prints_the_warning(capfd, monkeypatch):
     import streamlit
 
@@ -393,6 +399,7 @@ def indexed(seed_index, embedder):
     return seed_index.corpus, seed_index.index, seed[0]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("signed_in", [True, False], ids=["allowed", "no-auth"])
 def test_feedback_line_names_the_signed_in_user(indexed, tmp_path, monkeypatch, signed_in):
     corpus, index, question = indexed

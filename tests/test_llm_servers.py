@@ -89,6 +89,7 @@ def test_usage_chunk_when_asked_for():
     assert all(c.usage is None for c in chunks[:-1])
 
 
+@pytest.mark.heavy
 def test_delay_makes_pieces_arrive_over_time():
     with ScriptedServer([Reply("abcdef", piece_chars=1, delay=0.1)]) as server:
         client = openai_client(server)
@@ -134,6 +135,7 @@ def test_running_out_of_scripts_is_a_500_and_recorded():
     assert server.errors == ["no script left for chat request #1"]
 
 
+@pytest.mark.heavy
 def test_concurrent_requests_are_served_in_parallel():
     with ScriptedServer(lambda body: Reply("x" * 5, piece_chars=1, delay=0.1)) as server:
         client = openai_client(server)
@@ -184,6 +186,7 @@ def test_client_retries_by_default_and_honours_retry_after():
     assert time.perf_counter() - t0 < 2
 
 
+@pytest.mark.heavy
 def test_hang_hits_the_client_timeout():
     with ScriptedServer([Hang(30)]) as server:
         client = openai_client(server, timeout=0.5)
@@ -195,12 +198,14 @@ def test_hang_hits_the_client_timeout():
     assert time.perf_counter() - t_stop < 3  # stopping releases the hung handler
 
 
+@pytest.mark.heavy
 def test_hang_without_stream_hits_the_client_timeout():
     with ScriptedServer([Hang(30)]) as server, pytest.raises(openai.APITimeoutError):
         openai_client(server, timeout=0.5).chat.completions.create(model=server.model,
                                                                    messages=MESSAGES)
 
 
+@pytest.mark.heavy
 def test_hang_mid_stream_times_out_after_the_first_pieces():
     with ScriptedServer([Hang(30, text_before="The sky is")]) as server:
         stream = openai_client(server, timeout=0.5).chat.completions.create(

@@ -418,6 +418,7 @@ def test_unsupported_extension(tmp_path):
         b"\xef\xbb\xbf", b"<h1>", b"</h1>", b"<div>" * 50,
     ]), max_size=40).map(b"".join),
 ), suffix=st.sampled_from([".txt", ".md", ".html"]))
+@pytest.mark.heavy
 def test_load_article_only_raises_unreadable_source(tmp_path, data, suffix):
     p = tmp_path / f"fuzz{suffix}"
     p.write_bytes(data)

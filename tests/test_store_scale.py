@@ -108,6 +108,7 @@ def test_large_layout_damage_is_refused(town_site):
     snapshot.Snapshot(town_site["index"], emb.name, emb.dim).close()
 
 
+@pytest.mark.heavy
 def test_the_question_path_reads_the_database_by_index_only(town_site):
     """Every statement the ask path sends to SQLite (chunks, sentences, sections, articles, the
     article filter) is answered through an index: no full scan, whatever the archive's size."""
