@@ -9,17 +9,15 @@ nothing is written to the repository's .streamlit/.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
-import threading
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from assistant.service import Assistant
 from devtools.ports import free_port
+from devtools.signin import assert_no_article_content, http_json, oidc_provider, shot
 from devtools.streamlit_server import (
     CHROMIUM,
     PLACEHOLDER,
@@ -27,13 +25,11 @@ from devtools.streamlit_server import (
     ask_in_page,
     chromium,
 )
-from devtools.ui_samples import REPO, SEED_QUESTIONS, first_answering
+from devtools.ui_samples import SEED_QUESTIONS, first_answering
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = REPO / "artifacts"  # screenshots (git-ignored)
 ANSWER_TIMEOUT_MS = 180_000  # the first question may wait for the model on a busy machine
-SEED_TITLE = "Mexico and US Strengthen Cooperation"
 ALLOWED = "@example.org, alice@partner.com"
 USERS = {  # sub -> claims the provider puts in the ID token
     "alice-1": {"email": "alice@example.org", "email_verified": True, "name": "Alice"},
@@ -47,33 +43,11 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import expect  # noqa: E402
 
 
-def http_json(method: str, url: str, body: dict) -> dict | None:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        text = r.read()
-    return json.loads(text) if text else None
-
-
 @pytest.fixture(scope="module")
 def provider():
     """The identity provider, on a free loopback port in a thread of this process."""
-    import oidc_provider_mock
-    import werkzeug.serving
-
-    app = oidc_provider_mock.app(require_client_registration=True, require_nonce=True)
-    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        for sub, claims in USERS.items():
-            http_json("PUT", f"{url}/users/{sub}", claims)
+    with oidc_provider(USERS) as url:
         yield url
-    finally:
-        server.shutdown()
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -138,20 +112,8 @@ def sign_in(page, site, sub: str) -> None:
     page.wait_for_url(re.compile(re.escape(site["url"]) + r"/?$"))
 
 
-def assert_no_article_content(page) -> None:
-    page.wait_for_timeout(500)  # let a late element (it must not come) render
-    body = page.locator("body").inner_text()
-    for word in (SEED_TITLE, "articles ·", "chunks", "article file", "Only these articles"):
-        assert word not in body, word
-    assert page.get_by_placeholder(PLACEHOLDER).count() == 0
-    assert page.get_by_test_id("stChatInput").count() == 0
-    sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.count() == 0 or sidebar.inner_text().strip() == ""
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
 
 
 

@@ -26,19 +26,29 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.test_auth_browser import (  # noqa: E402
-    ANSWER_TIMEOUT_MS,
-    ask,
+from devtools.signin import (  # noqa: E402
     assert_no_article_content,
     http_json,
-    provider,
+    oidc_provider,
     shot,
 )
+from devtools.streamlit_server import ask_in_page  # noqa: E402
+
+ANSWER_TIMEOUT_MS = 180_000  # the first question may wait for the model on a busy machine
 
 USERS = {"alice-1": {"email": "alice@example.org", "email_verified": True, "name": "Alice"},
          "bob-3": {"email": "bob@example.org", "email_verified": True, "name": "Bob"}}
 FOLLOW_UP = "Who will lead them?"
-__all__ = ["provider"]  # the provider fixture, shared with test_auth_browser.py
+
+
+@pytest.fixture(scope="module")
+def provider():
+    with oidc_provider(USERS) as url:
+        yield url
+
+
+def ask(page, question: str):
+    return ask_in_page(page, question, ANSWER_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from assistant.workspace import conversations as cv
 from assistant.workspace import feedback as fb
 from assistant.workspace.schema import metadata
 from devtools import postgres
-from tests.test_workspace import make_answer, other_answer
+from devtools.answer_samples import make_answer, other_answer
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,13 @@ if postgres.available():
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.test_auth_browser import ANSWER_TIMEOUT_MS, ask  # noqa: E402
+from devtools.streamlit_server import ask_in_page  # noqa: E402
+
+ANSWER_TIMEOUT_MS = 180_000  # the first question may wait for the model on a busy machine
+
+
+def ask(page, question: str):
+    return ask_in_page(page, question, ANSWER_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
