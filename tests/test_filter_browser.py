@@ -6,6 +6,7 @@ that article chosen is answered from it alone."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -133,10 +134,38 @@ def test_title_word_finds_the_article_and_the_question_answers_only_from_it(page
     assert brewery not in reply.inner_text()
 
 
-def test_sidebar_follows_a_corpus_change_and_a_rebuild_while_chatting(page, site_paths):
+@pytest.fixture
+def own_site(site_paths, tmp_path):
+    """A copy of the archive and its index with a server of its own: the test that changes the
+    corpus and rebuilds must not change what the other tests count, whatever their order."""
+    corpus, index = (tmp_path / "corpus", tmp_path / "index")
+    shutil.copytree(site_paths[0], corpus)
+    shutil.copytree(site_paths[1], index)
+    server = StreamlitServer(corpus, index, tmp_path / "data", tmp_path / "streamlit.log")
+    try:
+        server.wait_healthy(timeout=180)
+        yield server.url, corpus, index
+    finally:
+        server.stop()
+
+
+def test_sidebar_follows_a_corpus_change_and_a_rebuild_while_chatting(own_site):
     """Asking reruns only the chat; the sidebar is still redrawn once the corpus or the build
     changed, so the stale warning and the new counts show without a reload."""
-    corpus, index = site_paths
+    url, corpus, index = own_site
+    for browser in chromium():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.get_by_placeholder(PLACEHOLDER).wait_for(timeout=TIMEOUT_MS)
+        try:
+            follow_changes(page, corpus, index)
+        finally:
+            context.close()
+
+
+def follow_changes(page, corpus: Path, index: Path) -> None:
     expect(sidebar(page)).to_contain_text(f"{ARTICLES} articles", timeout=TIMEOUT_MS)
     (corpus / "science" / "new-comet.txt").write_text(
         "Comet Varluna seen from Oslo\n\nAmateur astronomers in Oslo saw comet Varluna.\n")
