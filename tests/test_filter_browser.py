@@ -138,10 +138,10 @@ def test_title_word_finds_the_article_and_the_question_answers_only_from_it(page
 def own_site(site_paths, tmp_path):
     """A copy of the archive and its index with a server of its own: the test that changes the
     corpus and rebuilds must not change what the other tests count, whatever their order."""
-    corpus, index = (tmp_path / "corpus", tmp_path / "index")
+    corpus, index = (tmp_path / "own" / "corpus", tmp_path / "own" / "index")
     shutil.copytree(site_paths[0], corpus)
     shutil.copytree(site_paths[1], index)
-    server = StreamlitServer(corpus, index, tmp_path / "data", tmp_path / "streamlit.log")
+    server = StreamlitServer(corpus, index, tmp_path / "own" / "data", tmp_path / "streamlit.log")
     try:
         server.wait_healthy(timeout=180)
         yield server.url, corpus, index
