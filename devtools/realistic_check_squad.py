@@ -20,17 +20,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 from collections import Counter
 from pathlib import Path
 
-DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "realistic"  # the committed set
-STYLES = {"paraphrase", "joins_passages", "echoes_question", "figures_adjacent",
-          "descriptive_first_word", "verbatim"}
-KINDS = ("figure", "name", "invented", "wrong_passage", "reversal")
-DECLINE = "NOT_IN_ARTICLES"
-MARKER = re.compile(r"\[(\d+)\]")
+from devtools.realistic_squad_assemble import DECLINE, DIR, KINDS, MARKER, STYLES
 
 
 def half(question_id: str) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ import pytest
 from assistant.index.builder import build
 from devtools.access_corpus import QUESTION, RULES, SECRET, make_access_corpus
 from devtools.postgres import saved_feedback
+from devtools.signin import http_json, oidc_provider
 from devtools.streamlit_server import (
     CHROMIUM,
     PLACEHOLDER,
@@ -45,32 +44,10 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import expect  # noqa: E402
 
 
-def http_json(method: str, url: str, body: dict) -> dict | None:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        text = r.read()
-    return json.loads(text) if text else None
-
-
 @pytest.fixture(scope="module")
 def provider():
-    import oidc_provider_mock
-    import werkzeug.serving
-
-    app = oidc_provider_mock.app(require_client_registration=True, require_nonce=True)
-    server = werkzeug.serving.make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        for sub, claims in USERS.items():
-            http_json("PUT", f"{url}/users/{sub}", claims)
+    with oidc_provider(USERS) as url:
         yield url
-    finally:
-        server.shutdown()
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
