@@ -84,10 +84,10 @@ def index_dir(isolated_paths) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real model, loaded once per session."""
-    from assistant.embedding import Embedder
+    """The real model, loaded once per process (devtools/shared_model.py)."""
+    from devtools import shared_model
 
-    return Embedder()
+    return shared_model.embedder()
 
 
 @pytest.fixture(scope="session")

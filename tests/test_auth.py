@@ -273,6 +273,63 @@ def test_check_accepts_working_auth_and_refuses_broken(tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "'bob'" in done.stderr
 
 
+def test_check_in_process_codes_and_lines(tmp_path, monkeypatch, capsys):
+    """`check` itself (the subprocess tests above cover the CLI): its exit codes, and that its
+    one line goes to stderr, never stdout."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert auth.check() == 0  # no secrets anywhere, localhost by default: quiet
+    assert capsys.readouterr() == ("", "")
+    assert auth.check("0.0.0.0") == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("Warning: sign-in is not configured and the app listens "
+                                        "on 0.0.0.0") and err.count("\n") == 1
+    monkeypatch.setenv(auth.REQUIRE_ENV, "1")
+    assert auth.check("localhost") == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("Refusing to start: ASSISTANT_REQUIRE_AUTH=1 but sign-in "
+                                        "is not configured") and err.count("\n") == 1
+    good = tmp_path / "good.toml"
+    good.write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in AUTH.items()))
+    monkeypatch.setenv(auth.ALLOWED_ENV, "@example.org")
+    assert auth.check("0.0.0.0", secrets=[good]) == 0
+    assert capsys.readouterr() == ("", "Sign-in is on; allowed: @example.org.\n")
+    # The default files are read when none are given: the working directory's .streamlit/.
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(good.read_text())
+    assert auth.check("0.0.0.0") == 0
+    assert capsys.readouterr().err == "Sign-in is on; allowed: @example.org.\n"
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[auth\n")
+    assert auth.check("localhost", secrets=[bad]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"Refusing to start: {bad} is not valid TOML")
+
+
+def test_secrets_files_are_streamlits_and_read_as_utf8(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert auth.default_secrets_files(tmp_path / "cwd") == [
+        tmp_path / "home" / ".streamlit" / "secrets.toml",
+        tmp_path / "cwd" / ".streamlit" / "secrets.toml"]
+    monkeypatch.chdir(tmp_path)
+    assert auth.default_secrets_files()[-1] == tmp_path / ".streamlit" / "secrets.toml"
+    # Non-ASCII values survive (read as UTF-8, as Streamlit reads them).
+    f = tmp_path / "s.toml"
+    f.write_bytes('[assistant]\nname = "Zoë ☃"\n'.encode())
+    assert auth.load_secrets([f]) == {"assistant": {"name": "Zoë ☃"}}
+    # Later files replace earlier top-level keys; a missing file is skipped.
+    g = tmp_path / "g.toml"
+    g.write_text('[assistant]\nname = "B"\n[auth]\nx = 1\n')
+    assert auth.load_secrets([f, tmp_path / "none.toml", g]) == {"assistant": {"name": "B"},
+                                                                 "auth": {"x": 1}}
+    unreadable = tmp_path / "dir.toml"
+    unreadable.mkdir()  # reading a directory is an OSError other than FileNotFoundError
+    with pytest.raises(SettingError) as err:
+        auth.load_secrets([unreadable])
+    assert str(err.value).startswith(f"{unreadable} cannot be read (") and "None" not in str(
+        err.value)
+
+
 @pytest.mark.heavy
 def test_make_run_checks_sign_in_before_anything_else(tmp_path):
     """`make run` refuses with one line of ours (plus make's own error line) before it builds
