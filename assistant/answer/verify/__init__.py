@@ -338,7 +338,7 @@ def verify(answer: str, passages: Sequence[str], encode: Encode,
         failed = [s.reason for n, s in results.items() if not s.ok] + [w for _, w in out_of_range]
         if ok:
             kept.append((claim, ok))
-            removed.extend((claim.text, n, s.reason) for n, s in results.items() if not s.ok)
+            removed.extend((claim.text, n, s.reason) for n, s in results.items() if n not in ok)
             removed.extend((claim.text, n, w) for n, w in out_of_range)
         else:
             dropped.append((claim.text, "; ".join(failed)))
