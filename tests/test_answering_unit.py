@@ -112,3 +112,54 @@ def test_each_tier_says_what_it_is_and_cites_only_when_shown():
             assert TEXT[c.quote_start:c.quote_end] == c.quote
         assert a.to_json()["tier"] == tier
     assert compose("q", [], [p], 0.99).tier == "abstain"  # nothing to show
+
+
+def test_the_json_record_of_each_tier_is_exact():
+    """The record the CLI, the API and saved conversations carry: every key and value."""
+    p = passage(score=0.876543)
+    extra = [passage(TEXT + "  \n", title=f"Other {i}", score=0.5) for i in range(3)]
+    cands, feats = candidates("When was the Quorvath bridge opened?", QVEC, [p], [SENTS], IDF,
+                              DEFAULT_ANSWER_SETTINGS)
+    chosen = select(cands)
+    shown = dataclasses.replace(compose("When was it opened?", chosen, [p], 0.9, features=feats),
+                                timings_ms={"retrieve": 1.23456, "answer": 2})
+    record = shown.to_json()
+    cite = shown.citations[0]
+    assert record == {
+        "question": "When was it opened?", "answer": shown.text, "abstained": False,
+        "tier": "answer", "notice": "", "confidence": 0.9, "mode": "extractive", "llm": None,
+        "citations": [{"n": 1, "article": "Quorvath Bridge", "section": cite.section,
+                       "page": None, "source": "Quorvath Bridge.txt", "quote": cite.quote,
+                       "passage": cite.passage, "score": round(cite.score, 4)}],
+        "closest": [], "timings_ms": {"retrieve": 1.23, "answer": 2.0}}
+    assert cite.quote == "It was opened in 1987 by mayor Elisabeth Tran."
+    assert cite.score != round(cite.score, 4) != round(cite.score)  # the rounding shows
+    none = compose("Who painted it?", [], [p, *extra], 0.123456)
+    record = none.to_json()
+    assert record["abstained"] is True and record["tier"] == "abstain"
+    assert record["confidence"] == 0.1235 and record["citations"] == []
+    # The three closest passages, stripped, with where they come from.
+    assert record["closest"] == [
+        {"article": "Quorvath Bridge", "section": p.section, "source": "Quorvath Bridge.txt",
+         "passage": TEXT}] + [
+        {"article": f"Other {i}", "section": extra[i].section, "source": f"Other {i}.txt",
+         "passage": TEXT} for i in range(2)]
+    assert record["timings_ms"] == {}
+
+
+def test_index_status_reads_every_manifest_field():
+    from assistant.records import IndexStatus
+
+    manifest = {"built_at": "2026-12-03T10:00:00Z", "counts": {"articles": 2, "chunks": 5},
+                "model": {"name": "m", "dim": 384}, "precision": "bf16",
+                "skipped": [{"source": "bad.pdf", "reason": "encrypted"}]}
+    status = IndexStatus.of_manifest("b1", manifest, query_precision="bf16", reload_error="x")
+    assert status == IndexStatus(build="b1", built_at="2026-12-03T10:00:00Z",
+                                 counts={"articles": 2, "chunks": 5},
+                                 model={"name": "m", "dim": 384}, precision="bf16",
+                                 skipped=({"source": "bad.pdf", "reason": "encrypted"},),
+                                 query_precision="bf16", reload_error="x")
+    # A manifest from before precision and skipped files were recorded: float32, none skipped.
+    old = IndexStatus.of_manifest("b0", {"counts": None, "model": None, "skipped": None})
+    assert (old.built_at, old.counts, old.model, old.precision, old.skipped) == (
+        None, {}, {}, "fp32", ())

@@ -217,6 +217,54 @@ def test_decide():
     assert auth.decide(anyone, {"is_logged_in": True, "sub": "9"}).kind == "allowed"
 
 
+def test_the_words_people_read_are_exact():
+    """The refusal, the warning and the set-up problems, word for word (they are what an
+    administrator or a refused user acts on)."""
+    configured = auth.read_config({"auth": AUTH}, {auth.ALLOWED_ENV: "@example.org"})
+    refused = auth.decide(configured, {"is_logged_in": True, "email": "eve@other.org",
+                                       "email_verified": True})
+    assert refused.message == (
+        "You are signed in as eve@other.org, which may not use the Article Assistant. Ask its "
+        "administrator to add you, or sign out and sign in with another account.")
+    nobody = auth.decide(configured, {"is_logged_in": True, "sub": "9"})
+    assert nobody.kind == "refused" and nobody.message.startswith(
+        "You are signed in as an account without a verified e-mail address, which may not use")
+    open_ = auth.read_config({}, {})
+    assert auth.startup_check(open_, None)[1] == (
+        "Warning: sign-in is not configured and the app listens on every network interface: "
+        "anyone who can reach it can read every article and the feedback. Configure sign-in in "
+        ".streamlit/secrets.toml ([auth]; see the README, section Sign-in), or bind to "
+        "localhost.")
+
+
+@pytest.mark.parametrize("change, problem", [
+    # http:// is allowed (a provider on the same machine), and a query after the callback path.
+    ({"server_metadata_url": "http://127.0.0.1:9400/.well-known/openid-configuration"}, None),
+    ({"redirect_uri": "http://localhost:8501/oauth2callback?next=1"}, None),
+    ({"server_metadata_url": "ftp://idp.example.org/x"},
+     "server_metadata_url of [auth] must be an absolute http(s) URL"),
+    ({"redirect_uri": "http://localhost:8501/callback?x=/oauth2callback"},
+     "redirect_uri must be the app's absolute address ending in /oauth2callback, e.g. "
+     "http://localhost:8501/oauth2callback"),
+    ({"client_id": ""}, "[auth] lacks client_id"),
+])
+def test_auth_section_problems(change, problem):
+    assert auth.read_config({"auth": {**AUTH, **change}}, {}).problem == problem
+
+
+def test_client_kwargs_is_not_a_provider():
+    """[auth.client_kwargs] passes options to the provider; it is never a provider itself, even
+    when it holds provider-like keys."""
+    shared = {k: AUTH[k] for k in ("redirect_uri", "cookie_secret")}
+    kwargs = {"client_id": "x", "client_secret": "y", "server_metadata_url": "https://a.org/m"}
+    config = auth.read_config({"auth": {**shared, "client_kwargs": kwargs}}, {})
+    assert config.problem == ("[auth] names no identity provider: add client_id, client_secret "
+                              "and server_metadata_url")
+    config = auth.read_config({"auth": {**AUTH, "client_kwargs": {"prompt": "login"},
+                                        "work": kwargs}}, {})
+    assert config.problem is None and config.providers == ("", "work")
+
+
 # ------------------------------------------------------------------------------ make run's check
 
 def run_check(tmp_path, *args, env=None):

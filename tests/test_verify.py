@@ -630,3 +630,12 @@ def test_real_swapped_year_and_mixed_answer(real):
                              "The Normans descended from Norse raiders from Denmark, Iceland and "
                              "Norway."]
     assert '"1769"' in v.dropped[0][1]
+
+
+def test_check_quotes_the_sentence_the_claim_matches():
+    """`check` compares the claim (not a passage span) with each span: a verbatim second
+    sentence is quoted exactly, at similarity 1."""
+    claim = "Steam engines were used in pumping stations from 1712."
+    s = check(claim, STEAM, enc)
+    assert s.ok and s.reason == "" and STEAM[slice(*s.span)] == claim
+    assert s.similarity == pytest.approx(1.0, abs=1e-5) and s.overlap == 1.0
