@@ -198,3 +198,21 @@ def test_check_messages_send_only_the_cited_passages():
     user = msgs[1]["content"]
     assert "[1]\nalpha text" in user and "[3]\ngamma text" in user and "beta" not in user
     assert "1. Alpha leads. (cites [1])" in user and "2. Gamma helps. (cites [3][1])" in user
+
+
+def test_check_messages_are_exact():
+    """The request byte for byte (the recorded verdicts in benchmarks/realistic/judge/ are keyed
+    by it)."""
+    msgs = check_messages("Who leads?", [" alpha text\n", "beta text"],
+                          [("Alpha leads.", [1]), ("Beta helps.", [2, 9])])
+    assert msgs == [
+        {"role": "system", "content": CHECK_PROMPT},
+        {"role": "user", "content": "Passages:\n\n[1]\nalpha text\n\n[2]\nbeta text\n\n"
+                                    "Question: Who leads?\n\nSentences to check:\n"
+                                    "1. Alpha leads. (cites [1])\n2. Beta helps. (cites [2][9])"}]
+
+
+def test_parse_verdicts_skips_entries_it_cannot_read_and_reads_the_rest():
+    reply = ('{"verdicts": ["yes", {"sentence": "1", "supported": true}, '
+             '{"sentence": 2, "supported": true}, {"sentence": 1, "supported": true}]}')
+    assert parse_verdicts(reply, 2) == ([True, True], "")

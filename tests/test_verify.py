@@ -639,3 +639,31 @@ def test_check_quotes_the_sentence_the_claim_matches():
     s = check(claim, STEAM, enc)
     assert s.ok and s.reason == "" and STEAM[slice(*s.span)] == claim
     assert s.similarity == pytest.approx(1.0, abs=1e-5) and s.overlap == 1.0
+
+
+@pytest.mark.parametrize("claim, ok", [
+    ("The EU agreed on the pact.", True),  # European Union
+    ("The FBI agreed on the pact.", True),  # inside "Federal Bureau of Investigation"
+    ("The UNESCO office agreed on the pact.", True),  # six letters, spelled out
+    ("The UNESCOX office agreed on the pact.", False),  # seven: too long to be an acronym
+    ("The NATO office agreed on the pact.", False),  # initials the passage does not hold
+    ("The E office agreed on the pact.", False),  # one letter is no acronym
+])
+def test_an_acronym_the_passage_spells_out(claim, ok):
+    passage = ("The European Union and the Federal Bureau of Investigation agreed on the pact, "
+               "which the United Nations Educational Scientific Cultural Organization and "
+               "X-ray experts backed.")
+    assert supports(claim, passage).ok is ok
+
+
+@pytest.mark.parametrize("words, value", [
+    ("one", 1), ("seven", 7), ("twenty", 20), ("twenty-one", 21), ("Ninety nine", 99),
+    ("hundred", 100), ("one hundred", 100), ("three hundred", 300), ("thousand", 1000),
+    ("two thousand", 2000), ("one million", 1_000_000), ("million", 1_000_000),
+    ("three billion", 3_000_000_000), ("twenty-five thousand three hundred and", None),
+    ("twenty-five thousand three hundred", 25_300), ("banana", None), ("two bananas", None),
+])
+def test_number_words_have_their_value(words, value):
+    from assistant.answer.verify.figures import _word_value
+
+    assert _word_value(words) == value

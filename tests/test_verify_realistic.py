@@ -124,3 +124,21 @@ def test_realistic_paraphrases_with_the_real_model(embedder):
                     market, encode).kept
     assert not V.verify("Analysts were pessimistic that sales would recover in the spring [1].",
                         market, encode).kept
+
+
+@pytest.mark.parametrize("claim, span, why", [
+    ("Analysts are pessimistic about the outlook.",
+     "Analysts are optimistic about the outlook for 2005.", "it says the opposite of the passage"),
+    ("Sales of the new phone did not rise in May.", "Sales of the new phone rose in May.",
+     "it negates what the passage says"),
+    ("Sales of the new phone rose in May.", "Sales of the new phone did not rise in May.",
+     "it leaves out the passage's negation"),
+    ("Sales of the new phone rose in May.", "Sales of the new phone rose in May.", ""),
+    # "lack" carries the passage's "not": no negation is left out.
+    ("The town lacks the money for a new bridge.",
+     "The town does not have the money for a new bridge.", ""),
+])
+def test_the_reason_a_reversal_is_dropped(claim, span, why):
+    from assistant.answer.verify.polarity import reversed_of
+
+    assert reversed_of(claim, span) == why
