@@ -163,3 +163,31 @@ def test_index_status_reads_every_manifest_field():
     old = IndexStatus.of_manifest("b0", {"counts": None, "model": None, "skipped": None})
     assert (old.built_at, old.counts, old.model, old.precision, old.skipped) == (
         None, {}, {}, "fp32", ())
+
+
+def test_records_check_themselves():
+    from assistant.records import Article, Citation, Section, content_id
+
+    # Lists become tuples (records are hashable and compared by value).
+    section = Section(["Results", "2005"], "text")
+    assert section.heading_path == ("Results", "2005")
+    assert Article("a", "T", "t.txt", [section]).sections == (section,)
+    for bad, why in ((lambda: Section((), "x", page=0), "page numbers start at 1"),
+                     (lambda: Article("a", " ", "t.txt", ()), "t.txt: article without a title")):
+        with pytest.raises(ValueError) as err:
+            bad()
+        assert str(err.value) == why
+    c = dict(n=1, article="A", section="S", heading_path=(), source="a.txt", passage="abc",
+             quote="b", quote_start=1, quote_end=2)
+    assert Citation(**c).quote == "b"
+    with pytest.raises(ValueError) as err:
+        Citation(**{**c, "n": 0})
+    assert str(err.value) == "citation numbers start at 1"
+    with pytest.raises(ValueError) as err:
+        Citation(**{**c, "quote": "z"})
+    assert str(err.value) == "a quote must come from its passage"
+    # Ids are stable, and a file name that is not valid UTF-8 (a lone surrogate from the file
+    # system) still gets one.
+    assert content_id("a", "b") == content_id("a", "b") != content_id("ab", "")
+    assert len(content_id("bad\udc80name.txt")) == 24
+    assert content_id("bad\udc80name.txt") != content_id("bad\udc81name.txt")

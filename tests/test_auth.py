@@ -252,6 +252,17 @@ def test_auth_section_problems(change, problem):
     assert auth.read_config({"auth": {**AUTH, **change}}, {}).problem == problem
 
 
+def test_require_is_kept_whatever_the_auth_section_holds():
+    env = {auth.REQUIRE_ENV: "yes"}
+    for secrets in ({}, {"auth": "yes"}, {"auth": AUTH}, {"auth": {**AUTH, "client_id": ""}}):
+        assert auth.read_config(secrets, env).require is True
+        assert auth.read_config(secrets, {}).require is False
+    broken = auth.read_config({"auth": "yes"}, env)
+    assert auth.startup_check(broken, "localhost") == (False, (
+        "Sign-in is configured but cannot work: auth in secrets.toml must be a section ([auth]) "
+        "(.streamlit/secrets.toml; see the README, section Sign-in)."))
+
+
 def test_client_kwargs_is_not_a_provider():
     """[auth.client_kwargs] passes options to the provider; it is never a provider itself, even
     when it holds provider-like keys."""

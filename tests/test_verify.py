@@ -667,3 +667,9 @@ def test_number_words_have_their_value(words, value):
     from assistant.answer.verify.figures import _word_value
 
     assert _word_value(words) == value
+
+
+def test_the_reason_names_every_missing_figure_in_order():
+    s = supports("In 1999 the council spent $9 million and 77 per cent opposed it.", MONEY)
+    assert not s.ok
+    assert s.reason == 'the figures "1999", "$9 million" and "77 per cent" are not in the passage'
