@@ -191,3 +191,20 @@ def test_records_check_themselves():
     assert content_id("a", "b") == content_id("a", "b") != content_id("ab", "")
     assert len(content_id("bad\udc80name.txt")) == 24
     assert content_id("bad\udc80name.txt") != content_id("bad\udc81name.txt")
+
+
+def test_chunks_and_answers_refuse_inconsistent_fields():
+    from assistant.records import Answer
+
+    ok = dict(id="c", article_id="a", section_index=0, heading_path=(), text="abc", start=5,
+              end=8, sentences=((5, 8),))
+    assert Chunk(**ok).end == 8  # offsets into the section: a chunk need not start at 0
+    for change, why in (({"end": 9}, "chunk offsets do not match its text"),
+                        ({"sentences": ((4, 8),)}, "sentence outside its chunk"),
+                        ({"sentences": ((5, 9),)}, "sentence outside its chunk")):
+        with pytest.raises(ValueError) as err:
+            Chunk(**{**ok, **change})
+        assert str(err.value) == why
+    with pytest.raises(ValueError) as err:
+        Answer(question="q", text="t", citations=(), abstained=False, mode="chat")
+    assert str(err.value) == "mode must be 'extractive' or 'llm'"

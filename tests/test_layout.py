@@ -69,3 +69,30 @@ def test_partial_builds_of_dead_processes_are_removed_live_ones_kept(tmp_path):
 def test_no_builds_folder_is_nothing_to_do(tmp_path):
     layout.collect_garbage(tmp_path / "never-built")
     assert not (tmp_path / "never-built").exists()
+
+
+def test_a_pointer_removed_by_another_build_meanwhile_is_no_error(tmp_path, monkeypatch):
+    """Two builds collecting garbage at once: the leftover pointer one lists may be gone when it
+    unlinks it."""
+    from pathlib import Path
+
+    gone = tmp_path / f".CURRENT.{dead_pid()}.tmp"  # listed, but already removed
+    real_glob = Path.glob
+    monkeypatch.setattr(Path, "glob", lambda self, pattern: (
+        iter([gone]) if pattern == ".CURRENT.*.tmp" else real_glob(self, pattern)))
+    finished(tmp_path, "20260101T000000-1-aaaaaa")
+    layout.collect_garbage(tmp_path)
+    assert names(tmp_path) == ["20260101T000000-1-aaaaaa"]
+
+
+def test_an_unusable_current_pointer_means_not_built(tmp_path):
+    finished(tmp_path, "20260101T000000-1-aaaaaa")
+    assert layout.current_name(tmp_path) is None  # no CURRENT yet
+    for text in ("", "\n", ".", "..", "../elsewhere", "a/b", ".hidden", "a\x00b"):
+        (tmp_path / "CURRENT").write_text(text)
+        assert layout.current_name(tmp_path) is None, repr(text)
+    (tmp_path / "CURRENT").write_bytes(b"\xff\xfe")
+    assert layout.current_name(tmp_path) is None
+    (tmp_path / "CURRENT").write_text(" 20260101T000000-1-aaaaaa\n")
+    assert layout.current_name(tmp_path) == "20260101T000000-1-aaaaaa"
+    assert layout.current_build_dir(tmp_path) == tmp_path / "builds" / "20260101T000000-1-aaaaaa"
