@@ -147,7 +147,7 @@ _MARKER_WAIT = 256  # an unclosed "[" this far after a full stop is no citation 
 def _decided(buf: str, pos: int) -> bool:
     """Whether the text after a sentence end at `pos` is there to decide it: a non-space
     character that does not start a citation marker, or markers (each closed) followed by one.
-    Markers and white space longer than _MARKER_WAIT decide too (no model writes them)."""
+    Markers and white space of _MARKER_WAIT characters or more decide too (no model writes them)."""
     limit = pos + _MARKER_WAIT
     while True:
         nxt = _NONSPACE.search(buf, pos)
