@@ -20,7 +20,7 @@ LLAMA_FLAGS   := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLM_STAMP     := $(VENV)/.llm-test
 LLM_PORT      ?= 8081
 
-.PHONY: run serve test test-random test-fast lint build chromium postgresql build-tools llama llm-server mutants mutant-check
+.PHONY: run serve test test-random test-fast lint build chromium postgresql build-tools llama llm-server mutants mutants-sample mutant-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -122,13 +122,24 @@ test-fast: $(STAMP)
 	tests=$$?; wait; cat .venv/lint-fast.log; \
 	test $$tests -eq 0 && test "$$(cat .venv/lint-fast.rc)" -eq 0
 
-# Mutation testing of the promise modules ([tool.mutmut] in pyproject.toml; slow: hours on 2
-# cores for all of them). MUTANTS picks a subset by mutmut's names, e.g.
+# Mutation testing of the promise modules ([tool.mutmut] in pyproject.toml; slow: about 3,350
+# mutants, 3+ hours on 2 cores for all of them). MUTANTS picks a subset by mutmut's names, e.g.
 #   make mutants MUTANTS='assistant.answer.verify.claims*'
 # then `$(BIN)/mutmut results` lists the survivors. Results and triage: BENCHMARKS.md.
+# One torch thread: mutmut forks a worker per mutant from a server that has loaded the model.
+MUTMUT_ENV = OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 MUTANTS ?=
 mutants: $(STAMP)
-	$(BIN)/mutmut run $(MUTANTS)  # imports the mutated copy in mutants/ (pytest pythonpath ".")
+	$(MUTMUT_ENV) $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+
+# A seeded uniform sample of 450 mutants (devtools/mutmut_sample.py; about 40 min): generate
+# them (and run one), draw the sample, run it, and write its score with a 95% interval to
+# benchmarks/results/mutmut-sample.json.
+mutants-sample: $(STAMP)
+	$(MUTMUT_ENV) $(BIN)/mutmut run --max-children 2 'assistant.records.x_content_id__mutmut_1'
+	$(BIN)/python devtools/mutmut_sample.py draw
+	$(MUTMUT_ENV) $(BIN)/mutmut run --max-children 2 $$(cat benchmarks/results/mutmut-sample.txt)
+	$(BIN)/python devtools/mutmut_sample.py score
 
 # The hand-written one-line mutants of issue 26 (devtools/mutant_check.py): each applied alone to
 # a copy, the promise's tests must fail. Writes benchmarks/results/mutants.json (about 6 min).

@@ -143,7 +143,8 @@ def _figures(text: str, claim: bool) -> list[_Figure]:
         if claim and words.lower() in ("one", "hundred", "thousand", "million", "billion"):
             continue  # "one of", "hundreds", "a million": not a figure to hold a sentence to
         if claim and words.lower() == "two" and re.search(r"\b(?:the|these|those)\s+$",
-                                                          t[max(0, m.start() - 8):m.start()]):
+                                                          t[max(0, m.start() - 8):m.start()],
+                                                          re.I):
             continue  # "the two countries": "both", not a count to hold a sentence to
         v = _canon(Decimal(number))
         if m.group("pct"):
