@@ -28,7 +28,7 @@ def joint_support(claim: str, claim_terms: set[str], claim_vec: np.ndarray,
     figures = _figures(claim, claim=True)
     if any(not (f.keys & figure_keys) for f in figures):
         return {}
-    text = "\n".join(p.text for p in ps.values())
+    text = "\n.\n".join(p.text for p in ps.values())  # no name spelled out across two
     if any(not _name_in(n, words, text) for n in _names(claim, figures)):
         return {}
     best = {n: int(np.argmax(span_vecs[n] @ claim_vec)) for n in ps}
