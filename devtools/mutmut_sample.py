@@ -7,6 +7,8 @@ of the score (with a 95% interval) in well under an hour, and every survivor in 
     python devtools/mutmut_sample.py draw [--n 450] [--seed 26]   # after mutmut has generated
     mutmut run $(cat benchmarks/results/mutmut-sample.txt)
     python devtools/mutmut_sample.py score                         # -> mutmut-sample.json
+    # after tests were added: re-run the survivors (and changed functions), then
+    python devtools/mutmut_sample.py score --previous earlier.json
 (`make mutants-sample` does all three.)
 """
 from __future__ import annotations
@@ -60,9 +62,17 @@ def draw(n: int, seed: int) -> None:
     print(f"{len(chosen)} of {len(names)} mutants (seed {seed}) -> {SAMPLE.relative_to(REPO)}")
 
 
-def score() -> None:
+def score(previous: Path | None = None) -> None:
+    """`previous`: an earlier score of the same sample; a mutant this run did not check (only
+    the earlier survivors and the functions changed since were re-run) keeps its earlier
+    outcome: caught unless it was among the earlier survivors."""
     found = statuses()
     chosen = SAMPLE.read_text().split()
+    if previous is not None:
+        earlier = set(json.loads(previous.read_text())["survivors"])
+        for c in chosen:
+            if found.get(c) == "not checked" and c not in earlier:
+                found[c] = "killed"
     counts = Counter(found.get(c, "missing") for c in chosen)
     per_module: dict[str, Counter] = defaultdict(Counter)
     for c in chosen:
@@ -85,12 +95,13 @@ def main() -> None:
     d = sub.add_parser("draw")
     d.add_argument("--n", type=int, default=450)
     d.add_argument("--seed", type=int, default=26)
-    sub.add_parser("score")
+    sc = sub.add_parser("score")
+    sc.add_argument("--previous", type=Path, help="an earlier score of the same sample")
     args = ap.parse_args()
     if args.cmd == "draw":
         draw(args.n, args.seed)
     else:
-        score()
+        score(args.previous)
 
 
 if __name__ == "__main__":
