@@ -442,7 +442,7 @@ def test_llm_reader_through_the_api_and_a_client_that_leaves(in_process, app_ind
                 done.set()
                 break
             threading.Event().wait(0.1)
-        assert done.is_set(), status
+        assert done.is_set(), (status["api"], len(calls))
         assert status["api"]["requests"]["answered"] == 2 and not llm.errors, (status, llm.errors)
         assert len(calls) <= 2  # the reading the client left was never asked again
 

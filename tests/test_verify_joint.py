@@ -17,6 +17,8 @@ STEAM = ("A steam engine is a heat engine that performs mechanical work using st
          "working fluid.")
 JOINED = "The council spent $5 million on the bridge, which opened to traffic in 2001"
 
+pytestmark = pytest.mark.heavy  # the real model
+
 
 @pytest.fixture(scope="module")
 def encode(embedder):
