@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
+from types import SimpleNamespace
 
+import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -244,3 +247,84 @@ def test_markdown_shows_hostile_text_as_text():
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
 def test_stream_pieces_join_back_exactly(text):
     assert "".join(pieces(text)) == text
+
+
+class _ReadingAssistant:
+    """An assistant whose LLM reading sends a verified sentence every few milliseconds until
+    told to stop (on_text raises): what deps.ask sees of a long reading."""
+
+    llm_configured = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.started = threading.Event()
+        self.finished = threading.Event()
+
+    def ask(self, question, *, history, k, sources, llm, on_text, scope):
+        self.calls += 1
+        self.started.set()
+        try:
+            for n in range(2000):
+                on_text(f"sentence {n}")
+                threading.Event().wait(0.005)
+            raise AssertionError("the reading was never told to stop")
+        finally:
+            self.finished.set()
+
+
+def _chat_stream(assistant):
+    from assistant.api.deps import Stats
+    from assistant.api.openai_face import ChatRequest, stream
+
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(
+        assistant=assistant, stats=Stats())), state=SimpleNamespace())
+    body = ChatRequest(messages=[{"role": "user", "content": "Who leads the efforts?"}],
+                       stream=True)
+    return request.app.state.stats, stream(request, body, "chatcmpl-x", 0)
+
+
+def test_a_client_gone_before_the_reading_starts_is_counted_once(monkeypatch):
+    """The client leaves right after the role chunk, and the cancellation reaches the stream
+    before the worker thread starts (anyio checks for it first): counted as cancelled once, and
+    the question is never asked. (Once this counted nothing: the stream thought deps.ask would.)"""
+    monkeypatch.delenv("ASSISTANT_ACCESS", raising=False)
+    assistant = _ReadingAssistant()
+    stats, chunks = _chat_stream(assistant)
+
+    async def client_leaves():
+        assert '"role": "assistant"' in await chunks.__anext__()
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await chunks.__anext__()
+        assert scope.cancelled_caught
+
+    anyio.run(client_leaves)
+    assert stats.as_dict() == {"answered": 0, "failed": 0, "cancelled": 1, "in_flight": 0}
+    assert assistant.calls == 0
+
+
+def test_a_client_gone_during_the_reading_stops_it_and_is_counted_once(monkeypatch):
+    monkeypatch.delenv("ASSISTANT_ACCESS", raising=False)
+    assistant = _ReadingAssistant()
+    stats, chunks = _chat_stream(assistant)
+
+    async def client_leaves():
+        await chunks.__anext__()
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                async def leave_once_reading():
+                    while not assistant.started.is_set():
+                        await anyio.sleep(0.01)
+                    scope.cancel()
+                tg.start_soon(leave_once_reading)
+                await chunks.__anext__()
+        await chunks.aclose()
+
+    anyio.run(client_leaves)
+    assert assistant.finished.wait(30), "the reading went on after the client left"
+    for _ in range(300):  # deps.ask counts as it unwinds on the worker thread
+        if stats.as_dict()["in_flight"] == 0:
+            break
+        threading.Event().wait(0.01)
+    assert stats.as_dict() == {"answered": 0, "failed": 0, "cancelled": 1, "in_flight": 0}
+    assert assistant.calls == 1

@@ -166,13 +166,20 @@ async def stream(request: Request, body: ChatRequest, cid: str, created: int
                              "finish_reason": finish}], **extra}
 
     cancel = threading.Event()
-    asked = False  # deps.ask counts what it ran; a client gone before that is counted here
+    # Who counts a client that left: deps.ask once it has begun, else this stream. The worker
+    # thread and this `finally` race for the one claim (anyio can cancel the await before the
+    # thread starts, or abandon a thread that has not started yet), so it is counted once.
+    claim = _Claim()
+
+    def run():
+        if not claim.take():  # the stream was cancelled (and counted) before the thread ran
+            raise deps.Cancelled()
+        return deps.ask(request, body.question, body.history, body.k, body.sources, body.llm,
+                        cancel)
+
     try:
         yield _sse(chunk({"role": "assistant", "content": ""}))
-        run = partial(deps.ask, request, body.question, body.history, body.k, body.sources,
-                      body.llm, cancel)
         try:
-            asked = True
             answer = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
         except ApiError as exc:  # the status line is sent: say it the way OpenAI does mid-stream
             yield _sse(exc.body())
@@ -187,8 +194,21 @@ async def stream(request: Request, body: ChatRequest, cid: str, created: int
         yield _sse("[DONE]")
     finally:
         cancel.set()  # a client that left: a running LLM reading stops at its next sentence
-        if not asked:
+        if claim.take():
             request.app.state.stats.add(cancelled=1)
+
+
+class _Claim:
+    """A flag two threads race to take; exactly one wins."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken = False
+
+    def take(self) -> bool:
+        with self._lock:
+            taken, self._taken = self._taken, True
+            return not taken
 
 
 # ------------------------------------------------------------------------------ routes
