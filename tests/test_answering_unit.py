@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import numpy as np
 import pytest
 
 from assistant.answer import extractive
@@ -19,41 +18,8 @@ from assistant.answer.extractive import (
     select,
     tier_of,
 )
-from assistant.index.lexical import Idf
-from assistant.records import Chunk, Passage
-
-TEXT = ("The Quorvath bridge crosses the river Lenn. It was opened in 1987 by mayor Elisabeth "
-        "Tran. The bridge is 840 meters long. Trains cross it every hour.")
-
-
-def spans(text: str) -> tuple[tuple[int, int], ...]:
-    out, start = [], 0
-    for m in re.finditer(r"[.!?](\s|$)", text):
-        out.append((start, m.start() + 1))
-        start = m.end()
-    return tuple(out)
-
-
-def passage(text: str = TEXT, title: str = "Quorvath Bridge", score: float = 1.0,
-            rows: tuple[int, int] = (0, 4)) -> Passage:
-    chunk = Chunk(id="c-" + title, article_id="a-" + title, section_index=0, heading_path=(),
-                  text=text, start=0, end=len(text), sentences=spans(text))
-    return Passage(chunk=chunk, article_title=title, source=f"{title}.txt", score=score,
-                   dense=score, sentence_rows=rows)
-
-
-def unit(*xs: float) -> np.ndarray:
-    v = np.zeros(8, dtype=np.float32)
-    v[: len(xs)] = xs
-    return v / np.linalg.norm(v)
-
-
-IDF = Idf.of({t: 2.0 for t in (
-    "quorvath", "bridg", "cross", "river", "lenn", "open", "1987", "mayor", "elisabeth", "tran",
-    "840", "meter", "long", "train", "everi", "hour")})
-QVEC = unit(1, 0, 0)
-# Sentence vectors: the "opened" sentence points the way of the question.
-SENTS = np.stack([unit(0.3, 1, 0), unit(1, 0.1, 0), unit(0, 0, 1), unit(0, 1, 1)])
+from assistant.records import Chunk
+from devtools.bridge_sample import IDF, QVEC, SENTS, TEXT, passage
 
 
 def test_the_sentence_that_answers_is_chosen_first():

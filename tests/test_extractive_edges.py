@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
@@ -15,44 +13,7 @@ from assistant.answer.extractive import (
     question_terms,
     select,
 )
-from assistant.index.lexical import Idf
-from assistant.records import Chunk, Passage
-
-TEXT = ("The Quorvath bridge crosses the river Lenn. It was opened in 1987 by mayor Elisabeth "
-        "Tran. The bridge is 840 meters long. Trains cross it every hour.")
-QUESTION = "When was the Quorvath bridge opened?"  # stemmed: quorvath, bridg, open
-
-
-def spans(text: str, offset: int = 0) -> tuple[tuple[int, int], ...]:
-    out, start = [], 0
-    for m in re.finditer(r"[.!?](\s|$)", text):
-        out.append((offset + start, offset + m.start() + 1))
-        start = m.end()
-    return tuple(out)
-
-
-def passage(text: str = TEXT, title: str = "Quorvath Bridge", score: float = 1.0,
-            start: int = 0, heading_path: tuple[str, ...] = (),
-            sentences: tuple[tuple[int, int], ...] | None = None) -> Passage:
-    """A chunk of section 0 of article "a-<title>", `start` characters into the section."""
-    chunk = Chunk(id=f"c-{title}-{start}", article_id="a-" + title, section_index=0,
-                  heading_path=heading_path, text=text, start=start, end=start + len(text),
-                  sentences=spans(text, start) if sentences is None else sentences)
-    return Passage(chunk=chunk, article_title=title, source=f"{title}.txt", score=score,
-                   dense=score)
-
-
-def unit(*xs: float) -> np.ndarray:
-    v = np.zeros(8, dtype=np.float32)
-    v[: len(xs)] = xs
-    return v / np.linalg.norm(v)
-
-
-IDF = Idf.of({t: 2.0 for t in (
-    "quorvath", "bridg", "cross", "river", "lenn", "open", "1987", "mayor", "elisabeth", "tran",
-    "840", "meter", "long", "train", "everi", "hour")})
-QVEC = unit(1, 0, 0)
-SENTS = np.stack([unit(0.3, 1, 0), unit(1, 0.1, 0), unit(0, 0, 1), unit(0, 1, 1)])
+from devtools.bridge_sample import IDF, QUESTION, QVEC, SENTS, TEXT, passage, spans, unit
 
 
 @pytest.mark.parametrize("question,kind", [
