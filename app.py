@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -125,7 +124,8 @@ def current_scope() -> accesslib.Scope | None:
     path = accesslib.rules_path()
     if path is None:
         return None
-    return accesslib.scope_for(reader or accesslib.Reader(), path)
+    return accesslib.scope_for(reader or accesslib.Reader(), path,
+                               admins=st.session_state.get("admins", ()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -240,22 +240,19 @@ def sidebar_account(access: auth.Access) -> None:
 
 def sidebar_api_tokens(access: auth.Access, settings: Settings) -> None:
     """Personal tokens for the HTTP API (README, HTTP API), for a signed-in user: made here,
-    shown once, revoked here; an admin (ASSISTANT_ADMINS or [assistant] admins) sees and
-    revokes everyone's. The rules are in assistant/api/tokens.py; this only draws them."""
+    shown once, revoked here; an administrator (ASSISTANT_ADMINS, [assistant] admins or the
+    access rules' admins) sees and revokes everyone's. The rules are in assistant/api/tokens.py;
+    this only draws them."""
     if access.user is None:
         return
     from assistant.api import tokens as api_tokens
-    from assistant.api.settings import read_admins
     from assistant.api.token_db import DbTokenStore
     from assistant.workspace import database_url
 
     user = access.user.label
     store = DbTokenStore(wsui._holder(database_url(settings)), settings.data_dir)
     state = st.session_state
-    try:
-        admin = user in read_admins(os.environ, read_secrets())
-    except AssistantError:
-        admin = False
+    admin = bool(state.get("is_admin"))
 
     def create() -> None:
         try:
@@ -757,7 +754,9 @@ def main() -> None:
     state.may_update = freshness.may_update(access, read_secrets())
     state.reader = (accesslib.Reader.of(access.user.email, access.user.groups)
                     if access.user else None)
-    is_admin = accesslib.is_admin(state.reader) if state.reader else False
+    # One list of administrators: ASSISTANT_ADMINS, [assistant] admins, the access rules' admins.
+    state.admins = auth.named_admins(read_secrets())
+    is_admin = state.is_admin = accesslib.is_admin(state.reader, admins=state.admins)
     def chat_run() -> None:
         chat_page(settings, access)
 

@@ -109,13 +109,16 @@ class Rules:
     collections: Mapping[str, Rule] = field(default_factory=dict)
     problem: str = ""  # set: the rules failed closed
 
-    def is_admin(self, reader: Reader) -> bool:
-        return not self.problem and bool(reader.email) and reader.email in self.admins
+    def is_admin(self, reader: Reader, also: frozenset[str] = frozenset()) -> bool:
+        """Named in `admins` here, or in `also` (ASSISTANT_ADMINS and secrets.toml: one list of
+        administrators wherever they are named). Rules that failed closed make nobody admin."""
+        return (not self.problem and bool(reader.email)
+                and (reader.email in self.admins or reader.email in also))
 
-    def scope(self, reader: Reader) -> Scope:
+    def scope(self, reader: Reader, also: frozenset[str] = frozenset()) -> Scope:
         if self.problem:
             return Scope(problem=self.problem)
-        if self.is_admin(reader):
+        if self.is_admin(reader, also):
             return Scope(all=True, admin=True)
         allowed = frozenset(n for n, r in self.collections.items() if r.admits(reader))
         return Scope(default_allow=self.default_allow, allowed=allowed,
@@ -208,16 +211,31 @@ def load_rules(path: Path | None) -> Rules | None:
     return rules
 
 
-def scope_for(reader: Reader | None, path: Path | None = None) -> Scope:
+def scope_for(reader: Reader | None, path: Path | None = None,
+              admins: Iterable[str] = ()) -> Scope:
     """The scope of a reader now. No rules file: everything. `reader` None with rules (nobody
-    signed in): only what `default = "allow"` opens."""
+    signed in): only what `default = "allow"` opens. An administrator (in the rules' `admins`
+    or in `admins`, the ASSISTANT_ADMINS / secrets.toml list) reads everything."""
     rules = load_rules(path if path is not None else rules_path())
     if rules is None:
         return EVERYTHING
-    return rules.scope(reader or Reader())
+    return rules.scope(reader or Reader(), _addresses(admins))
 
 
-def is_admin(reader: Reader | None, path: Path | None = None) -> bool:
-    """Administrators are named in the rules; without a rules file there are none."""
+def is_admin(reader: Reader | None, path: Path | None = None,
+             admins: Iterable[str] = ()) -> bool:
+    """Is `reader` an administrator: named in the rules' `admins`, or in `admins` (the
+    ASSISTANT_ADMINS / secrets.toml list). One list wherever a name is written: the same person
+    may press Update now, see every API token, review feedback and read every collection. Rules
+    that failed closed make nobody admin."""
+    if reader is None or not reader.email:
+        return False
+    also = _addresses(admins)
     rules = load_rules(path if path is not None else rules_path())
-    return bool(rules and reader and rules.is_admin(reader))
+    if rules is None:
+        return reader.email in also
+    return rules.is_admin(reader, also)
+
+
+def _addresses(admins: Iterable[str]) -> frozenset[str]:
+    return frozenset(a.strip().lower() for a in admins if a and a.strip())

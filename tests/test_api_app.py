@@ -139,3 +139,22 @@ def test_token_cli_for_scripts(tmp_path):
     assert "revoked" in run("list").stdout
     missing = run("revoke", "nope")
     assert missing.returncode == 2 and "No token with id 'nope'" in missing.stderr
+
+
+def test_the_access_rules_admin_sees_everyones_tokens_and_the_named_admin_reviews(
+        site, tmp_path, monkeypatch):
+    """One list of administrators: named only in access.toml, the chief sees Carol's token;
+    named only in secrets.toml, Bob gets the review page (tests/test_admins.py: the rules)."""
+    rules = tmp_path / "access.toml"
+    rules.write_text('default = "allow"\nadmins = ["chief@example.org"]\n', encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_ACCESS", str(rules))
+    _, carol = site.create("carol@example.org", "carol's script")
+    chief = signed_in("chief@example.org")
+    assert chief.session_state["is_admin"]
+    assert f"api_token_revoke_{carol.id}" in [b.key for b in tokens_section(chief).button]
+    bob = signed_in("bob@example.org", {"assistant": {"admins": ["bob@example.org"]}})
+    assert bob.session_state["is_admin"] and bob.session_state["may_update"]
+    assert f"api_token_revoke_{carol.id}" in [b.key for b in tokens_section(bob).button]
+    staff = signed_in("staff@example.org")
+    assert not staff.session_state["is_admin"]
+    assert f"api_token_revoke_{carol.id}" not in [b.key for b in staff.sidebar.button]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import access as accesslib
 from ..ui.auth import AllowList, is_loopback
 from .ratelimit import RateLimiter, retry_after
 from .settings import OPEN_ENV, ApiSettings
@@ -54,6 +55,12 @@ def bearer(header: str | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
 
 
+def is_admin(user: str, api: ApiSettings) -> bool:
+    """An administrator: named in ASSISTANT_ADMINS / secrets.toml (read when the server started)
+    or in the access rules' `admins` (read now): the same list as the page's."""
+    return accesslib.is_admin(accesslib.Reader.of(user), admins=api.admins)
+
+
 class Gate:
     def __init__(self, tokens: TokenStore, api: ApiSettings, allow: AllowList | None = None,
                  limiter: RateLimiter | None = None):
@@ -96,4 +103,4 @@ class Gate:
                            f"minute per token (bursts of {self.api.burst}); retry in "
                            f"{retry_after(wait)} s.", "rate_limit_error",
                            {"Retry-After": retry_after(wait)}, "rate_limited")
-        return Caller(user=info.user, token_id=info.id, admin=info.user in self.api.admins)
+        return Caller(user=info.user, token_id=info.id, admin=is_admin(info.user, self.api))

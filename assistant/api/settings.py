@@ -9,11 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import SettingError
-from ..ui.auth import SECRETS_SECTION, parse_allow_list
+from ..ui.auth import ADMINS_ENV, SECRETS_ADMINS_KEY, read_admins  # noqa: F401 - re-exported
 
 OPEN_ENV = "ASSISTANT_API_OPEN"
-ADMINS_ENV = "ASSISTANT_ADMINS"
-SECRETS_ADMINS_KEY = "admins"  # [assistant] admins = ["boss@example.org"] in secrets.toml
 
 # Requests: a question (the app cuts at 1,000 with a notice; past 2,000 it is refused), the
 # earlier messages of a conversation, and the body as a whole.
@@ -62,17 +60,3 @@ class ApiSettings:
                    burst=max(1, _number(env, "ASSISTANT_API_BURST", 20, int)),
                    open_loopback=_flag(env, OPEN_ENV),
                    admins=read_admins(env, secrets or {}))
-
-
-def read_admins(environ: Mapping[str, str], secrets: Mapping) -> frozenset[str]:
-    """Admin e-mail addresses: ASSISTANT_ADMINS and `[assistant] admins` in secrets.toml.
-    Addresses only: a domain would make a whole organisation admin."""
-    allow = parse_allow_list(environ.get(ADMINS_ENV), ADMINS_ENV)
-    section = secrets.get(SECRETS_SECTION)
-    if isinstance(section, Mapping):
-        allow = allow.union(parse_allow_list(section.get(SECRETS_ADMINS_KEY),
-                                             f"[{SECRETS_SECTION}] {SECRETS_ADMINS_KEY}"))
-    if allow.domains:
-        raise SettingError(f"{ADMINS_ENV} / [{SECRETS_SECTION}] {SECRETS_ADMINS_KEY}: name "
-                           f"admins by address, not by domain (@{min(allow.domains)}).")
-    return frozenset(allow.addresses)

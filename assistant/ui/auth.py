@@ -28,6 +28,8 @@ ALLOWED_ENV = "ASSISTANT_ALLOWED_USERS"
 REQUIRE_ENV = "ASSISTANT_REQUIRE_AUTH"
 # The allow-list may also live in secrets.toml:  [assistant]  allowed_users = ["@example.org"]
 SECRETS_SECTION = "assistant"
+ADMINS_ENV = "ASSISTANT_ADMINS"
+SECRETS_ADMINS_KEY = "admins"  # [assistant] admins = ["boss@example.org"] in secrets.toml
 SECRETS_ALLOWED_KEY = "allowed_users"
 
 SHARED_KEYS = ("redirect_uri", "cookie_secret")
@@ -103,6 +105,30 @@ def parse_allow_list(value: str | Iterable[str] | None, source: str) -> AllowLis
 
 
 # ------------------------------------------------------------------------------ identity
+
+def read_admins(environ: Mapping[str, str], secrets: Mapping) -> frozenset[str]:
+    """Admin e-mail addresses: ASSISTANT_ADMINS and `[assistant] admins` in secrets.toml.
+    Addresses only: a domain would make a whole organisation admin."""
+    allow = parse_allow_list(environ.get(ADMINS_ENV), ADMINS_ENV)
+    section = secrets.get(SECRETS_SECTION)
+    if isinstance(section, Mapping):
+        allow = allow.union(parse_allow_list(section.get(SECRETS_ADMINS_KEY),
+                                             f"[{SECRETS_SECTION}] {SECRETS_ADMINS_KEY}"))
+    if allow.domains:
+        raise SettingError(f"{ADMINS_ENV} / [{SECRETS_SECTION}] {SECRETS_ADMINS_KEY}: name "
+                           f"admins by address, not by domain (@{min(allow.domains)}).")
+    return frozenset(allow.addresses)
+
+
+def named_admins(secrets: Mapping | None = None,
+                 environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """read_admins for the page: a list that names a domain counts for nothing here (the API
+    server refuses to start on it with read_admins' one-line reason)."""
+    try:
+        return read_admins(os.environ if environ is None else environ, secrets or {})
+    except SettingError:
+        return frozenset()
+
 
 from .identity import TRUST_UNVERIFIED_KEY, Identity, identity, trusted_issuers  # noqa: E402,F401 - re-exported
 

@@ -117,10 +117,11 @@ class UpdateNow:
 
 def may_update(access, secrets: dict | None = None, environ=None) -> bool:
     """May this visitor press *Update now*? Anyone when sign-in is off; when it is on, the
-    signed-in users whose e-mail address is in the admins list: `admins = [...]` in the
-    [assistant] section of secrets.toml (beside `allowed_users`), or ASSISTANT_ADMINS
-    (comma-separated)."""
-    import os
+    signed-in administrators: named in `admins = [...]` in the [assistant] section of
+    secrets.toml (beside `allowed_users`), in ASSISTANT_ADMINS (comma-separated), or in the
+    access rules' `admins` (access.toml): one list, wherever the name is written."""
+    from .. import access as accesslib
+    from .auth import named_admins
 
     if access is None:
         return False
@@ -129,12 +130,7 @@ def may_update(access, secrets: dict | None = None, environ=None) -> bool:
     email = getattr(access.user, "email", None) if access.user is not None else None
     if access.kind != "allowed" or not email:
         return False
-    listed = ((secrets or {}).get("assistant") or {}).get("admins") or []
-    if isinstance(listed, str):
-        listed = [listed]
-    env = (environ if environ is not None else os.environ).get("ASSISTANT_ADMINS", "")
-    admins = {str(a).strip().lower() for a in [*listed, *env.split(",")] if str(a).strip()}
-    return email.strip().lower() in admins
+    return accesslib.is_admin(accesslib.Reader.of(email), admins=named_admins(secrets, environ))
 
 
 def built_ago(built_at: str | None, now: float | None = None) -> str:
