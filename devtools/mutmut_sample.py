@@ -10,6 +10,11 @@ of the score (with a 95% interval) in well under an hour, and every survivor in 
     # after tests were added: re-run the survivors (and changed functions), then
     python devtools/mutmut_sample.py score --previous earlier.json
 (`make mutants-sample` does all three.)
+
+    python devtools/mutmut_sample.py full   # after (part of) `make mutants` -> mutmut-full.json
+The full run is resumable (mutmut keeps results in mutants/; `make mutants` skips mutants that
+have one). `full` writes where it stands: how many are done, the score so far, and the
+survivors, marked as triaged when the sample's triage already covers them.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "benchmarks" / "results" / "mutmut-sample.txt"
 SCORE = REPO / "benchmarks" / "results" / "mutmut-sample.json"
+FULL = REPO / "benchmarks" / "results" / "mutmut-full.json"
 MUTMUT = str(Path(sys.executable).parent / "mutmut")
 
 
@@ -89,6 +95,29 @@ def score(previous: Path | None = None) -> None:
     print(json.dumps({k: v for k, v in result.items() if k != "survivors"}, indent=1))
 
 
+def full() -> None:
+    """Where the full run stands (it may be partial: "complete" says so)."""
+    found = statuses()
+    counts = Counter(found.values())
+    caught = counts["killed"] + counts["timeout"]
+    ran = caught + counts["survived"] + counts["no tests"]
+    low, high = wilson(caught, ran)
+    triaged = set(json.loads(SCORE.read_text())["survivors"]) if SCORE.exists() else set()
+    survivors = sorted(n for n, st in found.items() if st in ("survived", "no tests"))
+    per_module: dict[str, Counter] = defaultdict(Counter)
+    for n, st in found.items():
+        per_module[module_of(n)][st] += 1
+    result = {"population": len(found), "complete": counts["not checked"] == 0,
+              "statuses": dict(counts),
+              "score_so_far": round(caught / ran, 3) if ran else None,
+              "score_95": [round(low, 3), round(high, 3)],
+              "survivors": [{"name": n, "in_sample_triage": n in triaged} for n in survivors],
+              "per_module": {m: dict(v) for m, v in sorted(per_module.items())}}
+    FULL.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k not in ("survivors", "per_module")},
+                     indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -97,9 +126,12 @@ def main() -> None:
     d.add_argument("--seed", type=int, default=26)
     sc = sub.add_parser("score")
     sc.add_argument("--previous", type=Path, help="an earlier score of the same sample")
+    sub.add_parser("full")
     args = ap.parse_args()
     if args.cmd == "draw":
         draw(args.n, args.seed)
+    elif args.cmd == "full":
+        full()
     else:
         score(args.previous)
 

@@ -13,8 +13,9 @@ from assistant.access import Reader
 from assistant.api.access import Gate, is_admin
 from assistant.api.settings import ApiSettings
 from assistant.api.tokens import FileTokenStore
+from assistant.errors import SettingError
 from assistant.ui import freshness
-from assistant.ui.auth import Access, named_admins
+from assistant.ui.auth import Access, named_admins, read_admins
 from assistant.ui.identity import Identity
 
 RULES = """
@@ -90,6 +91,26 @@ def test_a_list_naming_a_domain_counts_for_nothing_on_the_page(rules):
     assert not freshness.may_update(user("alice@example.org"), {},
                                     {"ASSISTANT_ADMINS": "@example.org"})
     assert named_admins({"assistant": {"admins": ["Ops@Example.org"]}}, {}) == OPS
+    assert named_admins({}, {"ASSISTANT_ADMINS": " Ops@Example.org "}) == OPS  # its environ
+
+
+def test_read_admins_joins_both_lists_and_names_the_setting_it_refuses():
+    assert read_admins({"ASSISTANT_ADMINS": "ops@example.org"},
+                       {"assistant": {"admins": ["Chief@Example.org"]}}) == OPS | {
+                           "chief@example.org"}
+    with pytest.raises(SettingError) as err:
+        read_admins({}, {"assistant": {"admins": ["@example.org"]}})
+    assert str(err.value).startswith("ASSISTANT_ADMINS / [assistant] admins: name admins by "
+                                      "address") and "@example.org" in str(err.value)
+    with pytest.raises(SettingError) as err:
+        read_admins({}, {"assistant": {"admins": [3]}})
+    assert "[assistant] admins" in str(err.value)  # the entry is named by where it is written
+    with pytest.raises(SettingError) as err:
+        read_admins({"ASSISTANT_ADMINS": "@x.org, a@x.org"}, {})
+    assert "@x.org" in str(err.value)
+    with pytest.raises(SettingError) as err:
+        read_admins({"ASSISTANT_ADMINS": "boss"}, {})
+    assert str(err.value).startswith("ASSISTANT_ADMINS: 'boss' is neither")
 
 
 def test_an_api_token_of_the_rules_admin_is_an_admin_token(rules, tmp_path):
